@@ -1,0 +1,56 @@
+import json
+import os
+import subprocess
+import sys
+
+from zoo.data.audio_io import write_wav
+import numpy as np
+
+CLI = [sys.executable, "-m", "zoo.cli.main"]
+
+
+def run(*args, **kwargs):
+    return subprocess.run(CLI + list(args), capture_output=True, text=True, timeout=600, **kwargs)
+
+
+def test_top_level_help_lists_subcommands():
+    result = run("--help")
+    assert result.returncode == 0
+    for name in ("demo", "prepare", "encoders"):
+        assert name in result.stdout
+    assert run("frobnicate").returncode == 2
+
+
+def test_subcommand_help_explains_flags():
+    result = run("prepare", "--help")
+    assert result.returncode == 0
+    assert "--manifest" in result.stdout and "--clips_per_shard" in result.stdout
+    assert "escapes" not in result.stdout  # only this subcommand's flags, not a dump of everything
+    assert "--probe_steps" not in result.stdout
+
+
+def test_prepare_reports_skipped_files(tmp_path):
+    write_wav(tmp_path / "good.wav", np.zeros(1600))
+    (tmp_path / "bad.wav").write_bytes(b"not audio at all")
+    (tmp_path / "m.csv").write_text("path,label\ngood.wav,a\nbad.wav,b\nlost.wav,a\n")
+    result = run("prepare", f"--manifest={tmp_path / 'm.csv'}", f"--out={tmp_path / 'out'}")
+    assert result.returncode == 0, result.stderr
+    assert "1 clips in 1 shards" in result.stdout and "2 skipped" in result.stdout
+    assert "bad.wav" in result.stdout and "lost.wav" in result.stdout
+
+
+def test_encoders_table():
+    result = run("encoders")
+    assert result.returncode == 0 and "| logmel_conv_tiny | baseline |" in result.stdout
+
+
+def test_demo_runs_on_tiny_corpus(tmp_path):
+    result = run("demo", "--size=tiny", "--probe_steps=30", f"--work_dir={tmp_path}")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "| logmel |" in result.stdout and "| logmel_conv_tiny |" in result.stdout
+    with open(tmp_path / "demo_results.json") as f:
+        results = json.load(f)
+    for model in ("logmel", "logmel_conv_tiny"):
+        assert set(results[model]["tasks"]) == {"env_scene", "env_events", "speech_vowel",
+                                                "speech_keyword", "music_pitch", "music_instrument"}
+        assert 0.0 <= results[model]["mean"] <= 100.0

@@ -1,0 +1,72 @@
+"""Registry-driven sweep: every registered encoder keeps the contract and its declared metadata."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+import keras
+
+import zoo
+from zoo.errors import UnknownEncoderError
+from zoo.registry import get_spec
+
+SMALL = [n for n in zoo.list_encoders() if get_spec(n).num_params < 2_000_000]
+
+
+def test_front_door():
+    assert {"logmel", "logmel_conv_tiny"} <= set(zoo.list_encoders())
+    assert zoo.list_encoders(family="baseline")
+    info = zoo.encoder_info("logmel_conv_tiny")
+    assert info["embedding_size"] == 128 and info["input_kind"] == "log-mel"
+    with pytest.raises(UnknownEncoderError, match="Did you mean logmel_conv_tiny"):
+        zoo.create_encoder("logmel_conv_tin")
+    with pytest.raises(TypeError, match="unknown option"):
+        zoo.create_encoder("logmel", width=3)
+
+
+@pytest.mark.parametrize("name", SMALL)
+def test_contract_and_declared_metadata(name):
+    spec = get_spec(name)
+    encoder = zoo.create_encoder(name)
+    out = encoder(np.random.default_rng(0).uniform(-0.5, 0.5, (2, 16000)).astype(np.float32))
+    assert set(out) == {"embedding", "frame_embeddings"}
+    assert out["embedding"].shape == (2, spec.embedding_size)
+    assert out["embedding"].dtype == tf.float32
+    frames = out["frame_embeddings"].shape[1]
+    assert out["frame_embeddings"].shape == (2, frames, spec.embedding_size)
+    np.testing.assert_allclose(out["embedding"], tf.reduce_mean(out["frame_embeddings"], 1), atol=1e-5)
+    assert encoder.count_params() == spec.num_params
+    assert encoder.embedding_size == spec.embedding_size
+    assert encoder.frame_hop_seconds == pytest.approx(spec.frame_hop_seconds)
+    assert abs(frames - 1.0 / spec.frame_hop_seconds) <= 1  # 1 s of audio -> about 1/hop frames
+    for samples in (1, 7):
+        short = encoder(np.zeros((1, samples), np.float32))
+        assert short["embedding"].shape == (1, spec.embedding_size)
+        assert np.all(np.isfinite(short["embedding"].numpy()))
+    with pytest.raises(ValueError, match=r"\[batch, samples\]"):
+        encoder(np.zeros((16000,), np.float32))
+
+
+@pytest.mark.parametrize("name", SMALL)
+def test_config_and_keras_file_round_trip(name, tmp_path):
+    encoder = zoo.create_encoder(name)
+    x = np.random.default_rng(1).normal(0, 0.1, (1, 4000)).astype(np.float32)
+    expected = encoder(x)["embedding"].numpy()
+    clone = encoder.__class__.from_config(encoder.get_config())
+    clone(x)
+    clone.set_weights(encoder.get_weights())
+    np.testing.assert_allclose(clone(x)["embedding"].numpy(), expected, atol=1e-5)
+    path = str(tmp_path / f"{name}.keras")
+    encoder.save(path)
+    loaded = keras.saving.load_model(path, safe_mode=True)
+    np.testing.assert_allclose(loaded(x)["embedding"].numpy(), expected, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", [n for n in SMALL if get_spec(n).num_params > 0])
+def test_gradients_reach_every_weight(name):
+    encoder = zoo.create_encoder(name)
+    x = tf.random.normal((2, 8000), stddev=0.1)
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(encoder(x, training=True)["embedding"] ** 2)
+    grads = tape.gradient(loss, encoder.trainable_weights)
+    missing = [w.path for w, g in zip(encoder.trainable_weights, grads) if g is None]
+    assert not missing

@@ -1,0 +1,1 @@
+"""The `hares-zoo` console command: one subcommand per module of this package."""

@@ -1,0 +1,105 @@
+"""`tf.data` pipelines over the TFRecord shards of `hares-zoo prepare`.
+
+- `training_dataset`: random crops of `crop_seconds` (clips shorter than the crop are zero-padded),
+  shuffled, batched with a fixed batch size, parallel map, prefetch.
+- `evaluation_dataset`: every clip cut into consecutive non-overlapping sub-clips of `crop_seconds`
+  covering the whole clip (the last one zero-padded), each carrying its `clip_id`, so scores can
+  be averaged per clip as the paper evaluates (hares-paper-facts.md section 1d).
+
+Elements are dicts: `waveform` float32 `[batch, crop_samples]`, `labels` float32 multi-hot
+`[batch, num_classes]`, `clip_id` string `[batch]`.
+"""
+
+import glob
+import os
+
+import tensorflow as tf
+
+from zoo import audio_constants as ac
+from zoo.data.tfrecords import parse_example
+from zoo.errors import ZooError
+
+AUTOTUNE = tf.data.AUTOTUNE
+
+
+def decode_wav_tensor(contents, sample_rate=ac.SAMPLE_RATE):
+    """In-graph: WAV file bytes (scalar string) -> float32 `[samples]` mono.
+
+    Fails with a message naming the expected rate when the file's rate differs (resample offline
+    with `hares-zoo prepare`, which writes 16 kHz shards).
+    """
+    audio, rate = tf.audio.decode_wav(contents)
+    tf.debugging.assert_equal(rate, tf.constant(sample_rate, tf.int32),
+                              message=f"WAV sample rate differs from the expected {sample_rate} Hz")
+    return tf.reduce_mean(audio, axis=1)
+
+
+def shard_files(shard_dir, split):
+    """Sorted shard paths of `split` in `shard_dir`; a clear error when there are none."""
+    files = sorted(glob.glob(os.path.join(shard_dir, f"{split}-*-of-*.tfrecord")))
+    if not files:
+        raise ZooError(f"no shards for split {split!r} in {shard_dir} (expected {split}-NNNNN-of-NNNNN.tfrecord)")
+    return files
+
+
+def _multi_hot(label_ids, num_classes):
+    """int64 `[n_labels]` (possibly empty) -> float32 `[num_classes]` of 0/1."""
+    counts = tf.reduce_sum(tf.one_hot(label_ids, num_classes, dtype=tf.float32), axis=0)
+    return tf.minimum(counts, 1.0)
+
+
+def random_crop(waveform, crop_samples, seed=None):
+    """float32 `[samples]` -> `[crop_samples]`: a uniformly placed window, zero-padded if too short."""
+    missing = tf.maximum(crop_samples - tf.shape(waveform)[0], 0)
+    waveform = tf.pad(waveform, [[0, missing]])
+    start = tf.random.uniform([], 0, tf.shape(waveform)[0] - crop_samples + 1, tf.int32, seed=seed)
+    return waveform[start:start + crop_samples]
+
+
+def subclips(waveform, crop_samples):
+    """float32 `[samples]` -> `[n, crop_samples]`, n = ceil(samples / crop), last one zero-padded."""
+    length = tf.shape(waveform)[0]
+    n = tf.maximum((length + crop_samples - 1) // crop_samples, 1)
+    padded = tf.pad(waveform, [[0, n * crop_samples - length]])
+    return tf.reshape(padded, [n, crop_samples])
+
+
+def training_dataset(shard_dir, split="train", num_classes=0, crop_seconds=3.0, batch_size=32,
+                     shuffle_buffer=1024, seed=None, repeat=True, sample_rate=ac.SAMPLE_RATE):
+    """Random-crop training batches (see module docstring)."""
+    crop = int(round(crop_seconds * sample_rate))
+    files = shard_files(shard_dir, split)
+    ds = tf.data.Dataset.from_tensor_slices(files).shuffle(len(files), seed=seed)
+    ds = ds.interleave(tf.data.TFRecordDataset, cycle_length=min(4, len(files)), num_parallel_calls=AUTOTUNE)
+    if repeat:
+        ds = ds.repeat()
+    ds = ds.shuffle(shuffle_buffer, seed=seed)
+
+    def to_training(serialized):
+        example = parse_example(serialized)
+        return {"waveform": random_crop(example["waveform"], crop, seed=seed),
+                "labels": _multi_hot(example["label_ids"], num_classes),
+                "clip_id": example["clip_id"]}
+
+    ds = ds.map(to_training, num_parallel_calls=AUTOTUNE)
+    return ds.batch(batch_size, drop_remainder=True).prefetch(AUTOTUNE)
+
+
+def evaluation_dataset(shard_dir, split="test", num_classes=0, crop_seconds=3.0, batch_size=32,
+                       sample_rate=ac.SAMPLE_RATE):
+    """Sub-clip evaluation batches in file order (see module docstring)."""
+    crop = int(round(crop_seconds * sample_rate))
+    ds = tf.data.TFRecordDataset(shard_files(shard_dir, split))
+
+    def to_subclips(serialized):
+        example = parse_example(serialized)
+        pieces = subclips(example["waveform"], crop)
+        n = tf.shape(pieces)[0]
+        labels = _multi_hot(example["label_ids"], num_classes)
+        return tf.data.Dataset.from_tensor_slices({
+            "waveform": pieces,
+            "labels": tf.repeat(labels[None], n, axis=0),
+            "clip_id": tf.repeat(example["clip_id"][None], n, axis=0)})
+
+    ds = ds.flat_map(to_subclips)
+    return ds.batch(batch_size).prefetch(AUTOTUNE)

@@ -1,0 +1,156 @@
+"""Manifest -> sharded TFRecords, in parallel, resumable, never stopped by one bad file.
+
+    report = prepare_shards("data/manifest.csv", "shards/", clips_per_shard=256, workers=2)
+
+- Decoding and resampling run in `workers` processes (they never import TensorFlow); the parent
+  writes each shard to `NAME.tmp` and renames it when complete, then writes `NAME.json` (clip count
+  and skipped files). On a rerun, shards with a `NAME.json` are kept as they are: an interrupted job
+  resumes where it stopped.
+- A missing, empty, corrupt or non-finite file is reported (name and problem), counted and skipped.
+- `dataset_info.json` holds the label vocabulary, the splits with their shard and clip counts, the
+  sample rate and a fingerprint of the manifest; a rerun on a different manifest is refused.
+"""
+
+import collections
+import concurrent.futures
+import dataclasses
+import hashlib
+import json
+import multiprocessing
+import os
+
+from tqdm import tqdm
+
+from zoo import audio_constants as ac
+from zoo.data.audio_io import read_audio, to_int16
+from zoo.data.manifest import label_vocabulary, read_manifest
+from zoo.errors import AudioFileError, ZooError
+
+INFO_FILE = "dataset_info.json"
+
+
+@dataclasses.dataclass
+class PrepareReport:
+    written: int          # clips in the shards (kept ones included)
+    skipped: list         # [(clip path, problem)] over all shards
+    shards: int
+    resumed_shards: int   # shards that were already complete and kept
+
+    def summary(self):
+        lines = [f"{self.written} clips in {self.shards} shards "
+                 f"({self.resumed_shards} kept from an earlier run); {len(self.skipped)} skipped"]
+        lines += [f"  skipped {path}: {problem}" for path, problem in self.skipped]
+        return "\n".join(lines)
+
+
+def _decode(job):
+    """Worker: (row fields) -> (int16 bytes, None) or (None, problem)."""
+    path, start, end, sample_rate = job
+    try:
+        return to_int16(read_audio(path, sample_rate, start, end)), None
+    except AudioFileError as error:
+        return None, error.problem
+    except Exception as error:  # a decoder crash on one file must not end the job
+        return None, f"unexpected error: {error!r}"
+
+
+def _fingerprint(rows):
+    digest = hashlib.sha256()
+    for r in rows:
+        digest.update(repr((r.relative_path, r.labels, r.split, r.start, r.end)).encode())
+    return digest.hexdigest()[:16]
+
+
+def plan_shards(rows, clips_per_shard):
+    """{shard file name: [rows]}, splits in first-seen order, rows in manifest order."""
+    from zoo.data.tfrecords import shard_name
+    by_split = collections.OrderedDict()
+    for row in rows:
+        by_split.setdefault(row.split, []).append(row)
+    plan = collections.OrderedDict()
+    for split, split_rows in by_split.items():
+        count = (len(split_rows) + clips_per_shard - 1) // clips_per_shard
+        for i in range(count):
+            plan[shard_name(split, i, count)] = split_rows[i * clips_per_shard:(i + 1) * clips_per_shard]
+    return plan
+
+
+def _write_info(out_dir, rows, vocab, plan, fingerprint, sample_rate, done):
+    splits = collections.OrderedDict()
+    for name, shard_rows in plan.items():
+        split = shard_rows[0].split
+        entry = splits.setdefault(split, {"shards": [], "clips": 0})
+        entry["shards"].append(name)
+        entry["clips"] += done.get(name, {}).get("clips", 0)
+    info = {"labels": vocab, "splits": splits, "sample_rate": sample_rate,
+            "manifest_fingerprint": fingerprint, "manifest_clips": len(rows)}
+    with open(os.path.join(out_dir, INFO_FILE), "w") as f:
+        json.dump(info, f, indent=1)
+
+
+def prepare_shards(manifest, out_dir, clips_per_shard=256, workers=2, sample_rate=ac.SAMPLE_RATE,
+                   progress=True):
+    """Convert `manifest` (see `zoo.data.manifest`) to TFRecord shards in `out_dir`; returns a `PrepareReport`."""
+    import tensorflow as tf
+    from zoo.data.tfrecords import encode_example
+
+    if clips_per_shard < 1 or workers < 1:
+        raise ValueError(f"clips_per_shard and workers must be >= 1; got {clips_per_shard}, {workers}")
+    rows = read_manifest(manifest)
+    vocab = label_vocabulary(rows)
+    index = {label: i for i, label in enumerate(vocab)}
+    fingerprint = _fingerprint(rows)
+    os.makedirs(out_dir, exist_ok=True)
+    info_path = os.path.join(out_dir, INFO_FILE)
+    if os.path.exists(info_path):
+        with open(info_path) as f:
+            old = json.load(f)
+        if old.get("manifest_fingerprint") != fingerprint or old.get("sample_rate") != sample_rate:
+            raise ZooError(
+                f"{out_dir} holds shards of a different manifest or sample rate; choose an empty "
+                f"output folder (or delete it) to start over")
+    plan = plan_shards(rows, clips_per_shard)
+    done = {}
+    for name in plan:
+        marker = os.path.join(out_dir, name + ".json")
+        if os.path.exists(marker) and os.path.exists(os.path.join(out_dir, name)):
+            with open(marker) as f:
+                done[name] = json.load(f)
+    resumed = len(done)
+    _write_info(out_dir, rows, vocab, plan, fingerprint, sample_rate, done)
+    todo = [name for name in plan if name not in done]
+    total = sum(len(plan[n]) for n in todo)
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool, \
+            tqdm(total=total, unit="clip", desc="prepare", disable=not progress) as bar:
+        for name in todo:
+            shard_rows = plan[name]
+            jobs = [(r.path, r.start, r.end, sample_rate) for r in shard_rows]
+            tmp = os.path.join(out_dir, name + ".tmp")
+            clips, skipped = 0, []
+            with tf.io.TFRecordWriter(tmp) as writer:
+                for row, (pcm, problem) in zip(shard_rows, pool.map(_decode, jobs, chunksize=4)):
+                    bar.update(1)
+                    if problem is not None:
+                        skipped.append([row.relative_path, problem])
+                        bar.write(f"skipped {row.relative_path}: {problem}")
+                        continue
+                    writer.write(encode_example(pcm, sample_rate, row.labels,
+                                                [index[l] for l in row.labels], row.clip_id))
+                    clips += 1
+            os.replace(tmp, os.path.join(out_dir, name))
+            done[name] = {"clips": clips, "skipped": skipped}
+            with open(os.path.join(out_dir, name + ".json"), "w") as f:
+                json.dump(done[name], f)
+    _write_info(out_dir, rows, vocab, plan, fingerprint, sample_rate, done)
+    skipped = [tuple(s) for name in plan for s in done[name]["skipped"]]
+    return PrepareReport(sum(d["clips"] for d in done.values()), skipped, len(plan), resumed)
+
+
+def read_dataset_info(shard_dir):
+    """The `dataset_info.json` of a shard folder, with a clear error when it is missing."""
+    path = os.path.join(shard_dir, INFO_FILE)
+    if not os.path.exists(path):
+        raise ZooError(f"{shard_dir} has no {INFO_FILE}: not a folder written by `hares-zoo prepare`")
+    with open(path) as f:
+        return json.load(f)

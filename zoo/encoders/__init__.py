@@ -1,0 +1,6 @@
+"""Encoder families. Importing this package registers every family with `zoo.registry`."""
+
+from zoo.encoders import baselines  # noqa: F401
+from zoo.encoders.base import AudioEncoder, LogMelEncoder
+
+__all__ = ["AudioEncoder", "LogMelEncoder"]

@@ -1,0 +1,89 @@
+"""`AudioEncoder`: the base class every registered encoder derives from.
+
+Contract (DESIGN.md, "The serving contract"): waveform float32 `[batch, samples]`, mono 16 kHz in
+[-1, 1], any length >= 1 sample (shorter than `min_samples` is zero-padded at the end inside the
+graph) -> `{"embedding": [batch, D], "frame_embeddings": [batch, frames, D]}`, where `embedding`
+is the mean of `frame_embeddings` over time (the HARES representation: global average pooling of
+the last layer, hares-paper-facts.md section 2). Outputs are float32 even under mixed precision.
+"""
+
+import keras
+import tensorflow as tf
+
+from zoo import audio_constants as ac
+from zoo.frontends import LogMelSpectrogram, PerExampleStandardization
+
+
+class AudioEncoder(keras.Model):
+    """Subclasses implement `frame_features(waveform, training) -> [batch, frames, D]` and set
+    `embedding_size` and `frame_hop_seconds`."""
+
+    embedding_size: int
+    frame_hop_seconds: float
+
+    def __init__(self, min_samples=1, **kwargs):
+        super().__init__(**kwargs)
+        if min_samples < 1:
+            raise ValueError(f"min_samples must be >= 1, got {min_samples}")
+        self.min_samples = int(min_samples)
+
+    def pad_to_min_length(self, waveform):
+        """Validate rank, cast to float32 and zero-pad clips shorter than `min_samples` at the end."""
+        waveform = tf.convert_to_tensor(waveform)
+        if waveform.shape.rank != 2:
+            raise ValueError(
+                f"{self.name}: waveform must be float32 [batch, samples] (mono, 16 kHz); got shape "
+                f"{waveform.shape}. Add a batch axis with waveform[None] for one clip.")
+        if not (waveform.dtype.is_floating or waveform.dtype.is_integer):
+            raise ValueError(f"{self.name}: waveform must be float32 in [-1, 1]; got dtype {waveform.dtype}")
+        if waveform.dtype.is_integer:
+            raise ValueError(
+                f"{self.name}: waveform has integer dtype {waveform.dtype}; convert PCM to float32 "
+                f"in [-1, 1] first (int16 samples / 32768)")
+        waveform = tf.cast(waveform, tf.float32)
+        missing = tf.maximum(self.min_samples - tf.shape(waveform)[1], 0)
+        return tf.pad(waveform, [[0, 0], [0, missing]])
+
+    def frame_features(self, waveform, training=False):
+        raise NotImplementedError
+
+    def call(self, waveform, training=False):
+        frames = self.frame_features(self.pad_to_min_length(waveform), training=training)
+        frames = tf.cast(frames, tf.float32)
+        return {"embedding": tf.reduce_mean(frames, axis=1), "frame_embeddings": frames}
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(min_samples=self.min_samples)
+        return config
+
+
+class LogMelEncoder(AudioEncoder):
+    """An `AudioEncoder` whose frontend is log-mel (+ optional per-example standardisation);
+    subclasses implement `encode_spectrogram(log_mel [batch, frames, mel], training)`."""
+
+    def __init__(self, n_mels=ac.N_MELS, standardize=True, min_samples=1, **kwargs):
+        super().__init__(min_samples=min_samples, **kwargs)
+        self.n_mels = int(n_mels)
+        self.standardize = bool(standardize)
+        self.log_mel = LogMelSpectrogram(n_mels=self.n_mels, name="log_mel")
+        self.standardization = PerExampleStandardization(name="standardize") if standardize else None
+
+    def features(self, waveform):
+        """Waveform `[batch, samples]` -> frontend output `[batch, frames, n_mels]` (the `log_mel` signature)."""
+        x = self.log_mel(self.pad_to_min_length(waveform))
+        return self.standardization(x) if self.standardization is not None else x
+
+    def frame_features(self, waveform, training=False):
+        x = self.log_mel(waveform)
+        if self.standardization is not None:
+            x = self.standardization(x)
+        return self.encode_spectrogram(x, training=training)
+
+    def encode_spectrogram(self, spectrogram, training=False):
+        raise NotImplementedError
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(n_mels=self.n_mels, standardize=self.standardize)
+        return config

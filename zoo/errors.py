@@ -1,0 +1,36 @@
+"""Errors that name the offending input and what was expected."""
+
+
+class ZooError(Exception):
+    """Base class of the project's own errors."""
+
+
+class AudioFileError(ZooError):
+    """An audio file is missing, empty, corrupt or holds non-finite samples."""
+
+    def __init__(self, path, problem):
+        self.path = str(path)
+        self.problem = problem
+        super().__init__(f"audio file {self.path!r}: {problem}")
+
+
+class ManifestError(ZooError):
+    """A CSV manifest is malformed: the message names the file, the line and what was expected."""
+
+    def __init__(self, manifest, line, problem):
+        self.manifest = str(manifest)
+        self.line = line
+        self.problem = problem
+        where = f"{self.manifest}, line {line}" if line else self.manifest
+        super().__init__(f"manifest {where}: {problem}")
+
+
+class WaveformError(ZooError, ValueError):
+    """A waveform array has the wrong rank, dtype, rate, length or holds NaN/Inf."""
+
+
+class UnknownEncoderError(ZooError, KeyError):
+    """The registry has no encoder of that name."""
+
+    def __str__(self):
+        return str(self.args[0])

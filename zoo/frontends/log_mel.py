@@ -1,0 +1,113 @@
+"""Log-mel spectrogram as a Keras layer that converts to TFLite with builtin ops only.
+
+The STFT is a strided 1-D convolution whose kernels are the Hann-windowed DFT basis (cosine and
+sine rows), the same arithmetic as `tf.signal.stft` but lowered to one CONV_2D: no complex dtype,
+no FFT op, no Flex op (the trap listed in ecosystem-notes.md, "TFLite that runs").
+
+Framing rule (centred frames): the waveform is zero-padded by `window // 2` samples on both sides,
+so frame `i` is centred on sample `i * hop` (time `i * hop_seconds`) and
+
+    frames = 1 + samples // hop          (e.g. 1 s at 16 kHz, 10 ms hop -> 101 frames)
+
+Any clip of at least one sample gives at least one frame; nothing is rejected for being short.
+"""
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from zoo import audio_constants as ac
+from zoo.frontends.mel_matrix import mel_weight_matrix
+
+
+def hann_window(length):
+    """Periodic Hann window (as `tf.signal.hann_window(periodic=True)`), float64 `[length]`."""
+    n = np.arange(length, dtype=np.float64)
+    return 0.5 - 0.5 * np.cos(2.0 * np.pi * n / length)
+
+
+def windowed_dft_kernel(window_length, fft_length):
+    """Real and imaginary DFT rows times the window, float64 `[window_length, 2 * (fft_length // 2 + 1)]`.
+
+    A frame of `window_length` samples zero-padded to `fft_length` has DFT bin k equal to
+    sum_n x[n] w[n] exp(-2 pi i k n / fft_length); the zero padding contributes nothing, so the
+    kernel only needs `window_length` rows.
+    """
+    n = np.arange(window_length, dtype=np.float64)[:, None]
+    k = np.arange(fft_length // 2 + 1, dtype=np.float64)[None, :]
+    phase = 2.0 * np.pi * n * k / fft_length
+    window = hann_window(window_length)[:, None]
+    return np.concatenate([window * np.cos(phase), -window * np.sin(phase)], axis=1)
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class LogMelSpectrogram(keras.layers.Layer):
+    """Waveform `[batch, samples]` (16 kHz, float32 in [-1, 1]) -> log-mel `[batch, frames, n_mels]`.
+
+    Output is `log(mel_power + log_offset)` in natural-log units, with mel power from the
+    Hann-windowed power spectrum. Defaults are the paper's (25 ms window, 10 ms hop, 80 bins at
+    16 kHz; hares-paper-facts.md section 3); `n_mels=128` gives the paper's Table 5 input.
+    """
+
+    def __init__(self, sample_rate=ac.SAMPLE_RATE, window_seconds=ac.WINDOW_SECONDS,
+                 hop_seconds=ac.HOP_SECONDS, fft_length=ac.FFT_LENGTH, n_mels=ac.N_MELS,
+                 fmin=ac.MEL_FMIN, fmax=ac.MEL_FMAX, log_offset=ac.LOG_OFFSET, **kwargs):
+        super().__init__(**kwargs)
+        self.sample_rate = int(sample_rate)
+        self.window_seconds = float(window_seconds)
+        self.hop_seconds = float(hop_seconds)
+        self.fft_length = int(fft_length)
+        self.n_mels = int(n_mels)
+        self.fmin = float(fmin)
+        self.fmax = float(fmax)
+        self.log_offset = float(log_offset)
+        self.window_length = int(round(self.window_seconds * self.sample_rate))
+        self.hop_length = int(round(self.hop_seconds * self.sample_rate))
+        if self.hop_length < 1 or self.window_length < self.hop_length:
+            raise ValueError(
+                f"need 1 <= hop <= window in samples; got window={self.window_length}, "
+                f"hop={self.hop_length} at sample_rate={self.sample_rate}")
+        if self.fft_length < self.window_length:
+            raise ValueError(
+                f"fft_length={self.fft_length} is shorter than the window ({self.window_length} samples)")
+        if self.log_offset <= 0:
+            raise ValueError(f"log_offset must be > 0, got {self.log_offset}")
+        self._dft = windowed_dft_kernel(self.window_length, self.fft_length).astype(np.float32)
+        self._mel = mel_weight_matrix(self.n_mels, self.fft_length // 2 + 1, self.sample_rate,
+                                      self.fmin, self.fmax).astype(np.float32)
+
+    def num_frames(self, num_samples):
+        """Frames produced for a clip of `num_samples` samples (centred framing)."""
+        return 1 + int(num_samples) // self.hop_length
+
+    def power_spectrogram(self, waveform):
+        """Waveform `[batch, samples]` -> Hann-windowed power spectrum `[batch, frames, fft_length//2+1]`."""
+        waveform = tf.convert_to_tensor(waveform)
+        if waveform.shape.rank != 2:
+            raise ValueError(
+                f"LogMelSpectrogram expects waveform of shape [batch, samples]; got shape {waveform.shape}")
+        waveform = tf.cast(waveform, tf.float32)
+        half = self.window_length // 2
+        padded = tf.pad(waveform, [[0, 0], [half, self.window_length - half]])
+        kernel = tf.constant(self._dft)[:, None, :]
+        spectrum = tf.nn.conv1d(padded[:, :, None], kernel, stride=self.hop_length, padding="VALID")
+        bins = self.fft_length // 2 + 1
+        real, imag = spectrum[..., :bins], spectrum[..., bins:]
+        return real * real + imag * imag
+
+    def call(self, waveform):
+        power = self.power_spectrogram(waveform)
+        mel = tf.tensordot(power, tf.constant(self._mel), axes=1)
+        return tf.math.log(mel + self.log_offset)
+
+    def compute_output_shape(self, input_shape):
+        samples = input_shape[1]
+        frames = None if samples is None else self.num_frames(samples)
+        return (input_shape[0], frames, self.n_mels)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(sample_rate=self.sample_rate, window_seconds=self.window_seconds,
+                      hop_seconds=self.hop_seconds, fft_length=self.fft_length, n_mels=self.n_mels,
+                      fmin=self.fmin, fmax=self.fmax, log_offset=self.log_offset)
+        return config

@@ -1,0 +1,35 @@
+"""Mel filterbank weights in NumPy (float64), the same definition as
+`tf.signal.linear_to_mel_weight_matrix`: HTK mel scale (1127 ln(1 + f / 700)), triangles spaced
+evenly in mel between `fmin` and `fmax`, weights computed in the mel domain, DC bin zeroed.
+"""
+
+import numpy as np
+
+_MEL_BREAK_HZ = 700.0
+_MEL_HIGH_Q = 1127.0
+
+
+def hz_to_mel(hz):
+    """HTK mel of a frequency in Hz."""
+    return _MEL_HIGH_Q * np.log1p(np.asarray(hz, np.float64) / _MEL_BREAK_HZ)
+
+
+def mel_to_hz(mel):
+    """Inverse of `hz_to_mel`."""
+    return _MEL_BREAK_HZ * np.expm1(np.asarray(mel, np.float64) / _MEL_HIGH_Q)
+
+
+def mel_weight_matrix(n_mels, n_fft_bins, sample_rate, fmin, fmax):
+    """Triangular mel weights, float64 `[n_fft_bins, n_mels]` (multiply a power spectrum on the right)."""
+    if not 0.0 <= fmin < fmax <= sample_rate / 2:
+        raise ValueError(
+            f"mel range must satisfy 0 <= fmin < fmax <= sample_rate / 2; got fmin={fmin}, "
+            f"fmax={fmax}, sample_rate={sample_rate}")
+    bin_hz = np.linspace(0.0, sample_rate / 2.0, n_fft_bins)[1:]  # DC bin excluded, as in TF
+    bin_mel = hz_to_mel(bin_hz)[:, None]
+    edges = np.linspace(hz_to_mel(fmin), hz_to_mel(fmax), n_mels + 2)
+    lower, center, upper = edges[:-2], edges[1:-1], edges[2:]
+    rising = (bin_mel - lower) / (center - lower)
+    falling = (upper - bin_mel) / (upper - center)
+    weights = np.maximum(0.0, np.minimum(rising, falling))
+    return np.pad(weights, [[1, 0], [0, 0]])

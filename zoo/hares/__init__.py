@@ -1,0 +1,1 @@
+"""Scoring encoders: embeddings over evaluation sub-clips, linear probes, per-clip averaging."""

@@ -1,0 +1,35 @@
+"""Learning-rate schedules.
+
+The paper's schedule (hares-paper-facts.md sections 2 and 3): the learning rate rises linearly
+from 0 to its peak over the warm-up steps (5k in the paper), then follows a cosine decay to 0 at
+the last step.
+"""
+
+import math
+
+import keras
+from keras import ops
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class WarmupCosine(keras.optimizers.schedules.LearningRateSchedule):
+    """lr(step) = peak * step / warmup for step < warmup, then peak * (1 + cos(pi * progress)) / 2."""
+
+    def __init__(self, peak_learning_rate, total_steps, warmup_steps):
+        if total_steps < 1 or not 0 <= warmup_steps <= total_steps:
+            raise ValueError(f"need 0 <= warmup_steps <= total_steps and total_steps >= 1; got "
+                             f"warmup_steps={warmup_steps}, total_steps={total_steps}")
+        self.peak_learning_rate = float(peak_learning_rate)
+        self.total_steps = int(total_steps)
+        self.warmup_steps = int(warmup_steps)
+
+    def __call__(self, step):
+        step = ops.cast(step, "float32")
+        warm = self.peak_learning_rate * step / max(self.warmup_steps, 1)
+        progress = ops.clip((step - self.warmup_steps) / max(self.total_steps - self.warmup_steps, 1), 0.0, 1.0)
+        cosine = 0.5 * self.peak_learning_rate * (1.0 + ops.cos(math.pi * progress))
+        return ops.where(step < self.warmup_steps, warm, cosine)
+
+    def get_config(self):
+        return {"peak_learning_rate": self.peak_learning_rate, "total_steps": self.total_steps,
+                "warmup_steps": self.warmup_steps}
