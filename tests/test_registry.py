@@ -27,7 +27,8 @@ def test_front_door():
 def test_contract_and_declared_metadata(name):
     spec = get_spec(name)
     encoder = zoo.create_encoder(name)
-    out = encoder(np.random.default_rng(0).uniform(-0.5, 0.5, (2, 16000)).astype(np.float32))
+    # 3 s: a multiple of every encoder's time stride, so the embedding is the mean of the frames.
+    out = encoder(np.random.default_rng(0).uniform(-0.5, 0.5, (2, 48000)).astype(np.float32))
     assert set(out) == {"embedding", "frame_embeddings"}
     assert out["embedding"].shape == (2, spec.embedding_size)
     assert out["embedding"].dtype == tf.float32
@@ -37,7 +38,7 @@ def test_contract_and_declared_metadata(name):
     assert encoder.count_params() == spec.num_params
     assert encoder.embedding_size == spec.embedding_size
     assert encoder.frame_hop_seconds == pytest.approx(spec.frame_hop_seconds)
-    assert abs(frames - 1.0 / spec.frame_hop_seconds) <= 1  # 1 s of audio -> about 1/hop frames
+    assert abs(frames - 3.0 / spec.frame_hop_seconds) <= 1  # 3 s of audio -> about 3/hop frames
     for samples in (1, 7):
         short = encoder(np.zeros((1, samples), np.float32))
         assert short["embedding"].shape == (1, spec.embedding_size)
@@ -70,3 +71,15 @@ def test_gradients_reach_every_weight(name):
     grads = tape.gradient(loss, encoder.trainable_weights)
     missing = [w.path for w, g in zip(encoder.trainable_weights, grads) if g is None]
     assert not missing
+
+
+@pytest.mark.parametrize("name", [n for n in SMALL if get_spec(n).num_params > 0])
+def test_runs_under_mixed_bfloat16(name):
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        encoder = zoo.create_encoder(name)
+        out = encoder(np.random.default_rng(0).normal(0, 0.1, (1, 8000)).astype(np.float32))
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    assert out["embedding"].dtype == tf.float32
+    assert np.all(np.isfinite(out["embedding"].numpy()))

@@ -27,6 +27,12 @@ class AudioEncoder(keras.Model):
             raise ValueError(f"min_samples must be >= 1, got {min_samples}")
         self.min_samples = int(min_samples)
 
+    def build(self, input_shape=None):
+        """Create every weight by running 0.1 s of silence through `call` (sub-layers build lazily)."""
+        if not self.built:
+            self.call(tf.zeros([1, max(self.min_samples, ac.SAMPLE_RATE // 10)]))
+            self.built = True
+
     def pad_to_min_length(self, waveform):
         """Validate rank, cast to float32 and zero-pad clips shorter than `min_samples` at the end."""
         waveform = tf.convert_to_tensor(waveform)
@@ -45,12 +51,16 @@ class AudioEncoder(keras.Model):
         return tf.pad(waveform, [[0, 0], [0, missing]])
 
     def frame_features(self, waveform, training=False):
+        """`[batch, samples]` -> `[batch, frames, D]`, or `(embedding, frames)` for an encoder whose
+        pooled embedding is not the plain time-mean of its frames (Slowfast: see its docstring)."""
         raise NotImplementedError
 
     def call(self, waveform, training=False):
-        frames = self.frame_features(self.pad_to_min_length(waveform), training=training)
+        result = self.frame_features(self.pad_to_min_length(waveform), training=training)
+        embedding, frames = result if isinstance(result, tuple) else (None, result)
         frames = tf.cast(frames, tf.float32)
-        return {"embedding": tf.reduce_mean(frames, axis=1), "frame_embeddings": frames}
+        embedding = tf.reduce_mean(frames, axis=1) if embedding is None else tf.cast(embedding, tf.float32)
+        return {"embedding": embedding, "frame_embeddings": frames}
 
     def get_config(self):
         config = super().get_config()

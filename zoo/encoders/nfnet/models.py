@@ -1,0 +1,143 @@
+"""Slowfast NFNet (the paper's model) and the single-path NFNet, as log-mel encoders.
+
+Slowfast NFNet-F0 follows the official `SlowFastNFNet` (google-deepmind/slowfast_nfnets;
+hares-paper-facts.md section 4c): the slow path sees the spectrogram max-pooled by 4 over time;
+before each of the 4 stages the fast features go through a (7, 1) WS-conv with stride (4, 1) and
+a plain GELU and are concatenated to the slow features; each path ends with a 1x1 final conv
+doubling its width and a plain GELU; the embedding is `concat(mean(fast), mean(slow))`, fast first:
+3456-d for F0 (1728-d with `final_conv=False`, the paper's Table 5).
+
+Frame embeddings: the fast path has 1/4 of the log-mel frame rate (40 ms hop), the slow path
+1/16; each slow frame is repeated 4 times to line up with the fast frames it covers (both paths
+have ceil(frames / 16) * 4 >= fast frames; the excess is cropped), then `concat(fast, slow)`
+per frame, `[batch, ceil(frames / 4), D]`. The embedding is the official one (mean over each
+path's own frames); it equals the mean of the frame embeddings whenever the number of fast frames
+is a multiple of 4 (e.g. any 3-s crop: 301 log-mel frames -> 76 fast, 19 slow).
+"""
+
+import keras
+from keras import ops
+
+from zoo import audio_constants as ac
+from zoo.encoders.base import LogMelEncoder
+from zoo.encoders.nfnet.blocks import NFNetPath
+from zoo.encoders.nfnet.layers import GammaActivation, WSConv2D
+from zoo.encoders.nfnet.variants import NFNET, SLOWFAST
+from zoo.registry import register_encoder
+
+FUSION_KERNEL = (7, 1)   # official FuseFast2Slow (Kazakos et al. FUSION_KERNEL_SZ 7)
+TIME_RATIO = 4           # slow path sees every 4th time step (max-pooled), paper section 2.3
+STOCHDEPTH_RATE = 0.1    # paper appendix B
+
+
+def _path_kwargs(row, final_conv, stochdepth_rate, approximate_gelu):
+    return dict(row, final_conv_mult=2 if final_conv else 0, stochdepth_rate=stochdepth_rate,
+                approximate_gelu=approximate_gelu)
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class SlowFastNFNet(LogMelEncoder):
+    """Waveform -> log-mel `[batch, frames, n_mels]` -> Slowfast NFNet (see module docstring)."""
+
+    def __init__(self, variant="F0", n_mels=ac.N_MELS, final_conv=True, stochdepth_rate=STOCHDEPTH_RATE,
+                 approximate_gelu=True, **kwargs):
+        super().__init__(n_mels=n_mels, **kwargs)
+        if variant not in SLOWFAST:
+            raise ValueError(f"unknown Slowfast NFNet variant {variant!r}; choose one of {sorted(SLOWFAST)}")
+        self.variant, self.final_conv = variant, bool(final_conv)
+        self.stochdepth_rate, self.approximate_gelu = float(stochdepth_rate), bool(approximate_gelu)
+        row = SLOWFAST[variant]
+        self.slow = NFNetPath(**_path_kwargs(row["slow"], final_conv, stochdepth_rate, approximate_gelu), name="slow")
+        self.fast = NFNetPath(**_path_kwargs(row["fast"], final_conv, stochdepth_rate, approximate_gelu), name="fast")
+        self.fusions = [WSConv2D(c, FUSION_KERNEL, strides=(TIME_RATIO, 1), name=f"fuse{i}")
+                        for i, c in enumerate(row["fusion_channels"])]
+        self.plain_gelu = GammaActivation("gelu", scaled=False, approximate_gelu=approximate_gelu, name="plain_gelu")
+        self.slow_pool = keras.layers.MaxPooling2D((TIME_RATIO, 1), (TIME_RATIO, 1), padding="same")
+        self.embedding_size = self.fast.output_channels + self.slow.output_channels
+        self.frame_hop_seconds = ac.HOP_SECONDS * 4   # fast path: time stride 2 x 2 in its stem
+
+    def encode_spectrogram(self, spectrogram, training=False):
+        x = spectrogram[..., None]                     # [batch, time, mel, 1]
+        slow = self.slow.stem(self.slow_pool(x))
+        fast = self.fast.stem(x)
+        for stage, fuse in enumerate(self.fusions):
+            slow = ops.concatenate([slow, self.plain_gelu(fuse(fast))], axis=-1)
+            fast = self.fast.stage(stage, fast, training)
+            slow = self.slow.stage(stage, slow, training)
+        fast = ops.mean(self.fast.head(fast, self.plain_gelu), axis=2)   # [batch, Tf, Cf]
+        slow = ops.mean(self.slow.head(slow, self.plain_gelu), axis=2)   # [batch, Ts, Cs]
+        embedding = ops.concatenate([ops.mean(fast, axis=1), ops.mean(slow, axis=1)], axis=-1)
+        aligned = ops.repeat(slow, TIME_RATIO, axis=1)[:, :ops.shape(fast)[1]]
+        return embedding, ops.concatenate([fast, aligned], axis=-1)
+
+    def get_config(self):
+        return {**super().get_config(), "variant": self.variant, "final_conv": self.final_conv,
+                "stochdepth_rate": self.stochdepth_rate, "approximate_gelu": self.approximate_gelu}
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class NFNet(LogMelEncoder):
+    """Single-path NFNet on a 1-channel log-mel image; frames are the final features averaged over
+    frequency, hop 32 log-mel frames (320 ms) for F0."""
+
+    def __init__(self, variant="F0", n_mels=ac.N_MELS, stochdepth_rate=STOCHDEPTH_RATE,
+                 approximate_gelu=True, **kwargs):
+        super().__init__(n_mels=n_mels, **kwargs)
+        if variant not in NFNET:
+            raise ValueError(f"unknown NFNet variant {variant!r}; choose one of {sorted(NFNET)}")
+        self.variant, self.stochdepth_rate, self.approximate_gelu = variant, float(stochdepth_rate), bool(approximate_gelu)
+        self.backbone = NFNetPath(**_path_kwargs(NFNET[variant], True, stochdepth_rate, approximate_gelu), name="nfnet")
+        # deepmind-research NFNet applies its gamma-scaled activation after the final conv.
+        self.final_act = GammaActivation("gelu", approximate_gelu=approximate_gelu, name="final_act")
+        self.embedding_size = self.backbone.output_channels
+        time_stride = 1
+        for s in NFNET[variant]["stem_strides"] + NFNET[variant]["strides"]:
+            time_stride *= s[0]
+        self.frame_hop_seconds = ac.HOP_SECONDS * time_stride
+
+    def encode_spectrogram(self, spectrogram, training=False):
+        x = self.backbone.call(spectrogram[..., None], training=training)
+        return ops.mean(self.backbone.head(x, self.final_act), axis=2)
+
+    def get_config(self):
+        return {**super().get_config(), "variant": self.variant, "stochdepth_rate": self.stochdepth_rate,
+                "approximate_gelu": self.approximate_gelu}
+
+
+@register_encoder(
+    "nf_slowfast_f0", family="nfnet", input_kind="log-mel", embedding_size=3456,
+    frame_hop_seconds=0.04, num_params=62_970_654, paper_params="63m",
+    description="Slowfast NFNet-F0, the paper's model, as the official code (final convs: 3456-d; "
+                "final_conv=False gives the paper table's 1728-d).",
+    defaults=dict(variant="F0", n_mels=ac.N_MELS, final_conv=True, stochdepth_rate=STOCHDEPTH_RATE,
+                  approximate_gelu=True))
+def nf_slowfast_f0(**config):
+    return SlowFastNFNet(name="nf_slowfast_f0", **config)
+
+
+@register_encoder(
+    "nf_slowfast_tiny", family="nfnet", input_kind="log-mel", embedding_size=640,
+    frame_hop_seconds=0.04, num_params=791_849,
+    description="Slowfast NFNet topology at CPU scale: widths / 4 (slow) and / 2 (fast), 1 block per stage.",
+    defaults=dict(variant="tiny", n_mels=ac.N_MELS, final_conv=True, stochdepth_rate=STOCHDEPTH_RATE,
+                  approximate_gelu=True))
+def nf_slowfast_tiny(**config):
+    return SlowFastNFNet(name="nf_slowfast_tiny", **config)
+
+
+@register_encoder(
+    "nfnet_f0", family="nfnet", input_kind="log-mel", embedding_size=3072,
+    frame_hop_seconds=0.32, num_params=68_415_996, paper_params="68m",
+    description="Single-path NFNet-F0 on the log-mel image (3x3 kernels), 3072-d.",
+    defaults=dict(variant="F0", n_mels=ac.N_MELS, stochdepth_rate=STOCHDEPTH_RATE, approximate_gelu=True))
+def nfnet_f0(**config):
+    return NFNet(name="nfnet_f0", **config)
+
+
+@register_encoder(
+    "nfnet_tiny", family="nfnet", input_kind="log-mel", embedding_size=512,
+    frame_hop_seconds=0.32, num_params=737_184,
+    description="Single-path NFNet at CPU scale: widths / 4, 1 block per stage.",
+    defaults=dict(variant="tiny", n_mels=ac.N_MELS, stochdepth_rate=STOCHDEPTH_RATE, approximate_gelu=True))
+def nfnet_tiny(**config):
+    return NFNet(name="nfnet_tiny", **config)

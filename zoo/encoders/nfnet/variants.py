@@ -1,0 +1,36 @@
+"""Architecture tables, one row per variant (hares-paper-facts.md sections 4b and 4c).
+
+`SLOWFAST["F0"]` is verbatim the official `slowfast_nfnet_params` ('F0-slow', 'F0-fast'); kernels
+and strides are (time, frequency). The official code derives the fusion widths as
+`fast.width[0] * [1, 4, 8, 16] * fusion_conv_channel_ratio(2)` = [64, 256, 512, 1024]; the tables
+state them explicitly so that scaled-down rows can choose their own.
+`NFNET["F0"]` is the single-path NFNet-F0 of deepmind-research/nfnets (3x3 kernels, stride 2 in
+both axes from stage 2 on) applied to a 1-channel spectrogram.
+"""
+
+_SLOW_F0 = dict(
+    widths=[256, 512, 1536, 1536], depths=[1, 2, 6, 3], group_widths=[128] * 4,
+    stem_kernels=[[1, 3], [1, 3], [1, 3], [3, 3]], stem_strides=[[2, 2], [1, 1], [1, 1], [2, 2]],
+    kernels=[[1, 1], [1, 1], [3, 1], [3, 1]], strides=[[1, 1], [1, 2], [1, 2], [1, 2]])
+_FAST_F0 = dict(
+    _SLOW_F0, widths=[32, 64, 192, 192], group_widths=[16] * 4,
+    stem_kernels=[[3, 3], [1, 3], [1, 3], [3, 3]], kernels=[[3, 1]] * 4)
+
+SLOWFAST = {
+    "F0": dict(slow=_SLOW_F0, fast=_FAST_F0, fusion_channels=[64, 256, 512, 1024]),
+    # CPU / on-device scale: same topology, widths / 4 (slow) and / 2 (fast), one block per stage.
+    "tiny": dict(
+        slow=dict(_SLOW_F0, widths=[64, 128, 256, 256], depths=[1, 1, 1, 1], group_widths=[32] * 4),
+        fast=dict(_FAST_F0, widths=[16, 32, 64, 64], depths=[1, 1, 1, 1], group_widths=[8] * 4),
+        fusion_channels=[16, 32, 64, 128]),
+}
+
+_NFNET_F0 = dict(
+    widths=[256, 512, 1536, 1536], depths=[1, 2, 6, 3], group_widths=[128] * 4,
+    stem_kernels=[[3, 3]] * 4, stem_strides=[[2, 2], [1, 1], [1, 1], [2, 2]],
+    kernels=[[3, 3]] * 4, second_kernel=[3, 3], strides=[[1, 1], [2, 2], [2, 2], [2, 2]])
+
+NFNET = {
+    "F0": _NFNET_F0,
+    "tiny": dict(_NFNET_F0, widths=[64, 128, 256, 256], depths=[1, 1, 1, 1], group_widths=[32] * 4),
+}
