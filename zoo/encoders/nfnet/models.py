@@ -104,40 +104,22 @@ class NFNet(LogMelEncoder):
                 "approximate_gelu": self.approximate_gelu}
 
 
-@register_encoder(
-    "nf_slowfast_f0", family="nfnet", input_kind="log-mel", embedding_size=3456,
-    frame_hop_seconds=0.04, num_params=62_970_654, paper_params="63m",
-    description="Slowfast NFNet-F0, the paper's model, as the official code (final convs: 3456-d; "
-                "final_conv=False gives the paper table's 1728-d).",
-    defaults=dict(variant="F0", n_mels=ac.N_MELS, final_conv=True, stochdepth_rate=STOCHDEPTH_RATE,
-                  approximate_gelu=True))
-def nf_slowfast_f0(**config):
-    return SlowFastNFNet(name="nf_slowfast_f0", **config)
+def _register(cls, name, variant, embedding_size, frame_hop_seconds, num_params, description,
+              paper_params=None, **extra_defaults):
+    defaults = dict(variant=variant, n_mels=ac.N_MELS, stochdepth_rate=STOCHDEPTH_RATE,
+                    approximate_gelu=True, **extra_defaults)
+    register_encoder(name, family="nfnet", input_kind="log-mel", embedding_size=embedding_size,
+                     frame_hop_seconds=frame_hop_seconds, num_params=num_params,
+                     paper_params=paper_params, description=description,
+                     defaults=defaults)(lambda **config: cls(name=name, **config))
 
 
-@register_encoder(
-    "nf_slowfast_tiny", family="nfnet", input_kind="log-mel", embedding_size=640,
-    frame_hop_seconds=0.04, num_params=791_849,
-    description="Slowfast NFNet topology at CPU scale: widths / 4 (slow) and / 2 (fast), 1 block per stage.",
-    defaults=dict(variant="tiny", n_mels=ac.N_MELS, final_conv=True, stochdepth_rate=STOCHDEPTH_RATE,
-                  approximate_gelu=True))
-def nf_slowfast_tiny(**config):
-    return SlowFastNFNet(name="nf_slowfast_tiny", **config)
-
-
-@register_encoder(
-    "nfnet_f0", family="nfnet", input_kind="log-mel", embedding_size=3072,
-    frame_hop_seconds=0.32, num_params=68_415_996, paper_params="68m",
-    description="Single-path NFNet-F0 on the log-mel image (3x3 kernels), 3072-d.",
-    defaults=dict(variant="F0", n_mels=ac.N_MELS, stochdepth_rate=STOCHDEPTH_RATE, approximate_gelu=True))
-def nfnet_f0(**config):
-    return NFNet(name="nfnet_f0", **config)
-
-
-@register_encoder(
-    "nfnet_tiny", family="nfnet", input_kind="log-mel", embedding_size=512,
-    frame_hop_seconds=0.32, num_params=737_184,
-    description="Single-path NFNet at CPU scale: widths / 4, 1 block per stage.",
-    defaults=dict(variant="tiny", n_mels=ac.N_MELS, stochdepth_rate=STOCHDEPTH_RATE, approximate_gelu=True))
-def nfnet_tiny(**config):
-    return NFNet(name="nfnet_tiny", **config)
+_register(SlowFastNFNet, "nf_slowfast_f0", "F0", 3456, 0.04, 62_970_654, paper_params="63m",
+          description="Slowfast NFNet-F0, the paper's model, as the official code (final convs: 3456-d; "
+                      "final_conv=False gives the paper table's 1728-d).", final_conv=True)
+_register(SlowFastNFNet, "nf_slowfast_tiny", "tiny", 640, 0.04, 791_849, final_conv=True,
+          description="Slowfast NFNet topology at CPU scale: widths / 4 (slow) and / 2 (fast), 1 block per stage.")
+_register(NFNet, "nfnet_f0", "F0", 3072, 0.32, 68_415_996, paper_params="68m",
+          description="Single-path NFNet-F0 on the log-mel image (3x3 kernels), 3072-d.")
+_register(NFNet, "nfnet_tiny", "tiny", 512, 0.32, 737_184,
+          description="Single-path NFNet at CPU scale: widths / 4, 1 block per stage.")
