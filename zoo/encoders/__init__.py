@@ -1,6 +1,7 @@
 """Encoder families. Importing this package registers every family with `zoo.registry`."""
 
 from zoo.encoders import baselines  # noqa: F401
+from zoo.encoders import sincnet  # noqa: F401
 from zoo.encoders.nfnet import models as _nfnet  # noqa: F401
 from zoo.encoders.base import AudioEncoder, LogMelEncoder
 

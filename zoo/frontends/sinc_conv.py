@@ -68,9 +68,10 @@ class SincConv1D(keras.layers.Layer):
             initializer=keras.initializers.Constant(np.diff(edges_hz).astype(np.float32)))
 
     def cutoffs_hz(self):
-        """Current (low, high) cut-offs in Hz after the constraints, each `[filters]`."""
-        low = self.min_low_hz + tf.abs(self.low_hz)
-        high = tf.clip_by_value(low + self.min_band_hz + tf.abs(self.band_hz),
+        """Current (low, high) cut-offs in Hz after the constraints, each `[filters]` (float32 even
+        under mixed precision: filter design in bfloat16 would be far too coarse)."""
+        low = self.min_low_hz + tf.abs(tf.cast(self.low_hz, tf.float32))
+        high = tf.clip_by_value(low + self.min_band_hz + tf.abs(tf.cast(self.band_hz, tf.float32)),
                                 self.min_low_hz, self.sample_rate / 2.0)
         return low, high
 
