@@ -23,7 +23,7 @@ def prepare_minihares(root, size="default", seed=0, workers=2, progress=True):
     for name in minihares.TASK_NAMES + ("pool",):
         out = os.path.join(root, "shards", name)
         report = prepare_shards(os.path.join(audio, name, "manifest.csv"), out, workers=workers,
-                                progress=False)
+                                progress=progress)
         if report.skipped:
             raise RuntimeError(f"mini-HARES task {name}: {report.summary()}")
         folders[name] = out
