@@ -9,7 +9,7 @@ import zoo
 from zoo.errors import UnknownEncoderError
 from zoo.registry import get_spec
 
-SMALL = [n for n in zoo.list_encoders() if get_spec(n).num_params < 2_000_000]
+SMALL = [n for n in zoo.list_encoders() if get_spec(n).num_params < 6_000_000]
 
 
 def test_front_door():
@@ -83,3 +83,16 @@ def test_runs_under_mixed_bfloat16(name):
         keras.mixed_precision.set_global_policy("float32")
     assert out["embedding"].dtype == tf.float32
     assert np.all(np.isfinite(out["embedding"].numpy()))
+
+
+@pytest.mark.parametrize("name", [n for n in zoo.list_encoders() if n not in SMALL])
+def test_full_size_encoders_match_declared_metadata(name):
+    """Full-size models are built once (1 s of audio), never trained: count, width, frame hop."""
+    spec = get_spec(name)
+    encoder = zoo.create_encoder(name)
+    out = encoder(np.zeros((1, 16000), np.float32))
+    assert encoder.count_params() == spec.num_params
+    assert out["embedding"].shape == (1, spec.embedding_size)
+    assert encoder.frame_hop_seconds == pytest.approx(spec.frame_hop_seconds)
+    if spec.paper_params:                          # within 1 % of the paper's Table 2 (e.g. "63m")
+        assert abs(spec.num_params / (float(spec.paper_params[:-1]) * 1e6) - 1) < 0.012

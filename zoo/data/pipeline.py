@@ -65,8 +65,10 @@ def subclips(waveform, crop_samples):
 
 
 def training_dataset(shard_dir, split="train", num_classes=0, crop_seconds=3.0, batch_size=32,
-                     shuffle_buffer=1024, seed=None, repeat=True, sample_rate=ac.SAMPLE_RATE):
-    """Random-crop training batches (see module docstring)."""
+                     shuffle_buffer=1024, seed=None, repeat=True, sample_rate=ac.SAMPLE_RATE, views=1):
+    """Random-crop training batches (see module docstring). With `views` > 1 each element also has
+    `views` float32 `[batch, views, crop_samples]`: independent random crops of the same clip (the
+    two views of SimCLR and BYOL)."""
     crop = int(round(crop_seconds * sample_rate))
     files = shard_files(shard_dir, split)
     ds = tf.data.Dataset.from_tensor_slices(files).shuffle(len(files), seed=seed)
@@ -77,9 +79,13 @@ def training_dataset(shard_dir, split="train", num_classes=0, crop_seconds=3.0, 
 
     def to_training(serialized):
         example = parse_example(serialized)
-        return {"waveform": random_crop(example["waveform"], crop, seed=seed),
-                "labels": _multi_hot(example["label_ids"], num_classes),
-                "clip_id": example["clip_id"]}
+        element = {"waveform": random_crop(example["waveform"], crop, seed=seed),
+                   "labels": _multi_hot(example["label_ids"], num_classes),
+                   "clip_id": example["clip_id"]}
+        if views > 1:
+            element["views"] = tf.stack([element["waveform"]] +
+                                        [random_crop(example["waveform"], crop) for _ in range(views - 1)])
+        return element
 
     ds = ds.map(to_training, num_parallel_calls=AUTOTUNE)
     return ds.batch(batch_size, drop_remainder=True).prefetch(AUTOTUNE)

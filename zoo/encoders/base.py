@@ -47,6 +47,8 @@ class AudioEncoder(keras.Model):
                 f"{self.name}: waveform has integer dtype {waveform.dtype}; convert PCM to float32 "
                 f"in [-1, 1] first (int16 samples / 32768)")
         waveform = tf.cast(waveform, tf.float32)
+        if waveform.shape[1] is not None and waveform.shape[1] >= self.min_samples:
+            return waveform                      # static length: keep the static shape for the graph
         missing = tf.maximum(self.min_samples - tf.shape(waveform)[1], 0)
         return tf.pad(waveform, [[0, 0], [0, missing]])
 
@@ -84,10 +86,19 @@ class LogMelEncoder(AudioEncoder):
         x = self.log_mel(self.pad_to_min_length(waveform))
         return self.standardization(x) if self.standardization is not None else x
 
+    def set_spectrogram_augmentation(self, augment):
+        """Training-only hook: `augment(log_mel [batch, frames, mel]) -> same shape` runs between the
+        frontend and the network when `training=True` (SpecAugment during pretraining). Not part of
+        the config or the weights; `None` removes it."""
+        object.__setattr__(self, "_spectrogram_augmentation", augment)
+
     def frame_features(self, waveform, training=False):
         x = self.log_mel(waveform)
         if self.standardization is not None:
             x = self.standardization(x)
+        augment = getattr(self, "_spectrogram_augmentation", None)
+        if training and augment is not None:
+            x = augment(x)
         return self.encode_spectrogram(x, training=training)
 
     def encode_spectrogram(self, spectrogram, training=False):

@@ -4,6 +4,7 @@ squeeze-excite, stochastic depth without rescaling, SkipInit gain.
 """
 
 import keras
+import tensorflow as tf
 from keras import ops
 
 # 1 / std(f(z)) for z ~ N(0, 1): keeps activations at unit scale. Copied verbatim from the
@@ -99,7 +100,12 @@ class WSConv2D(keras.layers.Conv2D):
 
     def convolution_op(self, inputs, kernel):
         del kernel
-        return super().convolution_op(inputs, ops.cast(self.standardized_kernel(), inputs.dtype))
+        outputs = super().convolution_op(inputs, ops.cast(self.standardized_kernel(), inputs.dtype))
+        if self.groups > 1 and isinstance(outputs, tf.Tensor):
+            # Keras runs grouped convs on CPU as an XLA-compiled call whose output shape is unknown
+            # to graph shape inference; restore it so exporters and FLOP counters see static shapes.
+            outputs = tf.ensure_shape(outputs, self.compute_output_shape(inputs.shape))
+        return outputs
 
     # Keras' Conv saves only kernel and bias; the gain must travel too.
     def save_own_variables(self, store):

@@ -1,0 +1,171 @@
+"""Pretraining objectives: the losses against NumPy references, BYOL's EMA, the CLI for each objective,
+kill-and-resume, and two workers under MultiWorkerMirroredStrategy."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import zoo
+from zoo.pretrain import BYOL, SimCLR, Supervised
+from zoo.pretrain.optim import LARS, adaptive_gradient_clip, build_optimizer, unitwise_norm
+from zoo.pretrain.simclr import nt_xent
+
+CLI = [sys.executable, "-m", "zoo.cli.main", "pretrain"]
+TINY = ["--encoder=logmel_conv_tiny", "--crop_seconds=0.5", "--batch_size=8", "--warmup_steps=2",
+        "--projector_hidden=32", "--projection_size=16", "--log_every=1"]
+
+
+def test_nt_xent_matches_numpy_reference(rng):
+    z_a = tf.math.l2_normalize(rng.normal(size=(6, 5)).astype(np.float32), -1)
+    z_b = tf.math.l2_normalize(rng.normal(size=(6, 5)).astype(np.float32), -1)
+    loss, accuracy, negatives = nt_xent(z_a, z_b, 0.1)
+    a, b, n = z_a.numpy(), z_b.numpy(), 6
+
+    def direction(x, y):
+        total = 0.0
+        for i in range(n):
+            pos = np.exp(x[i] @ y[i] / 0.1)
+            denom = sum(np.exp(x[i] @ y[k] / 0.1) for k in range(n))
+            denom += sum(np.exp(x[i] @ x[k] / 0.1) for k in range(n) if k != i)
+            total += -np.log(pos / denom)
+        return total / n
+
+    assert float(loss) == pytest.approx((direction(a, b) + direction(b, a)) / 2, rel=1e-4)
+    assert float(negatives) == 2 * n - 2
+    perfect, acc, _ = nt_xent(z_a, z_a, 0.1)
+    assert float(acc) == 1.0 and float(perfect) < float(loss)
+
+
+def _views(batch=4, samples=4000, seed=0):
+    r = np.random.default_rng(seed)
+    return {"views": tf.constant(r.normal(0, 0.1, (batch, 2, samples)).astype(np.float32))}
+
+
+def test_byol_target_is_an_ema_of_the_online_network():
+    byol = BYOL(zoo.create_encoder("logmel_conv_tiny"), projector_hidden=(16,), projection_size=8,
+                target_decay=0.9, total_steps=10)
+    byol.compile(optimizer=build_optimizer("adam", 1e-2, 10, 0))
+    batch = _views()
+    byol.build_for(batch)
+    for t, o in zip(byol.target_weights(), byol.online_weights()):
+        np.testing.assert_array_equal(t.numpy(), o.numpy())      # the target starts as a copy
+    old_target = [w.numpy() for w in byol.target_weights()]
+    decay = float(byol.current_decay())                            # step 0: 0.9
+    logs = byol.train_step(batch)
+    decay_used = 1 - (1 - 0.9) * (np.cos(np.pi * 1 / 10) + 1) / 2   # after the update, step 1
+    assert decay == pytest.approx(0.9)
+    for t, t0, o in zip(byol.target_weights(), old_target, byol.online_weights()):
+        np.testing.assert_allclose(t.numpy(), decay_used * t0 + (1 - decay_used) * o.numpy(), atol=1e-6)
+    assert not all(np.allclose(t.numpy(), o.numpy()) for t, o in zip(byol.target_weights(), byol.online_weights()))
+    assert 0 <= float(logs["loss"]) <= 8
+    assert byol.target_encoder.trainable_weights == []
+
+
+def test_simclr_and_supervised_steps_change_the_encoder():
+    for objective, batch in (
+            (SimCLR(zoo.create_encoder("logmel_conv_tiny"), projector_hidden=(16,), projection_size=8), _views()),
+            (Supervised(zoo.create_encoder("logmel_conv_tiny"), num_classes=3),
+             {"waveform": _views()["views"][:, 0], "labels": tf.one_hot([0, 1, 2, 0], 3)})):
+        objective.compile(optimizer=build_optimizer("adam", 1e-2, 10, 0))
+        objective.build_for(batch)
+        before = [w.numpy() for w in objective.encoder.trainable_weights]
+        logs = objective.train_step(batch)
+        assert np.isfinite(float(logs["loss"]))
+        assert all(not np.allclose(b, w.numpy()) for b, w in zip(before, objective.encoder.trainable_weights))
+    with pytest.raises(ValueError, match="num_classes"):
+        Supervised(zoo.create_encoder("logmel"), num_classes=0)
+
+
+def test_agc_clips_each_unit_to_its_weight_norm_ratio():
+    w = tf.Variable(np.ones((3, 2), np.float32))                  # unit norms sqrt(3)
+    g = tf.constant(np.array([[10, 0.001]] * 3, np.float32))
+    (clipped,) = adaptive_gradient_clip([g], [w], clipping=0.01)
+    norms = unitwise_norm(clipped).numpy().ravel()
+    assert norms[0] == pytest.approx(0.01 * np.sqrt(3), rel=1e-4)   # clipped
+    assert norms[1] == pytest.approx(0.001 * np.sqrt(3), rel=1e-4)  # untouched
+
+
+def test_lars_applies_trust_ratio_to_kernels_only():
+    kernel, bias = tf.Variable(np.ones((2, 2), np.float32)), tf.Variable(np.ones((2,), np.float32))
+    import keras
+    k, b = keras.Variable(kernel.numpy()), keras.Variable(bias.numpy())
+    opt = LARS(learning_rate=1.0, momentum=0.0, weight_decay=0.0, eta=0.001)
+    opt.apply([tf.ones((2, 2)) * 100, tf.ones((2,))], [k, b])
+    np.testing.assert_allclose(k.numpy(), 1 - 0.001 * 2 / 200 * 100, rtol=1e-5)  # eta |w| / |g| * g
+    np.testing.assert_allclose(b.numpy(), 0.0, atol=1e-6)                          # plain SGD step
+
+
+def run_cli(*args, timeout=600):
+    return subprocess.run(CLI + list(args), capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.mark.parametrize("objective", ["simclr", "byol", "supervised"])
+def test_cli_pretrains_each_objective_on_minihares(objective, tmp_path, tiny_minihares):
+    shards = tiny_minihares["speech_vowel" if objective == "supervised" else "pool"]
+    result = run_cli(f"--objective={objective}", f"--shards={shards}", f"--model_dir={tmp_path}", "--steps=3",
+                     "--checkpoint_every=2", "--spec_augment", *TINY)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "to step 3" in result.stdout
+    import keras
+    encoder = keras.saving.load_model(str(tmp_path / "encoder.keras"), safe_mode=True)
+    assert encoder(np.zeros((1, 1600), np.float32))["embedding"].shape == (1, 128)
+    assert tf.train.latest_checkpoint(str(tmp_path / "checkpoints")).endswith("-3")
+    assert os.listdir(tmp_path / "logs" / "train")                 # TensorBoard event file
+    assert json.loads((tmp_path / "pretrain_config.json").read_text())["completed_steps"] == 3
+
+
+def test_sigkill_then_rerun_resumes_to_the_same_step_count(tmp_path, tiny_minihares):
+    args = CLI + ["--objective=byol", f"--shards={tiny_minihares['pool']}", f"--model_dir={tmp_path}",
+                  "--steps=400", "--checkpoint_every=5", *TINY]
+    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 300
+    while time.time() < deadline and not tf.train.latest_checkpoint(str(tmp_path / "checkpoints")):
+        time.sleep(0.5)
+    time.sleep(2)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    killed_at = int(tf.train.latest_checkpoint(str(tmp_path / "checkpoints")).rsplit("-", 1)[1])
+    assert 5 <= killed_at < 400
+    result = subprocess.run(args[:-len(TINY)] + TINY, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert f"at step {killed_at} of 400" in result.stdout
+    assert "to step 400" in result.stdout
+    assert json.loads((tmp_path / "pretrain_config.json").read_text())["completed_steps"] == 400
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_two_workers_end_identical_and_gather_negatives_from_both(tmp_path, tiny_minihares):
+    ports = [_free_port(), _free_port()]
+    cluster = {"worker": [f"127.0.0.1:{p}" for p in ports]}
+    helper = os.path.join(os.path.dirname(__file__), "multiworker_helper.py")
+    procs = []
+    for index in range(2):
+        env = dict(os.environ, TF_CONFIG=json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}}))
+        procs.append(subprocess.Popen([sys.executable, helper, tiny_minihares["pool"], str(tmp_path / "run"),
+                                       str(tmp_path)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                      text=True))
+    outputs = [p.communicate(timeout=600)[0] for p in procs]
+    assert all(p.returncode == 0 for p in procs), outputs[0][-2000:] + outputs[1][-2000:]
+    w0, w1 = np.load(tmp_path / "worker0.npz"), np.load(tmp_path / "worker1.npz")
+    assert int(w0["steps"]) == int(w1["steps"]) == 3
+    weights = [k for k in w0.files if k.startswith("w")]
+    assert weights
+    for key in weights:
+        np.testing.assert_array_equal(w0[key], w1[key])
+    # global batch 8 = 4 per worker: 2 * 8 - 2 = 14 negatives per anchor (6 if not gathered)
+    assert float(w0["negatives"]) == float(w1["negatives"]) == 14
+    assert (tmp_path / "run" / "encoder.keras").exists()
+    assert not (tmp_path / "run" / ".workers" / "1").exists()

@@ -1,0 +1,107 @@
+"""Pretraining augmentations, as Keras layers with explicit stateless seeds.
+
+Each layer takes `seed`, an int32 `[2]` tensor; the objectives derive it from (run seed, optimizer
+step, replica id, purpose), so a resumed run draws exactly the augmentations it would have drawn,
+and replicas never share draws. Random crops are done in `tf.data` (`zoo.data.pipeline`).
+
+- `ExampleMixing` (the paper's "example mixing", hares-paper-facts.md section 3): each clip is mixed
+  with a partner clip drawn by a random permutation of the batch,
+      x' = lam * x + (1 - lam) * x[perm],   lam ~ Beta(5, 2) per example (mean 0.71),
+  on waveforms, so the clip itself dominates. The paper gives the ratio's law but not the formula;
+  this is mixup's formula (PANNs, the paper's ref. [11]) with the ratio it states.
+- `RandomGain`: x' = clip(x * 10^(g / 20), -1, 1), g ~ U(-max_db, max_db) dB per example (not in the paper).
+- `SpecAugment`: on log-mel `[batch, frames, mel]`, `time_masks` spans of up to `time_mask_frames`
+  frames and `freq_masks` bands of up to `freq_mask_bins` mel bins set to 0 (the mean after per-example
+  standardisation). Not in the paper; applied after the frontend during training only.
+"""
+
+import keras
+import tensorflow as tf
+
+
+def fold_seed(seed, *salt):
+    """A new stateless seed `[2]` from `seed` and integers (or scalar tensors) `salt`."""
+    seed = tf.cast(seed, tf.int64)
+    for s in salt:
+        seed = tf.stack([seed[0] * 1_000_003 + tf.cast(s, tf.int64), seed[1] + 7919 * tf.cast(s, tf.int64)])
+    return tf.cast(tf.math.floormod(seed, 2**31 - 1), tf.int32)
+
+
+def stateless_beta(shape, alpha, beta, seed):
+    """Beta(alpha, beta) samples as g_a / (g_a + g_b), g ~ Gamma (TF has no stateless Beta)."""
+    a = tf.random.stateless_gamma(shape, fold_seed(seed, 1), alpha=alpha)
+    b = tf.random.stateless_gamma(shape, fold_seed(seed, 2), alpha=beta)
+    return a / (a + b)
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class ExampleMixing(keras.layers.Layer):
+    """`[batch, samples]` -> same shape: each clip mixed with a random partner (module docstring)."""
+
+    def __init__(self, alpha=5.0, beta=2.0, **kwargs):
+        super().__init__(**kwargs)
+        if alpha <= 0 or beta <= 0:
+            raise ValueError(f"Beta parameters must be > 0, got alpha={alpha}, beta={beta}")
+        self.alpha, self.beta = float(alpha), float(beta)
+
+    def call(self, waveform, seed):
+        batch = tf.shape(waveform)[0]
+        lam = stateless_beta([batch, 1], self.alpha, self.beta, fold_seed(seed, 3))
+        order = tf.argsort(tf.random.stateless_uniform([batch], fold_seed(seed, 4)))
+        partner = tf.gather(waveform, order)
+        return tf.cast(lam, waveform.dtype) * waveform + tf.cast(1 - lam, waveform.dtype) * partner
+
+    def get_config(self):
+        return {**super().get_config(), "alpha": self.alpha, "beta": self.beta}
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class RandomGain(keras.layers.Layer):
+    """`[batch, samples]` -> same shape, scaled by a random gain in dB and clipped to [-1, 1]."""
+
+    def __init__(self, max_db=6.0, **kwargs):
+        super().__init__(**kwargs)
+        if max_db < 0:
+            raise ValueError(f"max_db must be >= 0, got {max_db}")
+        self.max_db = float(max_db)
+
+    def call(self, waveform, seed):
+        db = tf.random.stateless_uniform([tf.shape(waveform)[0], 1], seed, -self.max_db, self.max_db)
+        return tf.clip_by_value(waveform * tf.cast(10.0 ** (db / 20.0), waveform.dtype), -1.0, 1.0)
+
+    def get_config(self):
+        return {**super().get_config(), "max_db": self.max_db}
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class SpecAugment(keras.layers.Layer):
+    """`[batch, frames, mel]` -> same shape with random time spans and mel bands zeroed."""
+
+    def __init__(self, time_masks=2, time_mask_frames=20, freq_masks=2, freq_mask_bins=10, **kwargs):
+        super().__init__(**kwargs)
+        self.time_masks, self.time_mask_frames = int(time_masks), int(time_mask_frames)
+        self.freq_masks, self.freq_mask_bins = int(freq_masks), int(freq_mask_bins)
+
+    @staticmethod
+    def _masks(count, max_width, size, batch, seed):
+        """float `[batch, size]`: 1 where kept, 0 inside `count` random spans of width < max_width + 1."""
+        keep = tf.ones([batch, size])
+        positions = tf.range(size)[None]
+        for i in range(count):
+            width = tf.random.stateless_uniform([batch, 1], fold_seed(seed, i, 1), 0, max_width + 1, tf.int32)
+            start = tf.random.stateless_uniform([batch, 1], fold_seed(seed, i, 2), 0, tf.int32.max, tf.int32)
+            start = start % tf.maximum(size - width + 1, 1)
+            inside = (positions >= start) & (positions < start + width)
+            keep *= 1.0 - tf.cast(inside, tf.float32)
+        return keep
+
+    def call(self, spectrogram, seed):
+        shape = tf.shape(spectrogram)
+        time = self._masks(self.time_masks, self.time_mask_frames, shape[1], shape[0], fold_seed(seed, 5))
+        freq = self._masks(self.freq_masks, self.freq_mask_bins, shape[2], shape[0], fold_seed(seed, 6))
+        keep = time[:, :, None] * freq[:, None, :]
+        return spectrogram * tf.cast(keep, spectrogram.dtype)
+
+    def get_config(self):
+        return {**super().get_config(), "time_masks": self.time_masks, "time_mask_frames": self.time_mask_frames,
+                "freq_masks": self.freq_masks, "freq_mask_bins": self.freq_mask_bins}

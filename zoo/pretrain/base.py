@@ -1,0 +1,159 @@
+"""`Objective`: the `keras.Model` that wraps an encoder for pretraining; subclasses define the loss.
+
+Subclasses implement `objective(data, training) -> (loss, {metric name: value})`; the base class owns
+`train_step`/`test_step` (TensorFlow backend, `tf.GradientTape`), the augmentations, the loss scaling
+for `tf.distribute` and mixed precision, optional adaptive gradient clipping, and the metric trackers.
+
+Randomness is stateless: each draw's seed folds (run seed, optimizer step, replica id, purpose), so a
+run resumed from a checkpoint repeats the exact augmentations, and replicas draw independently.
+"""
+
+import keras
+import tensorflow as tf
+
+from zoo.pretrain.augment import ExampleMixing, RandomGain, SpecAugment, fold_seed
+from zoo.pretrain.optim import adaptive_gradient_clip
+
+
+def replica_id():
+    ctx = tf.distribute.get_replica_context()
+    return 0 if ctx is None else ctx.replica_id_in_sync_group
+
+
+def num_replicas():
+    return tf.distribute.get_strategy().num_replicas_in_sync
+
+
+def normalized_std(embedding):
+    """Collapse monitor: the per-dimension std over the batch of L2-normalised embeddings times sqrt(D).
+    About 1 for well-spread embeddings, 0 when every example maps to the same point."""
+    z = tf.math.l2_normalize(tf.cast(embedding, tf.float32), axis=-1)
+    dims = tf.cast(tf.shape(z)[-1], tf.float32)
+    return tf.reduce_mean(tf.math.reduce_std(z, axis=0)) * tf.sqrt(dims)
+
+
+class _SeededSpecAugment:
+    """Binds SpecAugment to the seed of the step being traced (see `LogMelEncoder.set_spectrogram_augmentation`)."""
+
+    def __init__(self, layer):
+        self.layer, self.seed = layer, None
+
+    def __call__(self, spectrogram):
+        return self.layer(spectrogram, self.seed)
+
+
+class Objective(keras.Model):
+    """Base of `SimCLR`, `BYOL` and `Supervised`; `encoder` is any registered `AudioEncoder`."""
+
+    metric_names = ("loss",)
+
+    def __init__(self, encoder, mixing=True, mix_alpha=5.0, mix_beta=2.0, gain_db=0.0, spec_augment=False,
+                 agc_clip=0.0, seed=0, **kwargs):
+        super().__init__(**kwargs)
+        self.encoder = encoder
+        self.mix_alpha, self.mix_beta, self.gain_db = float(mix_alpha), float(mix_beta), float(gain_db)
+        self.agc_clip, self.seed = float(agc_clip), int(seed)
+        self.mixing = ExampleMixing(mix_alpha, mix_beta, name="mixing") if mixing else None
+        self.gain = RandomGain(gain_db, name="gain") if gain_db > 0 else None
+        self.spec_augment = SpecAugment(name="spec_augment") if spec_augment else None
+        self._spec_hook = _SeededSpecAugment(self.spec_augment) if spec_augment else None
+        if self._spec_hook is not None:
+            if not hasattr(encoder, "set_spectrogram_augmentation"):
+                raise ValueError(f"spec_augment needs a log-mel encoder; {encoder.name} takes waveforms")
+            encoder.set_spectrogram_augmentation(self._spec_hook)
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in self.metric_names}
+
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    # -- randomness and augmentation ------------------------------------------------------------
+    def step_seed(self, purpose):
+        step = self.optimizer.iterations if self.optimizer is not None else 0
+        return fold_seed(tf.constant([self.seed, 0]), step, replica_id(), purpose)
+
+    def augment(self, waveform, purpose, training):
+        """Gain, then example mixing, on `[batch, samples]` (training only)."""
+        if not training:
+            return waveform
+        if self.gain is not None:
+            waveform = self.gain(waveform, self.step_seed(purpose * 10 + 1))
+        if self.mixing is not None:
+            waveform = self.mixing(waveform, self.step_seed(purpose * 10 + 2))
+        return waveform
+
+    def embed(self, waveform, purpose, training, encoder=None):
+        """Augment, then the encoder's pooled embedding `[batch, D]` (SpecAugment inside when on)."""
+        if self._spec_hook is not None:
+            self._spec_hook.seed = self.step_seed(purpose * 10 + 3)
+        encoder = encoder or self.encoder
+        return encoder(self.augment(waveform, purpose, training), training=training)["embedding"]
+
+    # -- Keras hooks ----------------------------------------------------------------------------
+    def call(self, waveform, training=False):
+        return self.encoder(waveform, training=training)
+
+    def objective(self, data, training):
+        raise NotImplementedError
+
+    def excluded_from_agc(self):
+        """Substrings of weight paths that AGC leaves alone (classifier heads)."""
+        return ()
+
+    def apply_gradients(self, tape, scaled_loss):
+        weights = self.trainable_weights
+        grads = tape.gradient(scaled_loss, weights)
+        if self.agc_clip > 0:
+            grads = adaptive_gradient_clip(grads, weights, self.agc_clip, self.excluded_from_agc())
+        self.optimizer.apply(grads, weights)
+
+    def after_update(self):
+        """Called after every optimizer update (BYOL's target update)."""
+
+    def train_step(self, data):
+        with tf.GradientTape() as tape:
+            loss, values = self.objective(data, training=True)
+            # the optimizer sums gradients over replicas; mixed float16 scales the loss
+            scaled = self.optimizer.scale_loss(loss / tf.cast(num_replicas(), loss.dtype))
+        self.apply_gradients(tape, scaled)
+        self.after_update()
+        return self._update_metrics(loss, values)
+
+    def test_step(self, data):
+        loss, values = self.objective(data, training=False)
+        return self._update_metrics(loss, values)
+
+    def _update_metrics(self, loss, values):
+        self.trackers["loss"].update_state(loss)
+        for name, value in values.items():
+            self.trackers[name].update_state(value)
+        logs = {name: tracker.result() for name, tracker in self.trackers.items()}
+        if isinstance(tf.distribute.get_strategy(), tf.distribute.MultiWorkerMirroredStrategy):
+            # Keras reduces logs across workers with a mean over axis 0, which needs rank >= 1.
+            logs = {name: tf.reshape(value, [1]) for name, value in logs.items()}
+        return logs
+
+    def build_for(self, batch):
+        """Create every weight (model and optimizer) from one batch, before restoring a checkpoint."""
+        self.objective(batch, training=False)
+        self.optimizer.build(self.trainable_weights)
+        self._built_for_training = True
+
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        # Keras' TF trainer builds models created under a tf.distribute strategy by reducing one
+        # distributed batch, which fails for dict batches under MultiWorkerMirroredStrategy; every
+        # weight already exists after `build_for`, so there is nothing left to build.
+        if getattr(self, "_built_for_training", False):
+            return
+        super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
+
+    def get_config(self):
+        return {**super().get_config(), "encoder": keras.saving.serialize_keras_object(self.encoder),
+                "mixing": self.mixing is not None, "mix_alpha": self.mix_alpha, "mix_beta": self.mix_beta,
+                "gain_db": self.gain_db, "spec_augment": self.spec_augment is not None,
+                "agc_clip": self.agc_clip, "seed": self.seed}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config, encoder=keras.saving.deserialize_keras_object(config["encoder"]))
+        return cls(**config)

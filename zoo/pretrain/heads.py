@@ -1,0 +1,27 @@
+"""MLP heads for the self-supervised objectives: projector and predictor."""
+
+import keras
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class MLPHead(keras.layers.Layer):
+    """`[batch, D]` -> `[batch, output_size]`: `len(hidden_sizes)` x (Dense -> BatchNorm -> ReLU), then
+    a Dense output. SimCLR's projector in the paper has 3 hidden layers of 4096 (hares-paper-facts.md
+    section 3); BYOL's projector and predictor have one hidden layer of 4096 and a 256-d output
+    (BYOL-A `proj_dim`, `proj_size`). Batch norm is synchronised across replicas (SimCLR v2)."""
+
+    def __init__(self, hidden_sizes=(4096, 4096, 4096), output_size=128, **kwargs):
+        super().__init__(**kwargs)
+        self.hidden_sizes, self.output_size = tuple(int(h) for h in hidden_sizes), int(output_size)
+        self.dense = [keras.layers.Dense(h, use_bias=False, name=f"dense{i}") for i, h in enumerate(self.hidden_sizes)]
+        self.norms = [keras.layers.BatchNormalization(synchronized=True, name=f"norm{i}")
+                      for i in range(len(self.hidden_sizes))]
+        self.out = keras.layers.Dense(self.output_size, name="out")
+
+    def call(self, x, training=False):
+        for dense, norm in zip(self.dense, self.norms):
+            x = keras.ops.relu(norm(dense(x), training=training))
+        return self.out(x)
+
+    def get_config(self):
+        return {**super().get_config(), "hidden_sizes": list(self.hidden_sizes), "output_size": self.output_size}

@@ -1,0 +1,211 @@
+"""The pretraining loop behind `hares-zoo pretrain`: strategy, data, objective, checkpoints, logs.
+
+    model_dir/
+      checkpoints/        tf.train checkpoints (objective incl. BYOL target, optimizer, step) every N steps
+      logs/train/         TensorBoard scalars (loss, metrics, learning rate) against the optimizer step
+      encoder.keras       the trained encoder alone (`keras.saving.load_model`), written at the end
+      pretrain_config.json
+
+A run killed at any point and started again with the same config restores the latest checkpoint
+and trains only the remaining steps, so it ends at the same step count. Randomness is keyed on the
+step (see `zoo.pretrain.base`), so the resumed steps draw the same augmentations.
+"""
+
+import dataclasses
+import json
+import os
+import shutil
+
+import keras
+import tensorflow as tf
+
+OBJECTIVES = ("simclr", "byol", "supervised")
+STRATEGIES = ("default", "mirrored", "multi_worker", "tpu")
+
+
+@dataclasses.dataclass
+class PretrainConfig:
+    """Everything a run needs; `hares-zoo pretrain --help` documents each field."""
+    encoder: str
+    objective: str
+    shards: str                          # folder of TFRecord shards (hares-zoo prepare)
+    model_dir: str
+    split: str = "train"
+    crop_seconds: float = 3.0
+    batch_size: int = 32                 # global batch, over all replicas
+    steps: int = 1000
+    learning_rate: float = 1e-4
+    warmup_steps: int = 5000
+    optimizer: str = "adam"
+    weight_decay: float = 0.0
+    agc_clip: float = 0.0
+    mixing: bool = True
+    gain_db: float = 0.0
+    spec_augment: bool = False
+    projection_size: int = 0             # 0: the objective's default (SimCLR 128, BYOL 256)
+    projector_hidden: tuple = ()         # (): the objective's default (SimCLR 3 x 4096, BYOL 1 x 4096)
+    temperature: float = 0.1
+    target_decay: float = 0.99
+    multi_label: bool = False
+    mixed_precision: bool = False
+    strategy: str = "default"
+    tpu: str = ""
+    checkpoint_every: int = 100
+    log_every: int = 10
+    seed: int = 0
+    jit_compile: bool = False
+    verbose: int = 1
+    encoder_overrides: dict = dataclasses.field(default_factory=dict)
+
+
+def make_strategy(name, tpu=""):
+    """`default` (one device), `mirrored` (all local GPUs), `multi_worker` (TF_CONFIG), `tpu`."""
+    if name == "default":
+        return tf.distribute.get_strategy()
+    if name == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    if name == "multi_worker":
+        if "TF_CONFIG" not in os.environ:
+            raise ValueError("strategy 'multi_worker' needs the TF_CONFIG environment variable "
+                             "(cluster spec and this worker's task)")
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    if name == "tpu":
+        resolver = tf.distribute.cluster_resolver.TPUClusterResolver(tpu=tpu)
+        tf.config.experimental_connect_to_cluster(resolver)
+        tf.tpu.experimental.initialize_tpu_system(resolver)
+        return tf.distribute.TPUStrategy(resolver)
+    raise ValueError(f"unknown strategy {name!r}; choose one of {STRATEGIES}")
+
+
+def is_chief(strategy):
+    resolver = getattr(strategy, "cluster_resolver", None)
+    if resolver is None or not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        return True
+    return resolver.task_type in (None, "chief") or (resolver.task_type == "worker" and resolver.task_id == 0
+                                                    and "chief" not in resolver.cluster_spec().as_dict())
+
+
+def build_objective(cfg, num_classes):
+    import zoo
+    from zoo.pretrain import BYOL, SimCLR, Supervised
+    if cfg.objective not in OBJECTIVES:
+        raise ValueError(f"unknown objective {cfg.objective!r}; choose one of {OBJECTIVES}")
+    encoder = zoo.create_encoder(cfg.encoder, **cfg.encoder_overrides)
+    common = dict(mixing=cfg.mixing, gain_db=cfg.gain_db, spec_augment=cfg.spec_augment,
+                  agc_clip=cfg.agc_clip, seed=cfg.seed, name=cfg.objective)
+    heads = {}
+    if cfg.projection_size:
+        heads["projection_size"] = cfg.projection_size
+    if cfg.projector_hidden:
+        heads["projector_hidden"] = tuple(cfg.projector_hidden)
+    if cfg.objective == "simclr":
+        return SimCLR(encoder, temperature=cfg.temperature, **heads, **common)
+    if cfg.objective == "byol":
+        return BYOL(encoder, target_decay=cfg.target_decay, total_steps=cfg.steps, **heads, **common)
+    if num_classes < 1:
+        raise ValueError(f"supervised pretraining needs labels; the shards in {cfg.shards} have none")
+    return Supervised(encoder, num_classes, multi_label=cfg.multi_label, **common)
+
+
+def make_dataset(cfg, num_classes):
+    from zoo.data.pipeline import training_dataset
+    views = 1 if cfg.objective == "supervised" else 2
+    ds = training_dataset(cfg.shards, cfg.split, num_classes, cfg.crop_seconds, cfg.batch_size,
+                          shuffle_buffer=512, seed=cfg.seed, views=views)
+    keys = ("waveform", "labels") if views == 1 else ("views",)
+    ds = ds.map(lambda e: {k: e[k] for k in keys})
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return ds.with_options(options)
+
+
+def current_step(optimizer):
+    """The optimizer's step as a Python int (also for a mirrored variable under tf.distribute)."""
+    return int(optimizer.iterations.value.numpy())
+
+
+class StepCheckpoint(keras.callbacks.Callback):
+    """Saves a checkpoint every `every` optimizer steps and at the end (numbered by the step)."""
+
+    def __init__(self, manager, every):
+        super().__init__()
+        self.manager, self.every = manager, max(1, int(every))
+
+    def on_train_batch_end(self, batch, logs=None):
+        step = current_step(self.model.optimizer)
+        if step % self.every == 0:
+            self.manager.save(checkpoint_number=step)
+
+    def on_train_end(self, logs=None):
+        self.manager.save(checkpoint_number=current_step(self.model.optimizer))
+
+
+class ScalarLogger(keras.callbacks.Callback):
+    """TensorBoard scalars every `every` steps, against the optimizer step (continuous across resumes)."""
+
+    def __init__(self, log_dir, every, enabled=True):
+        super().__init__()
+        self.every, self.enabled = max(1, int(every)), enabled
+        self.writer = tf.summary.create_file_writer(log_dir) if enabled else None
+
+    def on_train_batch_end(self, batch, logs=None):
+        step = current_step(self.model.optimizer)
+        if not self.enabled or step % self.every:
+            return
+        with self.writer.as_default(step=step):
+            for name, value in (logs or {}).items():
+                tf.summary.scalar(name, float(value))
+            lr = self.model.optimizer.learning_rate
+            tf.summary.scalar("learning_rate", float(lr(step) if callable(lr) else lr))
+        self.writer.flush()
+
+
+def pretrain(cfg, strategy=None):
+    """Run (or resume) pretraining; returns {"encoder_path", "steps", "history"}."""
+    from zoo.data.prepare import read_dataset_info
+    from zoo.pretrain.optim import build_optimizer
+    strategy = strategy or make_strategy(cfg.strategy, cfg.tpu)
+    if cfg.mixed_precision:
+        on_gpu = bool(tf.config.list_logical_devices("GPU"))
+        keras.mixed_precision.set_global_policy("mixed_float16" if on_gpu else "mixed_bfloat16")
+    chief = is_chief(strategy)
+    os.makedirs(cfg.model_dir, exist_ok=True)
+    num_classes = len(read_dataset_info(cfg.shards).get("labels", []))
+    dataset = make_dataset(cfg, num_classes)
+    with strategy.scope():
+        objective = build_objective(cfg, num_classes)
+        optimizer = build_optimizer(cfg.optimizer, cfg.learning_rate, cfg.steps, cfg.warmup_steps, cfg.weight_decay)
+        objective.compile(optimizer=optimizer, jit_compile=cfg.jit_compile)
+        objective.build_for(next(iter(dataset)))
+    ckpt_dir = os.path.join(cfg.model_dir, "checkpoints")
+    if not chief:   # every worker saves (collectives); only the chief keeps its files
+        ckpt_dir = os.path.join(cfg.model_dir, ".workers", str(strategy.cluster_resolver.task_id))
+    checkpoint = tf.train.Checkpoint(objective=objective, optimizer=optimizer)
+    manager = tf.train.CheckpointManager(checkpoint, ckpt_dir, max_to_keep=3)
+    latest = tf.train.latest_checkpoint(os.path.join(cfg.model_dir, "checkpoints"))
+    if latest:
+        checkpoint.restore(latest).assert_existing_objects_matched()
+    done = current_step(optimizer)
+    if chief:
+        print(f"resumed from {latest} at step {done} of {cfg.steps}" if latest else
+              f"starting {cfg.objective} pretraining of {cfg.encoder} for {cfg.steps} steps", flush=True)
+    history = {}
+    if done < cfg.steps:
+        callbacks = [StepCheckpoint(manager, cfg.checkpoint_every),
+                     ScalarLogger(os.path.join(cfg.model_dir, "logs", "train"), cfg.log_every, chief)]
+        fit = objective.fit(dataset, epochs=1, steps_per_epoch=cfg.steps - done, callbacks=callbacks,
+                            verbose=cfg.verbose if chief else 0)
+        history = fit.history
+    encoder_path = os.path.join(cfg.model_dir, "encoder.keras")
+    if hasattr(objective.encoder, "set_spectrogram_augmentation"):
+        objective.encoder.set_spectrogram_augmentation(None)
+    if chief:
+        objective.encoder.save(encoder_path)
+        with open(os.path.join(cfg.model_dir, "pretrain_config.json"), "w") as f:
+            json.dump({**dataclasses.asdict(cfg), "completed_steps": current_step(optimizer)}, f, indent=1)
+    else:
+        shutil.rmtree(ckpt_dir, ignore_errors=True)
+    if cfg.mixed_precision:
+        keras.mixed_precision.set_global_policy("float32")
+    return {"encoder_path": encoder_path, "steps": current_step(optimizer), "history": history,
+            "objective": objective}

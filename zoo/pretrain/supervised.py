@@ -1,0 +1,53 @@
+"""Supervised pretraining: encoder -> linear classifier on the labels of a manifest.
+
+Data: `{"waveform": [batch, samples], "labels": [batch, classes]}` (multi-hot, `zoo.data.pipeline`).
+`multi_label=False`: softmax cross-entropy against the (single) label; `multi_label=True` (AudioSet):
+sigmoid cross-entropy per class. Example mixing mixes the labels with the same ratio (mixup).
+Metrics: `loss`, `accuracy` (top-1 in the label set), `embedding_std` (collapse monitor).
+"""
+
+import keras
+import tensorflow as tf
+
+from zoo.pretrain.base import Objective, normalized_std
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class Supervised(Objective):
+    metric_names = ("loss", "accuracy", "embedding_std")
+
+    def __init__(self, encoder, num_classes, multi_label=False, **kwargs):
+        super().__init__(encoder, **kwargs)
+        if num_classes < 1:
+            raise ValueError(f"num_classes must be >= 1, got {num_classes}")
+        self.num_classes, self.multi_label = int(num_classes), bool(multi_label)
+        self.classifier = keras.layers.Dense(self.num_classes, name="classifier")
+
+    def excluded_from_agc(self):
+        return ("classifier",)
+
+    def objective(self, data, training):
+        waveform, labels = data["waveform"], tf.cast(data["labels"], tf.float32)
+        if training and self.gain is not None:
+            waveform = self.gain(waveform, self.step_seed(11))
+        if training and self.mixing is not None:
+            # mixup: waveforms and labels with one ratio and one partner per example
+            samples = tf.shape(waveform)[1]
+            mixed = self.mixing(tf.concat([waveform, labels], axis=1), self.step_seed(12))
+            waveform, labels = mixed[:, :samples], mixed[:, samples:]
+        if self._spec_hook is not None:
+            self._spec_hook.seed = self.step_seed(13)
+        h = self.encoder(waveform, training=training)["embedding"]
+        logits = tf.cast(self.classifier(h), tf.float32)
+        if self.multi_label:
+            loss = tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels, logits))
+        else:
+            targets = labels / tf.maximum(tf.reduce_sum(labels, -1, keepdims=True), 1e-9)
+            loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(targets, logits))
+        top = tf.argmax(logits, -1, output_type=tf.int32)
+        hit = tf.equal(top, tf.argmax(labels, -1, output_type=tf.int32))   # the dominant label after mixing
+        return loss, {"accuracy": tf.reduce_mean(tf.cast(hit, tf.float32)), "embedding_std": normalized_std(h)}
+
+    def get_config(self):
+        return {**super().get_config(), "num_classes": self.num_classes, "multi_label": self.multi_label}
+
