@@ -116,11 +116,14 @@ def test_log_mel_tflite_builtin_ops_parity(length):
     expected = layer(signals).numpy()
     got = _litert_run(layer, signals)
     assert np.all(np.isfinite(got))
-    assert np.max(np.abs(got - expected)) < 1e-4, np.max(np.abs(got - expected))
+    # 1e-3 in natural-log units is a 0.1 % power error. LiteRT's float32 FFT rounds differently from
+    # TensorFlow's: on the clipped sine, bins ~70 dB below the frame's peak differ by ~3e-4; a wrong
+    # window, mel matrix or log floor would differ by orders of magnitude more.
+    assert np.max(np.abs(got - expected)) < 1e-3, np.max(np.abs(got - expected))
     # Standardised features stay close too on silence and near-silence (the std floor at work).
     standardized = _litert_run(lambda w: PerExampleStandardization()(layer(w)), signals)
     expected = PerExampleStandardization()(layer(signals)).numpy()
-    assert np.max(np.abs(standardized - expected)) < 1e-4
+    assert np.max(np.abs(standardized - expected)) < 1e-3
 
 
 def test_sinc_conv_filters_are_band_passes_within_constraints():

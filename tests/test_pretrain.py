@@ -169,3 +169,12 @@ def test_two_workers_end_identical_and_gather_negatives_from_both(tmp_path, tiny
     assert float(w0["negatives"]) == float(w1["negatives"]) == 14
     assert (tmp_path / "run" / "encoder.keras").exists()
     assert not (tmp_path / "run" / ".workers" / "1").exists()
+
+
+def test_cli_rejects_unknown_encoder_and_missing_data(tmp_path, tiny_minihares):
+    result = run_cli("--encoder=nf_slowfast_tinyy", f"--shards={tiny_minihares['pool']}", f"--model_dir={tmp_path}")
+    assert result.returncode != 0 and "Did you mean nf_slowfast_tiny" in result.stderr
+    result = run_cli(f"--model_dir={tmp_path}")
+    assert result.returncode != 0 and "exactly one of --shards, --manifest or --corpus" in result.stderr
+    result = run_cli(f"--shards={tmp_path / 'nowhere'}", f"--model_dir={tmp_path}")
+    assert result.returncode != 0 and "nowhere" in result.stderr

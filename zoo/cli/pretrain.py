@@ -97,5 +97,9 @@ def main(argv):
         strategy=FLAGS.strategy, tpu=FLAGS.tpu, checkpoint_every=FLAGS.checkpoint_every, log_every=FLAGS.log_every,
         seed=FLAGS.seed, jit_compile=FLAGS.jit_compile, verbose=1 if sys.stdout.isatty() else 2,
         encoder_overrides=json.loads(FLAGS.encoder_overrides))
-    result = pretrain(cfg, strategy)
+    from zoo.errors import ZooError
+    try:
+        result = pretrain(cfg, strategy)
+    except (ZooError, ValueError) as error:   # bad names, missing shards, bad options: no traceback
+        sys.exit(f"hares-zoo pretrain: {error}")
     print(f"trained {cfg.encoder} with {cfg.objective} to step {result['steps']}; encoder: {result['encoder_path']}")
