@@ -22,6 +22,12 @@ from zoo import audio_constants as ac
 from zoo.encoders.base import LogMelEncoder
 from zoo.registry import register_encoder
 
+
+def swish(x):
+    """`x * sigmoid(x)`, written out: `ops.silu` lowers to `tf.nn.silu`, whose custom gradient
+    captures a constant that SavedModel export cannot store."""
+    return x * ops.sigmoid(x)
+
 # (kernel, repeats, filters_in, filters_out, expand_ratio, stride) of EfficientNet-B0 (Table 1).
 B0_BLOCKS = ((3, 1, 32, 16, 1, 1), (3, 2, 16, 24, 6, 2), (5, 2, 24, 40, 6, 2), (3, 3, 40, 80, 6, 2),
              (5, 3, 80, 112, 6, 1), (5, 4, 112, 192, 6, 2), (3, 1, 192, 320, 6, 1))
@@ -29,6 +35,13 @@ STEM_FILTERS, TOP_FILTERS = 32, 1280
 SE_RATIO = 0.25
 DIVISOR = 8
 BN_EPSILON = 1e-3            # TF EfficientNet / keras.applications
+
+
+def conv_initializer():
+    """keras.applications / TF EfficientNet's conv init: N(0, 2 / fan_out), truncated. For a
+    depthwise kernel fan_out is kh * kw, so He-with-fan_in (kh * kw * channels) would shrink every
+    block's output and leave a random-init network emitting ~1e-10 embeddings in inference mode."""
+    return keras.initializers.VarianceScaling(2.0, "fan_out", "truncated_normal")
 DROP_CONNECT_RATE = 0.2      # B0's drop-connect, linear in block index
 
 
@@ -52,14 +65,14 @@ class MBConv(keras.layers.Layer):
         self.kernel_size, self.stride = kernel_size, stride
         self.expand_ratio, self.drop_rate = expand_ratio, drop_rate
         hidden = filters_in * expand_ratio
-        conv = dict(use_bias=False, padding="same", kernel_initializer="he_normal")
+        conv = dict(use_bias=False, padding="same", kernel_initializer=conv_initializer())
         self.expand = keras.layers.Conv2D(hidden, 1, name="expand", **conv) if expand_ratio != 1 else None
         self.expand_bn = keras.layers.BatchNormalization(epsilon=BN_EPSILON, name="expand_bn") if self.expand else None
         self.depthwise = keras.layers.DepthwiseConv2D(kernel_size, stride, use_bias=False, padding="same",
-                                                      depthwise_initializer="he_normal", name="depthwise")
+                                                      depthwise_initializer=conv_initializer(), name="depthwise")
         self.depthwise_bn = keras.layers.BatchNormalization(epsilon=BN_EPSILON, name="depthwise_bn")
         squeezed = max(1, int(filters_in * SE_RATIO))
-        self.se_reduce = keras.layers.Conv2D(squeezed, 1, activation="swish", name="se_reduce")
+        self.se_reduce = keras.layers.Conv2D(squeezed, 1, name="se_reduce")
         self.se_expand = keras.layers.Conv2D(hidden, 1, activation="sigmoid", name="se_expand")
         self.project = keras.layers.Conv2D(filters_out, 1, name="project", **conv)
         self.project_bn = keras.layers.BatchNormalization(epsilon=BN_EPSILON, name="project_bn")
@@ -70,9 +83,9 @@ class MBConv(keras.layers.Layer):
     def call(self, inputs, training=False):
         x = inputs
         if self.expand is not None:
-            x = ops.silu(self.expand_bn(self.expand(x), training=training))
-        x = ops.silu(self.depthwise_bn(self.depthwise(x), training=training))
-        x = x * self.se_expand(self.se_reduce(ops.mean(x, axis=(1, 2), keepdims=True)))
+            x = swish(self.expand_bn(self.expand(x), training=training))
+        x = swish(self.depthwise_bn(self.depthwise(x), training=training))
+        x = x * self.se_expand(swish(self.se_reduce(ops.mean(x, axis=(1, 2), keepdims=True))))
         x = self.project_bn(self.project(x), training=training)
         if not self.residual:
             return x
@@ -92,7 +105,7 @@ class EfficientNetEncoder(LogMelEncoder):
         self.drop_connect_rate = float(drop_connect_rate)
         stem = round_filters(STEM_FILTERS, self.width_coefficient)
         self.stem = keras.layers.Conv2D(stem, 3, 2, padding="same", use_bias=False,
-                                        kernel_initializer="he_normal", name="stem")
+                                        kernel_initializer=conv_initializer(), name="stem")
         self.stem_bn = keras.layers.BatchNormalization(epsilon=BN_EPSILON, name="stem_bn")
         plan = []
         for kernel, repeats, f_in, f_out, expand, stride in B0_BLOCKS:
@@ -103,15 +116,15 @@ class EfficientNetEncoder(LogMelEncoder):
                        for i, args in enumerate(plan)]
         self.embedding_size = round_filters(TOP_FILTERS, self.width_coefficient)
         self.top = keras.layers.Conv2D(self.embedding_size, 1, padding="same", use_bias=False,
-                                       kernel_initializer="he_normal", name="top")
+                                       kernel_initializer=conv_initializer(), name="top")
         self.top_bn = keras.layers.BatchNormalization(epsilon=BN_EPSILON, name="top_bn")
         self.frame_hop_seconds = ac.HOP_SECONDS * 32
 
     def encode_spectrogram(self, spectrogram, training=False):
-        x = ops.silu(self.stem_bn(self.stem(spectrogram[..., None]), training=training))
+        x = swish(self.stem_bn(self.stem(spectrogram[..., None]), training=training))
         for block in self.blocks:
             x = block(x, training=training)
-        x = ops.silu(self.top_bn(self.top(x), training=training))
+        x = swish(self.top_bn(self.top(x), training=training))
         return ops.mean(x, axis=2)                       # [batch, time / 32, embedding_size]
 
     def get_config(self):

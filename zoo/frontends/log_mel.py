@@ -12,6 +12,8 @@ so frame `i` is centred on sample `i * hop` (time `i * hop_seconds`) and
 Any clip of at least one sample gives at least one frame; nothing is rejected for being short.
 """
 
+import contextlib
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -38,6 +40,30 @@ def windowed_dft_kernel(window_length, fft_length):
     phase = 2.0 * np.pi * n * k / fft_length
     window = hann_window(window_length)[:, None]
     return np.concatenate([window * np.cos(phase), -window * np.sin(phase)], axis=1)
+
+
+_RUNTIME_CONSTANTS = [False]
+
+
+@contextlib.contextmanager
+def constants_computed_at_run_time():
+    """While active, traced log-mel graphs derive the DFT and mel matrices from the input at run time
+    (`matrix * (1 + min(|x|, 0))` with `x` an input value, which no optimiser folds) instead of embedding them as constants. A TFLite converter
+    then cannot see them as weights, so dynamic-range int8 quantisation leaves the frontend in float
+    (quantising it raises the spectral noise floor to ~-48 dB, which the log turns into errors of
+    several nats). The waveform must be finite (the TFLite exporter zeroes NaN/Inf first)."""
+    _RUNTIME_CONSTANTS[0] = True
+    try:
+        yield
+    finally:
+        _RUNTIME_CONSTANTS[0] = False
+
+
+def _matrix(array, like):
+    matrix = tf.constant(array)
+    if _RUNTIME_CONSTANTS[0]:
+        matrix = matrix * (1.0 + tf.minimum(tf.abs(like[0, 0]), 0.0))
+    return matrix
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -89,7 +115,7 @@ class LogMelSpectrogram(keras.layers.Layer):
         waveform = tf.cast(waveform, tf.float32)
         half = self.window_length // 2
         padded = tf.pad(waveform, [[0, 0], [half, self.window_length - half]])
-        kernel = tf.constant(self._dft)[:, None, :]
+        kernel = _matrix(self._dft, waveform)[:, None, :]
         spectrum = tf.nn.conv1d(padded[:, :, None], kernel, stride=self.hop_length, padding="VALID")
         bins = self.fft_length // 2 + 1
         real, imag = spectrum[..., :bins], spectrum[..., bins:]
@@ -97,7 +123,7 @@ class LogMelSpectrogram(keras.layers.Layer):
 
     def call(self, waveform):
         power = self.power_spectrogram(waveform)
-        mel = tf.tensordot(power, tf.constant(self._mel), axes=1)
+        mel = tf.tensordot(power, _matrix(self._mel, power[:, :, 0]), axes=1)
         return tf.math.log(mel + self.log_offset)
 
     def compute_output_shape(self, input_shape):

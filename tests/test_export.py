@@ -1,0 +1,235 @@
+"""Export: every encoder family through every consumer door, zoo.load, the CLI, a zoo-free consumer."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import zoo
+from zoo.data.audio_io import write_wav
+from zoo.errors import WaveformError, ZooError
+from zoo.export import ExportVerificationError, LiteRTEncoder, export_encoder, load_checkpoint
+from zoo.export.verify import real_like_clips
+
+# One small member of every family; tiny LiteRT input (0.5 s) keeps conversion quick.
+TINY = ["logmel", "logmel_conv_tiny", "nf_slowfast_tiny", "nfnet_tiny", "efficientnet_tiny", "vit_micro",
+        "sincnet"]
+FULL_SIZE = ["nf_slowfast_f0", "nfnet_f0", "efficientnet_b0", "vit_small", "vit_base"]
+
+
+def _check_facts(facts, name, out):
+    parity = facts["parity"]
+    assert parity["passed"], json.dumps(parity, indent=1, default=str)
+    for door in ("hub_load", "serving_default", "tfsm_layer"):
+        assert max(parity["saved_model"][door].values()) <= 1e-5
+    if facts["parameters"]:
+        assert parity["fine_tuning"]["checked"] and parity["fine_tuning"]["changed_weights"] > 0
+    else:
+        assert parity["fine_tuning"]["reason"] == "the encoder has no trainable weights"
+    assert parity["tflite"]["float32"]["embedding_relative_error"] <= 1e-4
+    assert parity["tflite"]["int8"]["min_cosine"] >= 0.99
+    bad = parity["saved_model"]["bad_input"]
+    assert "NaN" in bad["NaN sample"] and "0 samples" in bad["0 samples"]
+    assert bad["rank 1"] and bad["int16"]
+    card = open(os.path.join(out, "MODEL_CARD.md")).read()
+    assert f"`{name}`" in card and "random initialisation" in card and "Measured parity" in card
+    for path in ("saved_model.pb", "encoder.keras", "tflite/encoder_float32.tflite",
+                 "tflite/encoder_int8.tflite", "tflite/log_mel.tflite", "model_card.json"):
+        assert os.path.exists(os.path.join(out, path)), path
+
+
+@pytest.fixture(scope="module")
+def sf_tiny_export(tmp_path_factory):
+    out = str(tmp_path_factory.mktemp("export") / "nf_slowfast_tiny")
+    facts = export_encoder("nf_slowfast_tiny", out, tflite_seconds=0.5, progress=lambda _: None)
+    return out, facts
+
+
+@pytest.mark.parametrize("name", [n for n in TINY if n != "nf_slowfast_tiny"])
+def test_tiny_encoders_export_and_pass_verification(name, tmp_path):
+    out = str(tmp_path / name)
+    facts = export_encoder(name, out, tflite_seconds=0.5, progress=lambda _: None)
+    _check_facts(facts, name, out)
+    assert facts["parameters"] == zoo.encoder_info(name)["num_params"]
+
+
+def test_slowfast_tiny_export_contract(sf_tiny_export):
+    out, facts = sf_tiny_export
+    _check_facts(facts, "nf_slowfast_tiny", out)
+    loaded = tf.saved_model.load(out)
+    assert int(loaded.sample_rate.numpy()) == 16000
+    assert int(loaded.embedding_size.numpy()) == 640
+    assert loaded.encoder_name.numpy().decode() == "nf_slowfast_tiny"
+    assert abs(float(loaded.frame_hop_seconds.numpy()) - 0.04) < 1e-12
+    assert set(loaded.signatures) == {"serving_default", "log_mel"}
+    assert len(loaded.trainable_variables) > 0 and len(loaded.variables) >= len(loaded.trainable_variables)
+    assert list(loaded.regularization_losses) == []
+    lengths = facts["parity"]["saved_model"]["lengths"]
+    assert lengths["1 samples"]["frames"] >= 1 and lengths["160000 samples"]["frames"] == 251
+    # 1 s of audio: 101 log-mel frames (centred framing), 80 bins.
+    log_mel = loaded.signatures["log_mel"](waveform=tf.zeros([2, 16000]))["log_mel"]
+    assert log_mel.shape == (2, 101, 80)
+    # `__call__` takes the training flag (hub.KerasLayer passes it when fine-tuning).
+    out_train = loaded(tf.constant(real_like_clips(8000, 2)), training=True)
+    assert out_train["embedding"].shape == (2, 640)
+
+
+def test_litert_files_have_the_contract_names_and_zero_nonfinite_samples(sf_tiny_export):
+    out, _ = sf_tiny_export
+    lite = LiteRTEncoder(os.path.join(out, "tflite", "encoder_float32.tflite"))
+    assert lite.signatures == ["serving_default"] and lite.input_shape == (1, 8000)
+    clip = real_like_clips(8000, 1)
+    result = lite.run(clip)
+    assert set(result) == {"embedding", "frame_embeddings"} and result["embedding"].shape == (1, 640)
+    bad = clip.copy()
+    bad[0, 100] = np.nan
+    bad[0, 200] = np.inf
+    repaired = clip.copy()
+    repaired[0, [100, 200]] = 0.0
+    np.testing.assert_allclose(lite.run(bad)["embedding"], lite.run(repaired)["embedding"], rtol=1e-6, atol=1e-7)
+    with pytest.raises(ValueError, match="fixed at export"):
+        lite.run(np.zeros((1, 100), np.float32))
+    front = LiteRTEncoder(os.path.join(out, "tflite", "log_mel.tflite"))
+    assert front.signatures == ["log_mel"]
+    assert front.run(clip)["log_mel"].shape == (1, 51, 80)
+
+
+def test_hub_load_works_without_zoo(sf_tiny_export, tmp_path):
+    """A consumer with only tensorflow and tensorflow_hub: `zoo` cannot be imported in the subprocess."""
+    out, _ = sf_tiny_export
+    script = textwrap.dedent(f"""
+        import sys
+        class Block:
+            def find_spec(self, name, path=None, target=None):
+                if name == "zoo" or name.startswith("zoo."):
+                    raise ImportError("zoo is blocked in this test")
+        sys.meta_path.insert(0, Block())
+        import numpy as np, tensorflow as tf, tensorflow_hub as hub
+        encoder = hub.load({out!r})
+        waveform = tf.constant(np.sin(np.arange(24000) * 0.05)[None].astype(np.float32) * 0.3)
+        out = encoder(waveform)
+        assert out["embedding"].shape == (1, 640), out["embedding"].shape
+        assert np.all(np.isfinite(out["embedding"].numpy()))
+        assert "zoo" not in sys.modules
+        print("OK", out["frame_embeddings"].shape)
+    """)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    result = subprocess.run([sys.executable, "-c", script], cwd=str(tmp_path), env=env, capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "OK (1, 38, 640)" in result.stdout
+
+
+def test_zoo_load_embeds_arrays_files_lists_and_long_audio(sf_tiny_export, tmp_path):
+    out, _ = sf_tiny_export
+    model = zoo.load(out, chunk_seconds=1.0, batch_size=2)
+    assert (model.embedding_size, model.sample_rate, model.encoder_name) == (640, 16000, "nf_slowfast_tiny")
+    clip = real_like_clips(16000, 1)[0]
+    direct = tf.saved_model.load(out)(tf.constant(clip[None]))
+    one = model.embed(clip)
+    np.testing.assert_allclose(one["embedding"], direct["embedding"].numpy()[0], rtol=1e-5, atol=1e-6)
+    assert one["frame_embeddings"].shape == (26, 640)
+    np.testing.assert_allclose(one["timestamps"][:3], [0.0, 0.04, 0.08])
+    # Another rate and stereo: resampled and mixed down, the same as embedding the 16 kHz mono clip.
+    import soxr
+    clip_44k = soxr.resample(clip, 16000, 44100)
+    stereo = np.stack([clip_44k, clip_44k], axis=1)
+    np.testing.assert_allclose(model.embed(stereo, 44100)["embedding"], model.embed(clip_44k, 44100)["embedding"],
+                               rtol=1e-6)
+    # Other rates are resampled to 16 kHz with soxr before the model sees them.
+    back = soxr.resample(clip_44k, 44100, 16000, quality="HQ").astype(np.float32)
+    np.testing.assert_allclose(model.embed(clip_44k, 44100)["embedding"], model.embed(back)["embedding"],
+                               rtol=1e-6, atol=1e-7)
+    # A file (stereo 44.1 kHz FLAC) gives the same as its samples (up to 24-bit PCM rounding).
+    import soundfile
+    path = tmp_path / "stereo.flac"
+    soundfile.write(str(path), stereo, 44100, subtype="PCM_24")
+    from_file = model.embed_file(path)["embedding"]
+    np.testing.assert_allclose(from_file, model.embed(stereo, 44100)["embedding"], rtol=1e-3, atol=1e-4)
+    # A list of clips of different lengths keeps order; equal lengths are batched.
+    clips = [clip[:8000], clip, clip[:8000], clip[:4000]]
+    results = model.embed(clips)
+    assert [r["frame_embeddings"].shape[0] for r in results] == [13, 26, 13, 7]
+    np.testing.assert_allclose(results[1]["embedding"], one["embedding"], rtol=1e-5, atol=1e-6)
+    # A batch array.
+    batch = model.embed(np.stack([clip, clip]))
+    assert batch["embedding"].shape == (2, 640)
+    # Long audio (2.5 s with 1-s chunks): frames concatenated on one 40-ms grid, none repeated.
+    long = np.resize(clip, 40000)
+    result = model.embed(long)
+    assert np.allclose(np.diff(result["timestamps"]), 0.04)
+    assert result["frame_embeddings"].shape[0] == len(result["timestamps"]) == 25 + 25 + 13
+    assert np.all(np.isfinite(result["embedding"]))
+
+
+def test_zoo_load_rejects_bad_input(sf_tiny_export, tmp_path):
+    out, _ = sf_tiny_export
+    model = zoo.load(out)
+    with pytest.raises(WaveformError, match="NaN"):
+        model.embed(np.array([0.1, np.nan, 0.2], np.float32))
+    with pytest.raises(WaveformError, match="int16"):
+        model.embed(np.zeros(100, np.int16))
+    with pytest.raises(WaveformError, match="empty"):
+        model.embed(np.zeros(0, np.float32))
+    with pytest.raises(FileNotFoundError, match="not an export folder"):
+        zoo.load(tmp_path)
+    write_wav(tmp_path / "ok.wav", np.zeros(100))
+    (tmp_path / "broken.wav").write_bytes(b"RIFF....WAVEfmt garbage")
+    from zoo.errors import AudioFileError
+    with pytest.raises(AudioFileError, match="broken.wav"):
+        model.embed_file(tmp_path / "broken.wav")
+    assert model.embed_file(tmp_path / "ok.wav")["embedding"].shape == (640,)
+
+
+def test_export_from_a_keras_checkpoint_and_a_failing_verification(tmp_path):
+    encoder = zoo.create_encoder("logmel_conv_tiny")
+    encoder.build()
+    path = str(tmp_path / "encoder.keras")
+    encoder.save(path)
+    restored, training = load_checkpoint(path)
+    assert restored.count_params() == encoder.count_params()
+    assert "unknown" in training["objective"]
+    os.makedirs(tmp_path / "unfinished_run")
+    with pytest.raises(ZooError, match="no encoder.keras"):
+        load_checkpoint(tmp_path / "unfinished_run")
+    # A tolerance nobody can meet: the export is written, then refused with the failing check named.
+    import zoo.export.verify as verify
+    old = verify.SAVED_MODEL_TOLERANCE
+    verify.SAVED_MODEL_TOLERANCE = -1.0
+    try:
+        with pytest.raises(ExportVerificationError, match="saved_model"):
+            export_encoder("logmel_conv_tiny", str(tmp_path / "out"), checkpoint=path, quantizations=(),
+                           progress=lambda _: None)
+    finally:
+        verify.SAVED_MODEL_TOLERANCE = old
+    card = json.load(open(tmp_path / "out" / "model_card.json"))
+    assert card["parity"]["passed"] is False
+
+
+def test_cli_export_runs_and_reports_bad_flags(tmp_path):
+    run = [sys.executable, "-m", "zoo.cli.main", "export"]
+    out = tmp_path / "cli_export"
+    result = subprocess.run(run + ["--encoder=logmel", f"--out={out}", "--tflite_seconds=0.25"],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "all checks passed: True" in result.stdout
+    assert json.load(open(out / "model_card.json"))["tflite_input_samples"] == 4000
+    result = subprocess.run(run + ["--encoder=nf_slowfst_f0", f"--out={tmp_path / 'x'}"],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode != 0 and "nf_slowfast_f0" in result.stderr and "unknown encoder" in result.stderr
+    result = subprocess.run(run + ["--encoder=logmel", f"--out={tmp_path / 'y'}", "--checkpoint=/nonexistent.keras"],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode != 0 and "file not found" in result.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", FULL_SIZE)
+def test_full_size_encoders_export_and_pass_verification(name, tmp_path):
+    out = str(tmp_path / name)
+    facts = export_encoder(name, out, tflite_seconds=1.0, progress=lambda _: None)
+    _check_facts(facts, name, out)

@@ -1,0 +1,129 @@
+"""One call from an encoder (name, `.keras` file or pretraining run folder) to a verified export folder:
+
+    OUT/saved_model.pb, variables/     the SavedModel (hub.load(OUT), TFSMLayer(OUT, ...))
+    OUT/encoder.keras                  the Keras 3 encoder, for fine-tuning
+    OUT/tflite/encoder_float32.tflite  LiteRT files, fixed input [1, tflite_samples]
+    OUT/tflite/encoder_int8.tflite
+    OUT/MODEL_CARD.md, model_card.json
+
+`export_encoder` raises `ExportVerificationError` (after writing everything, card included) when a
+parity check fails, so a broken export is never mistaken for a good one.
+"""
+
+import json
+import os
+
+import keras
+
+import zoo
+from zoo import audio_constants as ac
+from zoo.errors import ZooError
+from zoo.export import verify
+from zoo.export.model_card import card_facts, write_model_card
+from zoo.export.saved_model import export_saved_model
+from zoo.export.tflite import export_tflite
+
+DEFAULT_CROP_SECONDS = 3.0   # the paper's training crop (hares-paper-facts.md section 3)
+
+
+class ExportVerificationError(ZooError):
+    """An export was written but failed a parity check; the message lists which."""
+
+
+def load_checkpoint(path):
+    """A `.keras` file or a finished `hares-zoo pretrain` run folder -> (encoder, training facts)."""
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        keras_file = os.path.join(path, "encoder.keras")
+        if not os.path.exists(keras_file):
+            raise ZooError(f"checkpoint folder {path!r} has no encoder.keras: a pretraining run writes it when "
+                           "it finishes (run the same `hares-zoo pretrain` command again to resume and finish)")
+        training = {}
+        config_file = os.path.join(path, "pretrain_config.json")
+        if os.path.exists(config_file):
+            with open(config_file) as f:
+                config = json.load(f)
+            training = {"objective": config.get("objective"), "data": config.get("shards"),
+                        "steps": config.get("completed_steps"), "crop_seconds": config.get("crop_seconds"),
+                        "batch_size": config.get("batch_size"), "learning_rate": config.get("learning_rate")}
+        path = keras_file
+    elif not path.endswith(".keras"):
+        raise ZooError(f"checkpoint {path!r}: expected a .keras file or a pretraining run folder")
+    elif not os.path.exists(path):
+        raise ZooError(f"checkpoint {path!r}: file not found")
+    else:
+        training = {}
+    encoder = keras.saving.load_model(path, compile=False)
+    return encoder, training or {"objective": "unknown (loaded from a .keras file)", "data": None, "steps": None}
+
+
+def export_encoder(encoder_name, out_dir, checkpoint=None, tflite_seconds=None,
+                   quantizations=("float32", "int8"), verify_export=True, probe_scores=None, overrides=None,
+                   progress=print):
+    """Export, verify and document one encoder; returns the model card facts (with `parity`).
+
+    Args:
+      encoder_name: a registered encoder name (`zoo.list_encoders()`).
+      out_dir: the export folder (created).
+      checkpoint: optional `.keras` file or pretraining run folder; default: random initialisation.
+      tflite_seconds: the LiteRT files' fixed input length in seconds (default: the training crop,
+        3 s unless the checkpoint's run says otherwise). Empty `quantizations` writes no LiteRT file.
+      verify_export: run the parity checks (`zoo.export.verify`) and put the figures in the card.
+      probe_scores: optional {task: score} written into the card.
+      overrides: `create_encoder` overrides (ignored with a checkpoint, whose config is stored).
+    """
+    spec = zoo.registry.get_spec(encoder_name)
+    if checkpoint:
+        encoder, training = load_checkpoint(checkpoint)
+    else:
+        encoder, training = zoo.create_encoder(encoder_name, **(overrides or {})), None
+    encoder.build()
+    seconds = tflite_seconds or (training or {}).get("crop_seconds") or DEFAULT_CROP_SECONDS
+    samples = int(round(seconds * ac.SAMPLE_RATE))
+    progress(f"exporting {encoder_name} ({encoder.count_params():,} parameters) to {out_dir}")
+    export_saved_model(encoder, out_dir, encoder_name)
+    paths = {}
+    if quantizations:
+        progress(f"converting to LiteRT ({', '.join(quantizations)}), input [1, {samples}]")
+        paths = export_tflite(encoder, os.path.join(out_dir, "tflite"), samples, quantizations)
+    facts = card_facts(encoder, encoder_name, spec, training, probe_scores, samples if paths else None)
+    if verify_export:
+        progress("verifying every consumer door against the Keras model")
+        clips = verify.real_like_clips(ac.SAMPLE_RATE // 2, count=4)
+        parity = {"saved_model": verify.check_saved_model(out_dir, encoder, clips),
+                  "fine_tuning": verify.check_fine_tuning(out_dir)}
+        if paths:
+            parity["tflite"] = verify.check_tflite(paths, out_dir, verify.real_like_clips(samples, count=6))
+        failures = [name for name, result in _flatten_passed(parity)]
+        parity["passed"] = not failures
+        facts["parity"] = parity
+    write_model_card(out_dir, facts)
+    if verify_export and not facts["parity"]["passed"]:
+        raise ExportVerificationError(f"export {out_dir!r} failed: {', '.join(failures)}; figures in "
+                                      f"{os.path.join(out_dir, 'model_card.json')}")
+    return facts
+
+
+def _flatten_passed(parity):
+    """(name, result) of every check whose `passed` is False."""
+    checks = [("saved_model", parity["saved_model"]), ("fine_tuning", parity["fine_tuning"])]
+    checks += [(f"tflite {q}", r) for q, r in parity.get("tflite", {}).items()]
+    return [(name, r) for name, r in checks if r.get("checked", True) and not r.get("passed", False)]
+
+
+def summarize_parity(facts):
+    """One line per check, for the command line."""
+    parity = facts.get("parity", {})
+    lines = []
+    saved = parity.get("saved_model", {})
+    if saved:
+        worst = max(max(saved[d].values()) for d in ("hub_load", "serving_default", "tfsm_layer"))
+        lines.append(f"SavedModel vs Keras: max relative error {worst:.1e} (hub.load, signature, TFSMLayer)")
+    tune = parity.get("fine_tuning", {})
+    lines.append(f"hub.KerasLayer fine-tuning: {tune['changed_weights']}/{tune['trainable_weights']} weights moved"
+                 if tune.get("checked") else f"hub.KerasLayer fine-tuning: not checked ({tune.get('reason')})")
+    for q, r in parity.get("tflite", {}).items():
+        lines.append(f"LiteRT {q}: relative error {r['embedding_relative_error']:.1e}, "
+                     f"min cosine {r['min_cosine']:.4f}")
+    lines.append(f"all checks passed: {parity.get('passed')}")
+    return lines

@@ -1,0 +1,132 @@
+"""`zoo.load(path)`: embed audio with an exported encoder without touching the signature.
+
+    >>> model = zoo.load("exports/sf_tiny")
+    >>> out = model.embed(waveform, sample_rate=44100)   # [samples] or [samples, channels]
+    >>> out["embedding"], out["frame_embeddings"], out["timestamps"]   # [D], [frames, D], [frames] s
+    >>> outs = model.embed([clip_a, clip_b])             # a list of clips -> a list of results
+    >>> out = model.embed_file("talk.flac")              # any rate, stereo mixed down
+
+Long audio is cut into chunks of about `chunk_seconds` (a whole number of frame hops each, so every
+frame stays on one time grid) and the chunks' frame embeddings are concatenated; the clip's
+`embedding` is then the duration-weighted mean of the chunks' embeddings. Clips of equal length in
+a list are batched together (`batch_size` at a time).
+"""
+
+import os
+
+import numpy as np
+
+from zoo import audio_constants as ac
+from zoo.data.audio_io import read_audio, resample
+from zoo.errors import WaveformError
+
+
+class ExportedEncoder:
+    """An export folder loaded with `tf.saved_model.load`; see the module docstring."""
+
+    def __init__(self, path, chunk_seconds=10.0, batch_size=16):
+        import tensorflow as tf
+        path = os.fspath(path)
+        if not os.path.exists(os.path.join(path, "saved_model.pb")):
+            raise FileNotFoundError(f"{path!r} is not an export folder (no saved_model.pb); export one with "
+                                    f"`hares-zoo export --encoder=NAME --out={path}`")
+        self.path = path
+        self.model = tf.saved_model.load(path)
+        self.sample_rate = int(self.model.sample_rate.numpy())
+        self.embedding_size = int(self.model.embedding_size.numpy())
+        self.frame_hop_seconds = float(self.model.frame_hop_seconds.numpy())
+        self.encoder_name = self.model.encoder_name.numpy().decode()
+        self.hop_samples = max(1, int(round(self.frame_hop_seconds * self.sample_rate)))
+        self.chunk_samples = max(1, int(round(chunk_seconds * self.sample_rate / self.hop_samples))) * self.hop_samples
+        self.batch_size = int(batch_size)
+
+    def __repr__(self):
+        return (f"ExportedEncoder({self.encoder_name!r}, D={self.embedding_size}, "
+                f"hop={self.frame_hop_seconds:g} s, path={self.path!r})")
+
+    def _prepare(self, clip, sample_rate, name):
+        clip = np.asarray(clip)
+        if not np.issubdtype(clip.dtype, np.floating):
+            raise WaveformError(f"{name}: dtype {clip.dtype}, expected float in [-1, 1] (int16 PCM: divide by 32768)")
+        if clip.ndim == 2:          # [samples, channels] -> mono
+            clip = clip.mean(axis=1)
+        if clip.ndim != 1:
+            raise WaveformError(f"{name}: shape {clip.shape}, expected [samples] or [samples, channels]")
+        if clip.size == 0:
+            raise WaveformError(f"{name}: empty clip; need at least 1 sample")
+        if not np.all(np.isfinite(clip)):
+            raise WaveformError(f"{name}: contains NaN or Inf samples")
+        if int(sample_rate) <= 0:
+            raise WaveformError(f"{name}: sample rate {sample_rate} Hz; expected a positive rate")
+        return resample(clip.astype(np.float32), sample_rate, self.sample_rate)
+
+    def _run(self, batch):
+        import tensorflow as tf
+        out = self.model(tf.constant(batch))
+        return out["embedding"].numpy(), out["frame_embeddings"].numpy()
+
+    def _embed_long(self, clip):
+        embeddings, frames, weights, times = [], [], [], []
+        for start in range(0, clip.size, self.chunk_samples):
+            chunk = clip[start:start + self.chunk_samples]
+            embedding, chunk_frames = self._run(chunk[None])
+            # Centred framing gives a chunk of n hops n + 1 frames; the last one is the next chunk's first.
+            keep = chunk_frames.shape[1]
+            if start + self.chunk_samples < clip.size:
+                keep = min(keep, self.chunk_samples // self.hop_samples)
+            embeddings.append(embedding[0])
+            frames.append(chunk_frames[0, :keep])
+            weights.append(chunk.size)
+            times.append(start / self.sample_rate + self.frame_hop_seconds * np.arange(keep))
+        embedding = np.average(np.stack(embeddings), axis=0, weights=np.asarray(weights, np.float64))
+        return {"embedding": embedding.astype(np.float32), "frame_embeddings": np.concatenate(frames),
+                "timestamps": np.concatenate(times)}
+
+    def _result(self, embedding, frames):
+        return {"embedding": embedding, "frame_embeddings": frames,
+                "timestamps": self.frame_hop_seconds * np.arange(frames.shape[0])}
+
+    def embed(self, waveform, sample_rate=ac.SAMPLE_RATE):
+        """Embed one clip (`[samples]`, `[samples, channels]`), a batch `[batch, samples]` of mono clips,
+        or a list of clips of any lengths; values in [-1, 1] at `sample_rate` Hz. A 2-D array is read
+        as `[batch, samples]` when it has more columns than rows, else as one `[samples, channels]` clip.
+
+        Returns for one clip {"embedding" [D], "frame_embeddings" [frames, D], "timestamps" [frames]
+        (seconds from the clip's start)}; for a batch the same keys with a leading batch axis; for a
+        list, a list of one-clip results.
+        """
+        if isinstance(waveform, (list, tuple)):
+            clips = [self._prepare(c, sample_rate, f"waveform[{i}]") for i, c in enumerate(waveform)]
+            return self._embed_many(clips)
+        array = np.asarray(waveform)
+        if array.ndim == 2 and array.shape[0] < array.shape[1] and array.shape[1] > 8:
+            results = self._embed_many([self._prepare(c, sample_rate, f"waveform[{i}]")
+                                        for i, c in enumerate(array)])
+            return {key: np.stack([r[key] for r in results]) for key in results[0]}
+        return self._embed_many([self._prepare(array, sample_rate, "waveform")])[0]
+
+    def _embed_many(self, clips):
+        results = [None] * len(clips)
+        by_length = {}
+        for i, clip in enumerate(clips):
+            if clip.size > self.chunk_samples:
+                results[i] = self._embed_long(clip)
+            else:
+                by_length.setdefault(clip.size, []).append(i)
+        for indices in by_length.values():
+            for first in range(0, len(indices), self.batch_size):
+                chunk = indices[first:first + self.batch_size]
+                embeddings, frames = self._run(np.stack([clips[i] for i in chunk]))
+                for row, i in enumerate(chunk):
+                    results[i] = self._result(embeddings[row], frames[row])
+        return results
+
+    def embed_file(self, path, start=None, end=None):
+        """Embed an audio file (WAV, FLAC, OGG; any rate, stereo mixed down), optionally the segment
+        from `start` to `end` seconds; returns the one-clip result of `embed`."""
+        return self.embed(read_audio(path, self.sample_rate, start, end), self.sample_rate)
+
+
+def load(path, chunk_seconds=10.0, batch_size=16):
+    """Load an export folder; returns an `ExportedEncoder` (module docstring)."""
+    return ExportedEncoder(path, chunk_seconds=chunk_seconds, batch_size=batch_size)

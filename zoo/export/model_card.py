@@ -1,0 +1,130 @@
+"""Model cards: `MODEL_CARD.md` for people and `model_card.json` for programs, beside every export.
+
+`card_facts(...)` gathers the facts into a plain dict (the JSON); `write_model_card(out_dir, facts)`
+writes both files. Sections: what the encoder is, how to call it in three lines, the input contract
+(units, range, normalisation), how it was trained (or "random initialisation"), probe scores when
+known, measured parity of every file, licence.
+"""
+
+import json
+import os
+
+from zoo import audio_constants as ac
+
+CONTRACT_VERSION = "1"   # bump when the serving contract changes; published signatures never do
+LICENSE = "Apache-2.0"
+
+
+def card_facts(encoder, encoder_name, spec, training=None, probe_scores=None, tflite_samples=None):
+    """Facts about an export, before verification (`parity` is added by the exporter)."""
+    frontend = {"sample_rate_hz": ac.SAMPLE_RATE, "input": "float32 waveform [batch, samples] in [-1, 1], mono"}
+    if spec.input_kind == "log-mel":
+        frontend.update(kind="log-mel", window_seconds=ac.WINDOW_SECONDS, hop_seconds=ac.HOP_SECONDS,
+                        fft_length=ac.FFT_LENGTH, n_mels=int(getattr(encoder, "n_mels", ac.N_MELS)),
+                        fmin_hz=ac.MEL_FMIN, fmax_hz=ac.MEL_FMAX, log_offset=ac.LOG_OFFSET,
+                        normalisation=("per-example standardisation inside the graph: (x - mean) / "
+                                       f"max(std, {ac.STD_FLOOR}) over the whole spectrogram")
+                        if getattr(encoder, "standardize", False) else "none")
+    else:
+        frontend.update(kind="learned waveform frontend (sinc band-pass filters)",
+                        log_mel_signature="the default 80-bin log-mel, for inspection only (not the encoder's input)")
+    return {
+        "contract_version": CONTRACT_VERSION,
+        "encoder_name": encoder_name,
+        "family": spec.family,
+        "description": spec.description,
+        "parameters": int(encoder.count_params()),
+        "embedding_size": int(encoder.embedding_size),
+        "frame_hop_seconds": float(encoder.frame_hop_seconds),
+        "min_samples": int(encoder.min_samples),
+        "config": encoder.get_config(),
+        "frontend": frontend,
+        "outputs": {"embedding": "float32 [batch, D]: mean over time of the last layer (the HARES representation)",
+                    "frame_embeddings": "float32 [batch, frames, D], one every frame_hop_seconds"},
+        "training": training or {"objective": "random initialisation", "data": None, "steps": 0},
+        "probe_scores": probe_scores or {},
+        "tflite_input_samples": tflite_samples,
+        "license": LICENSE,
+    }
+
+
+def _usage(facts):
+    return f"""```python
+import tensorflow_hub as hub                       # or tf.saved_model.load
+encoder = hub.load("PATH/TO/THIS/FOLDER")
+embedding = encoder(waveform)["embedding"]         # waveform: float32 [batch, samples], 16 kHz, in [-1, 1]
+```
+
+Keras 3: `keras.layers.TFSMLayer(path, call_endpoint="serving_default")` (frozen) or
+`keras.saving.load_model(path + "/encoder.keras")` (fine-tuning, needs `pip install hares-zoo`).
+tf_keras: `hub.KerasLayer(path, trainable=True, output_key="embedding")`.
+LiteRT: `tflite/encoder_float32.tflite` and `tflite/encoder_int8.tflite`, signature `serving_default`,
+input `waveform` float32 `[1, {facts["tflite_input_samples"]}]`."""
+
+
+def _parity_lines(parity):
+    lines = []
+    saved = parity.get("saved_model", {})
+    for door in ("hub_load", "serving_default", "tfsm_layer"):
+        if door in saved:
+            errors = saved[door]
+            lines.append(f"| SavedModel via `{door}` vs Keras | {max(errors.values()):.2e} relative | "
+                         f"<= 1e-5 |")
+    for quantization, entry in parity.get("tflite", {}).items():
+        lines.append(f"| LiteRT {quantization} vs SavedModel | {entry['embedding_relative_error']:.2e} relative, "
+                     f"min cosine {entry['min_cosine']:.5f} | "
+                     f"{'<= 1e-4 relative' if quantization == 'float32' else 'cosine >= 0.99'} |")
+    tune = parity.get("fine_tuning", {})
+    if tune.get("checked"):
+        lines.append(f"| `hub.KerasLayer(trainable=True)`, one SGD step | {tune['changed_weights']} of "
+                     f"{tune['trainable_weights']} weights changed | > 0 |")
+    return lines
+
+
+def render_markdown(facts):
+    training = facts["training"]
+    trained = training.get("objective") != "random initialisation"
+    lines = [f"# Model card: `{facts['encoder_name']}`", "",
+             f"{facts['description']}", "",
+             "| | |", "|---|---|",
+             f"| family | {facts['family']} |",
+             f"| parameters | {facts['parameters']:,} |",
+             f"| embedding size | {facts['embedding_size']} |",
+             f"| frame hop | {facts['frame_hop_seconds']:g} s |",
+             f"| shortest clip without padding | {facts['min_samples']} samples (shorter clips are zero-padded "
+             "inside the graph) |",
+             f"| training | {training.get('objective')}" + (
+                 f" on {training.get('data')}, {training.get('steps')} steps" if trained else
+                 " (untrained weights: use for plumbing and as a baseline, not as features)") + " |",
+             f"| serving contract | version {facts['contract_version']} |",
+             f"| licence | {facts['license']} |", "",
+             "## How to call it", "", _usage(facts), "",
+             "## Input and outputs", "",
+             f"- Input: {facts['frontend']['input']}, {facts['frontend']['sample_rate_hz']} Hz. Any length "
+             "of at least 1 sample; int16 PCM must be divided by 32768 first. NaN/Inf samples or an "
+             "empty clip raise `InvalidArgumentError` in the SavedModel; the LiteRT files replace "
+             "NaN/Inf samples by 0.",
+             f"- `embedding`: {facts['outputs']['embedding']}.",
+             f"- `frame_embeddings`: {facts['outputs']['frame_embeddings']}.",
+             "- `log_mel` signature: the frontend's features `[batch, frames, mel]`.", "",
+             "Frontend: " + ", ".join(f"{k} = {v}" for k, v in facts["frontend"].items()
+                                      if k not in ("input", "sample_rate_hz")) + ".", ""]
+    if facts["probe_scores"]:
+        lines += ["## Probe scores", "", "| task | score |", "|---|---|"]
+        lines += [f"| {task} | {score:.3f} |" for task, score in facts["probe_scores"].items()] + [""]
+    parity = facts.get("parity")
+    if parity:
+        lines += ["## Measured parity (at export)", "", "| check | measured | required |", "|---|---|---|"]
+        lines += _parity_lines(parity) + [""]
+        lines += [f"All checks passed: **{parity.get('passed')}**.", ""]
+    return "\n".join(lines)
+
+
+def write_model_card(out_dir, facts):
+    """Write `MODEL_CARD.md` and `model_card.json` into `out_dir`; returns their paths."""
+    md_path, json_path = os.path.join(out_dir, "MODEL_CARD.md"), os.path.join(out_dir, "model_card.json")
+    with open(json_path, "w") as f:
+        json.dump(facts, f, indent=1, default=str)
+    with open(md_path, "w") as f:
+        f.write(render_markdown(facts))
+    return md_path, json_path

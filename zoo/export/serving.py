@@ -1,0 +1,79 @@
+"""The serving contract as a SavedModel root object (DESIGN.md, "The serving contract").
+
+`serving_module(encoder, encoder_name)` returns a `tf.train.Checkpoint` root that holds:
+
+    obj(waveform, training=False)        `__call__`: waveform float32 [batch, samples], 16 kHz, any
+                                         length >= 1 -> {"embedding": [batch, D],
+                                         "frame_embeddings": [batch, frames, D]}
+    signatures "serving_default"         the same, input name `waveform`, no training flag
+               "log_mel"                 waveform -> {"log_mel": [batch, frames, mel]}
+    sample_rate, embedding_size,         scalar tf.Variables (non-trainable), read with `.numpy()`
+    frame_hop_seconds, encoder_name
+    variables, trainable_variables,      the TF2 reusable-SavedModel attributes, so that
+    regularization_losses                `hub.KerasLayer(path, trainable=True)` fine-tunes the encoder
+
+Input checks inside the graph (they run on every call): a clip with 0 samples and non-finite samples
+raise `InvalidArgumentError` whose message names `waveform`; wrong rank or dtype do not match the
+signature and TensorFlow refuses the call. The encoder itself pads clips shorter than its receptive
+field. The root does not hold the Keras model, only its variables, so the file loads without `zoo`
+or Keras installed.
+"""
+
+import tensorflow as tf
+
+from zoo import audio_constants as ac
+from zoo.frontends import LogMelSpectrogram
+
+WAVEFORM_SPEC = tf.TensorSpec([None, None], tf.float32, name="waveform")
+
+
+def check_waveform(waveform):
+    """Graph-side checks of the contract: at least 1 sample, every sample finite."""
+    samples = tf.shape(waveform)[1]
+    with tf.control_dependencies([
+            tf.debugging.assert_positive(samples, message="waveform has 0 samples; expected float32 "
+                                         "[batch, samples] with samples >= 1 at 16 kHz"),
+            tf.debugging.assert_all_finite(waveform, "waveform holds NaN or Inf samples; expected "
+                                           "finite float32 values in [-1, 1]")]):
+        return tf.identity(waveform)
+
+
+def frontend_fn(encoder):
+    """The `log_mel` signature's function: the encoder's own log-mel frontend (standardised when the
+    encoder standardises), or the default 80-bin log-mel for waveform encoders (SincNet)."""
+    if hasattr(encoder, "features"):
+        return encoder.features
+    default = LogMelSpectrogram(name="export_log_mel")
+    return default
+
+
+def serving_module(encoder, encoder_name):
+    """Wrap a built `AudioEncoder` in the contract's root object (see the module docstring)."""
+    if not encoder.built:
+        encoder.build()
+    log_mel = frontend_fn(encoder)
+    root = tf.train.Checkpoint()
+
+    def call(waveform, training=False):
+        return encoder(check_waveform(waveform), training=training)
+
+    # `__call__` is traced for both values of the Python flag `training`: hub.KerasLayer picks one.
+    call_fn = tf.function(call)
+    for training in (False, True):
+        call_fn.get_concrete_function(WAVEFORM_SPEC, training)
+    root.__call__ = call_fn
+    serve = tf.function(lambda waveform: call(waveform, training=False), input_signature=[WAVEFORM_SPEC])
+    features = tf.function(lambda waveform: {"log_mel": log_mel(check_waveform(waveform))},
+                           input_signature=[WAVEFORM_SPEC])
+    root.serve, root.log_mel = serve, features
+
+    root.variables = list(encoder.variables)
+    root.trainable_variables = list(encoder.trainable_variables)
+    root.regularization_losses = []
+    root.sample_rate = tf.Variable(ac.SAMPLE_RATE, trainable=False, name="sample_rate")
+    root.embedding_size = tf.Variable(int(encoder.embedding_size), trainable=False, name="embedding_size")
+    root.frame_hop_seconds = tf.Variable(float(encoder.frame_hop_seconds), trainable=False,
+                                         dtype=tf.float64, name="frame_hop_seconds")
+    root.encoder_name = tf.Variable(encoder_name, trainable=False, name="encoder_name")
+    signatures = {"serving_default": serve, "log_mel": features}
+    return root, signatures

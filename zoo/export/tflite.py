@@ -1,0 +1,132 @@
+"""TFLite (LiteRT) files of an encoder: fixed input length, builtin ops only, the SavedModel's names.
+
+`encoder_<quantization>.tflite` holds the signature `serving_default` (input `waveform` float32
+`[batch, samples]` -> `embedding` `[batch, D]`, `frame_embeddings` `[batch, frames, D]`) and
+`log_mel.tflite` (float32) the signature `log_mel` (-> `log_mel` `[batch, frames, mel]`), with
+`batch` and `samples` fixed at export (`samples` defaults to the encoder's 3-s training crop, 48,000
+samples). Two files rather than one with two signatures: TensorFlow 2.21's converter keeps only
+one of several signatures of a SavedModel.
+
+Variants (`QUANTIZATIONS`): `float32`; `int8`, dynamic-range quantisation (weights stored as int8,
+activations computed in float, no calibration data needed; the log-mel frontend stays float32,
+see `zoo.frontends.log_mel.constants_computed_at_run_time`); `float16` (weights stored as float16).
+
+LiteRT has no assert op, so the documented behaviour on non-finite input differs from the
+SavedModel's error: NaN and Inf samples are replaced by 0 inside the graph, so a bad sample never
+turns the embedding into NaN. Only TFLite builtin ops are allowed (`TFLITE_BUILTINS`): the
+conversion fails rather than produce a file that needs the Flex delegate.
+"""
+
+import os
+import tempfile
+
+import numpy as np
+import tensorflow as tf
+
+from zoo.export.serving import frontend_fn
+from zoo.frontends.log_mel import constants_computed_at_run_time
+
+QUANTIZATIONS = ("float32", "int8", "float16")
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def zero_nonfinite(waveform):
+    """NaN and +-Inf samples -> 0 with builtin ops only (`|x| <= max float` is false for both)."""
+    return tf.where(tf.abs(waveform) <= FLOAT32_MAX, waveform, tf.zeros_like(waveform))
+
+
+def _frozen(fn, spec):
+    """`fn` traced on `spec` with every variable folded into a constant (LiteRT then constant-folds
+    the weight standardisation too); the result keeps `fn`'s name and output names."""
+    from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
+    traced = tf.function(fn).get_concrete_function(spec)
+    frozen = convert_variables_to_constants_v2(traced)
+
+    def call(waveform):
+        return tf.nest.pack_sequence_as(traced.structured_outputs, tf.nest.flatten(frozen(waveform)))
+    call.__name__ = fn.__name__    # distinct names: the converter keeps one signature per function name
+    return tf.function(call, input_signature=[spec])
+
+
+def _fixed_shape_module(encoder, samples, batch):
+    spec = tf.TensorSpec([batch, samples], tf.float32, name="waveform")
+    frontend = frontend_fn(encoder)
+
+    def serving_default(waveform):
+        return encoder(zero_nonfinite(waveform), training=False)
+
+    def log_mel(waveform):
+        return {"log_mel": frontend(zero_nonfinite(waveform))}
+
+    module = tf.Module()
+    module.serve, module.log_mel = _frozen(serving_default, spec), _frozen(log_mel, spec)
+    return module
+
+
+def convert(encoder, samples, quantization="float32", batch=1, signature="serving_default"):
+    """Encoder -> TFLite flatbuffer bytes of one signature (`serving_default` or `log_mel`) on a
+    `[batch, samples]` input; see the module docstring."""
+    if quantization not in QUANTIZATIONS:
+        raise ValueError(f"quantization {quantization!r}; expected one of {QUANTIZATIONS}")
+    if signature not in ("serving_default", "log_mel"):
+        raise ValueError(f"signature {signature!r}; expected 'serving_default' or 'log_mel'")
+    if int(samples) < 1 or int(batch) < 1:
+        raise ValueError(f"TFLite input must be at least [1, 1]; got batch {batch}, samples {samples}")
+    if not encoder.built:
+        encoder.build()
+    with constants_computed_at_run_time():    # keeps the frontend in float under int8 (log_mel.py)
+        module = _fixed_shape_module(encoder, int(samples), int(batch))
+    function = module.serve if signature == "serving_default" else module.log_mel
+    with tempfile.TemporaryDirectory() as tmp:
+        tf.saved_model.save(module, tmp, signatures={signature: function},
+                            options=tf.saved_model.SaveOptions(experimental_custom_gradients=False))
+        converter = tf.lite.TFLiteConverter.from_saved_model(tmp, signature_keys=[signature])
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+        if quantization != "float32":
+            converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        if quantization == "float16":
+            converter.target_spec.supported_types = [tf.float16]
+        return converter.convert()
+
+
+def export_tflite(encoder, out_dir, samples, quantizations=("float32", "int8"), batch=1):
+    """Write `encoder_<quantization>.tflite` files and `log_mel.tflite` into `out_dir`; returns
+    {quantization: path} of the encoder files."""
+    os.makedirs(out_dir, exist_ok=True)
+    paths = {}
+    for quantization in quantizations:
+        path = os.path.join(out_dir, f"encoder_{quantization}.tflite")
+        with open(path, "wb") as f:
+            f.write(convert(encoder, samples, quantization, batch))
+        paths[quantization] = path
+    with open(os.path.join(out_dir, "log_mel.tflite"), "wb") as f:
+        f.write(convert(encoder, samples, "float32", batch, signature="log_mel"))
+    return paths
+
+
+class LiteRTEncoder:
+    """Runs an exported `.tflite` file with `ai_edge_litert`: `run(waveform)` -> dict of NumPy arrays.
+
+    `waveform` is float32 `[batch, samples]` with the file's fixed shape (`input_shape`).
+    """
+
+    def __init__(self, path, num_threads=None):
+        from ai_edge_litert.interpreter import Interpreter
+        self.path = os.fspath(path)
+        self.interpreter = Interpreter(model_path=self.path, num_threads=num_threads)
+        self._runners = {}
+        self.signatures = list(self.interpreter.get_signature_list())
+        details = self.runner(self.signatures[0]).get_input_details()["waveform"]
+        self.input_shape = tuple(int(d) for d in details["shape"])
+
+    def runner(self, signature):
+        if signature not in self._runners:
+            self._runners[signature] = self.interpreter.get_signature_runner(signature)
+        return self._runners[signature]
+
+    def run(self, waveform, signature=None):
+        waveform = np.asarray(waveform, np.float32)
+        if waveform.shape != self.input_shape:
+            raise ValueError(f"{os.path.basename(self.path)}: waveform shape {waveform.shape}, expected "
+                             f"{self.input_shape} (TFLite input length is fixed at export)")
+        return self.runner(signature or self.signatures[0])(waveform=waveform)
