@@ -111,7 +111,7 @@ def main(argv):
     print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         parity = (f"rel. err {r['float32_rel_error']:.0e}" if "float32_rel_error" in r else
-                  f"cosine >= {r['int8_min_cosine']:.4f}" if "int8_min_cosine" in r else
+                  f"min cosine {r['int8_min_cosine']:.5f}" if "int8_min_cosine" in r else
                   "verified" if r["verified"] else "")
         speedup = f"{r['int8_speedup']:.2f}x" if "int8_speedup" in r else ""
         print(f"| `{r['encoder']}` | {r['params']:,} | {r['format']} | {r['megabytes']:.1f} | {r['load_s']:.2f} | "

@@ -16,7 +16,7 @@ def run(*args, **kwargs):
 def test_top_level_help_lists_subcommands():
     result = run("--help")
     assert result.returncode == 0
-    for name in ("demo", "prepare", "pretrain", "encoders"):
+    for name in ("demo", "prepare", "pretrain", "export", "encoders"):
         assert name in result.stdout
     assert run("frobnicate").returncode == 2
 
