@@ -53,4 +53,4 @@ def test_demo_runs_on_tiny_corpus(tmp_path):
     for model in ("logmel", "logmel_conv_tiny"):
         assert set(results[model]["tasks"]) == {"env_scene", "env_events", "speech_vowel",
                                                 "speech_keyword", "music_pitch", "music_instrument"}
-        assert 0.0 <= results[model]["mean"] <= 100.0
+        assert 0.0 <= results[model]["score"] <= 100.0

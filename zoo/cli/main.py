@@ -12,6 +12,7 @@ SUBCOMMANDS = {
     "demo": ("zoo.cli.demo", "the main job: mini-HARES corpus -> baselines scored by a linear probe"),
     "prepare": ("zoo.cli.prepare", "manifest (or the mini-HARES corpus) -> sharded TFRecords"),
     "pretrain": ("zoo.cli.pretrain", "pretrain an encoder with SimCLR, BYOL or labels; resumable"),
+    "probe": ("zoo.cli.probe", "score encoders (names, .keras, SavedModels) with the HARES linear probe"),
     "export": ("zoo.cli.export", "encoder -> verified SavedModel + LiteRT files + model card"),
     "encoders": ("zoo.cli.encoders", "list the registered encoders and their metadata"),
 }

@@ -32,21 +32,40 @@ def average_by_clip(clip_ids, scores):
     return unique[order], means[order]
 
 
-def fit_and_score(train_x, train_y, test_x, test_y, test_clip_ids, settings=ProbeSettings()):
-    """Train a softmax linear layer on (train_x, one-hot train_y), return test accuracy per clip."""
+def mean_average_precision(truth, scores):
+    """mAP over the classes that have at least one positive: `truth` multi-hot `[n, C]`, `scores [n, C]`."""
+    precisions = []
+    for c in range(truth.shape[1]):
+        positives = truth[:, c] > 0.5
+        if not positives.any():
+            continue
+        order = np.argsort(-scores[:, c], kind="stable")
+        hits = positives[order]
+        precision_at_hit = np.cumsum(hits)[hits] / (np.flatnonzero(hits) + 1)
+        precisions.append(precision_at_hit.mean())
+    return float(np.mean(precisions)) if precisions else float("nan")
+
+
+def fit_and_score(train_x, train_y, test_x, test_y, test_clip_ids, settings=ProbeSettings(), multi_label=False):
+    """Train a linear layer on (train_x, train_y) and score the test clips (sub-clip scores averaged
+    per clip): softmax cross-entropy and accuracy, or with `multi_label` per-class sigmoid
+    cross-entropy and mAP (AudioSet, MagnaTagATune)."""
     mean, std = train_x.mean(0), train_x.std(0) + 1e-6
     keras.utils.set_random_seed(settings.seed)
     classes = train_y.shape[1]
     model = keras.Sequential([keras.Input((train_x.shape[1],)), keras.layers.Dense(classes)])
     schedule = WarmupCosine(settings.peak_learning_rate, settings.steps,
                             int(settings.warmup_fraction * settings.steps))
-    model.compile(keras.optimizers.Adam(schedule),
-                  keras.losses.CategoricalCrossentropy(from_logits=True))
+    loss = (keras.losses.BinaryCrossentropy(from_logits=True) if multi_label
+            else keras.losses.CategoricalCrossentropy(from_logits=True))
+    model.compile(keras.optimizers.Adam(schedule), loss)
     steps_per_epoch = -(-len(train_x) // settings.batch_size)
     model.fit((train_x - mean) / std, train_y, batch_size=settings.batch_size,
               epochs=-(-settings.steps // steps_per_epoch), verbose=0, shuffle=True)
     logits = model((test_x - mean).astype(np.float32) / std.astype(np.float32))
-    probs = keras.ops.convert_to_numpy(keras.ops.softmax(logits))
+    probs = keras.ops.convert_to_numpy(keras.ops.sigmoid(logits) if multi_label else keras.ops.softmax(logits))
     ids, clip_probs = average_by_clip(test_clip_ids, probs)
     _, clip_truth = average_by_clip(test_clip_ids, test_y)
+    if multi_label:
+        return mean_average_precision(clip_truth, clip_probs)
     return float(np.mean(clip_probs.argmax(1) == clip_truth.argmax(1)))

@@ -2,14 +2,10 @@
 
 import os
 
-import numpy as np
-from tqdm import tqdm
-
 from zoo.data import minihares
-from zoo.data.prepare import prepare_shards, read_dataset_info
-from zoo.hares.linear_probe import ProbeSettings, fit_and_score
-
-DOMAINS = ("environment", "speech", "music")
+from zoo.data.prepare import prepare_shards
+from zoo.hares.linear_probe import ProbeSettings
+from zoo.hares.report import markdown_table, summarize  # noqa: F401 (re-exported)
 
 
 def prepare_minihares(root, size="default", seed=0, workers=2, progress=True):
@@ -30,44 +26,8 @@ def prepare_minihares(root, size="default", seed=0, workers=2, progress=True):
     return folders
 
 
-def score_minihares(encoder, shard_folders, tasks=minihares.TASK_NAMES, settings=ProbeSettings(),
-                    batch_size=32, progress=True):
+def score_minihares(encoder, shard_folders, tasks=minihares.TASK_NAMES, settings=ProbeSettings(), progress=True):
     """Linear-probe accuracy of a frozen `encoder` on each mini-HARES task: {task: accuracy}."""
-    from zoo.data.pipeline import evaluation_dataset
-    from zoo.hares.embed import embed_dataset
-
-    scores = {}
-    for name in tqdm(tasks, desc=f"probe {encoder.name}", unit="task", disable=not progress):
-        task = minihares.get_task(name)
-        info = read_dataset_info(shard_folders[name])
-        classes = len(info["labels"])
-        data = {}
-        for split in ("train", "test"):
-            ds = evaluation_dataset(shard_folders[name], split, classes, task.crop_seconds, batch_size)
-            data[split] = embed_dataset(encoder, ds)
-        (tr_x, tr_y, _), (te_x, te_y, te_ids) = data["train"], data["test"]
-        scores[name] = fit_and_score(tr_x, tr_y, te_x, te_y, te_ids, settings)
-    return scores
-
-
-def summarize(scores):
-    """Task scores (fractions) -> {"domains": {domain: mean %}, "mean": mean % over tasks}."""
-    domains = {}
-    for domain in DOMAINS:
-        values = [100 * s for t, s in scores.items() if minihares.get_task(t).domain == domain]
-        if values:
-            domains[domain] = float(np.mean(values))
-    return {"domains": domains, "mean": float(np.mean([100 * s for s in scores.values()]))}
-
-
-def markdown_table(results):
-    """{model name: {task: accuracy}} -> a Markdown table in %, with domain and overall means."""
-    tasks = list(next(iter(results.values())))
-    header = ["model"] + tasks + [f"{d[:3]}. avg" for d in DOMAINS] + ["mean"]
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for model, scores in results.items():
-        summary = summarize(scores)
-        cells = [f"{100 * scores[t]:.1f}" for t in tasks]
-        cells += [f"{summary['domains'][d]:.1f}" if d in summary["domains"] else "-" for d in DOMAINS]
-        lines.append("| " + " | ".join([model] + cells + [f"**{summary['mean']:.1f}**"]) + " |")
-    return "\n".join(lines)
+    from zoo.hares.probe import score_tasks
+    from zoo.hares.tasks import get_task
+    return score_tasks(encoder, shard_folders, [get_task(t) for t in tasks], settings, progress)

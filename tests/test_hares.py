@@ -1,0 +1,120 @@
+"""HARES: the task registry, the report (score, domains, files), mAP, any-model loading, `hares-zoo probe`."""
+
+import csv
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import zoo
+from zoo.errors import ZooError
+from zoo.hares.linear_probe import ProbeSettings, fit_and_score, mean_average_precision
+from zoo.hares.models import SavedModelEncoder, load_probe_model
+from zoo.hares.probe import find_task_folders, score_task
+from zoo.hares.report import markdown_table, summarize, write_report
+from zoo.hares.tasks import get_task, list_tasks, resolve_tasks
+
+
+def test_registry_matches_table_1_and_appendix_a():
+    names = list_tasks("hares")
+    assert len(names) == 12
+    tasks = [get_task(n) for n in names]
+    assert [sum(t.domain == d for t in tasks) for d in ("environment", "speech", "music")] == [4, 5, 3]
+    assert {t.name for t in tasks if t.metric == "mAP"} == {"audioset", "magnatagatune"}
+    classes = {t.name: t.num_classes for t in tasks}
+    assert classes == {"audioset": 527, "birdsong": 2, "tut18": 10, "esc50": 50, "speech_commands_v1": 12,
+                       "speech_commands_v2": 35, "fluent_speech_commands": 31, "voxforge": 6, "voxceleb": 1251,
+                       "nsynth_instrument": 11, "nsynth_pitch": 128, "magnatagatune": 50}
+    assert get_task("audioset").head == "mlp512" and get_task("audioset").eval_rule == "overlapped10"
+    assert get_task("fluent_speech_commands").head == "three_slots"
+    assert get_task("tut18").train_crop_seconds == 5.0 and get_task("esc50").svm
+    assert (get_task("magnatagatune").paper_batch, get_task("magnatagatune").paper_steps) == (128, 20_000)
+    assert len(list_tasks("mini")) == 6 and len(list_tasks("all")) == 18
+    assert [t.name for t in resolve_tasks("voxforge, tut18")] == ["voxforge", "tut18"]
+    with pytest.raises(KeyError, match="unknown HARES task 'voxforg'"):
+        get_task("voxforg")
+
+
+def test_hares_score_is_the_plain_mean_of_tasks_not_of_domains():
+    scores = {"audioset": 0.30, "birdsong": 0.90, "speech_commands_v1": 0.60, "nsynth_pitch": 0.80}
+    summary = summarize(scores)
+    assert summary["score"] == pytest.approx(65.0)                 # (30 + 90 + 60 + 80) / 4
+    assert summary["domains"] == pytest.approx({"environment": 60.0, "speech": 60.0, "music": 80.0})
+    assert np.mean(list(summary["domains"].values())) != pytest.approx(summary["score"])
+    assert summary["tasks_run"] == 4 and len(summary["missing"]) == 8 and "voxceleb" in summary["missing"]
+    table = markdown_table({"a": scores, "b": {"voxforge": 0.5}})
+    assert "**65.0**" in table and "**50.0**" in table and "Not run" in table
+
+
+def test_write_report_writes_json_csv_markdown_and_png(tmp_path):
+    results = {"random": {"env_scene": 0.4, "music_pitch": 0.2}, "pretrained": {"env_scene": 0.8, "music_pitch": 0.6}}
+    paths = write_report(results, str(tmp_path))
+    assert json.load(open(paths["json"]))["pretrained"]["score"] == pytest.approx(70.0)
+    rows = list(csv.DictReader(open(paths["csv"])))
+    assert {(r["model"], r["task"]) for r in rows} >= {("random", "env_scene"), ("pretrained", "HARES mean")}
+    assert open(paths["png"], "rb").read(8) == b"\x89PNG\r\n\x1a\n" and os.path.getsize(paths["png"]) > 5000
+    assert "pretrained" in open(paths["md"]).read()
+
+
+def test_mean_average_precision_by_hand():
+    truth = np.array([[1, 0], [0, 1], [1, 0], [0, 0]])
+    scores = np.array([[0.9, 0.1], [0.8, 0.7], [0.3, 0.2], [0.1, 0.9]])
+    # class 0: positives ranked 1st and 3rd -> (1/1 + 2/3) / 2; class 1: its positive ranked 2nd -> 1/2.
+    assert mean_average_precision(truth, scores) == pytest.approx(((1 + 2 / 3) / 2 + 0.5) / 2)
+    assert mean_average_precision(truth, truth.astype(float)) == pytest.approx(1.0)
+
+
+def test_multi_label_probe_learns_separable_tags():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(400, 8)).astype(np.float32)
+    y = np.stack([x[:, 0] > 0, x[:, 1] > 0.5, x[:, 2] + x[:, 3] > 0], axis=1).astype(np.float32)
+    ids = np.array([f"c{i}" for i in range(100)])
+    score = fit_and_score(x[:300], y[:300], x[300:], y[300:], ids, ProbeSettings(steps=1500), multi_label=True)
+    assert score > 0.9
+
+
+def test_any_model_loads_for_the_probe(tmp_path):
+    from zoo.export import export_encoder
+    out = str(tmp_path / "exported")
+    export_encoder("logmel_conv_tiny", out, quantizations=(), verify_export=False, progress=lambda _: None)
+    exported = load_probe_model(out)
+    assert isinstance(exported, SavedModelEncoder) and exported.name == "exported"
+    keras_copy = load_probe_model(os.path.join(out, "encoder.keras"))
+    waveform = np.random.default_rng(0).uniform(-0.5, 0.5, (2, 8000)).astype(np.float32)
+    np.testing.assert_allclose(exported(waveform)["embedding"].numpy(), keras_copy(waveform)["embedding"].numpy(),
+                               rtol=1e-5, atol=1e-6)
+    assert load_probe_model("logmel").name == "logmel"
+    with pytest.raises(FileNotFoundError, match="without saved_model.pb"):
+        load_probe_model(str(tmp_path))
+    with pytest.raises(FileNotFoundError, match="file not found"):
+        load_probe_model(str(tmp_path / "missing.keras"))
+    with pytest.raises(KeyError, match="unknown encoder"):
+        load_probe_model("nf_slowfst_tiny")
+
+
+def test_missing_task_data_and_unsupported_protocols_are_named(tmp_path):
+    with pytest.raises(ZooError, match=r"no shards at .*voxforge.*hares-zoo prepare"):
+        find_task_folders(tmp_path, [get_task("voxforge")])
+    with pytest.raises(ZooError, match="SVM sweep"):
+        score_task(zoo.create_encoder("logmel"), str(tmp_path), get_task("esc50"))
+
+
+def test_cli_probe_scores_a_name_and_a_savedmodel_on_mini_hares(tmp_path):
+    from zoo.export import export_encoder
+    exported = str(tmp_path / "sf")
+    export_encoder("logmel", exported, quantizations=(), verify_export=False, progress=lambda _: None)
+    env = {**os.environ, "HARES_ZOO_CACHE": str(tmp_path / "cache")}
+    result = subprocess.run([sys.executable, "-m", "zoo.cli.main", "probe", f"--model=logmel,{exported}",
+                             "--tasks=mini", "--size=tiny", "--probe_steps=100", f"--out={tmp_path / 'report'}"],
+                            capture_output=True, text=True, env=env, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.load(open(tmp_path / "report" / "scores.json"))
+    assert set(report) == {"logmel", "sf"} and report["sf"]["tasks"] == report["logmel"]["tasks"]
+    assert len(report["logmel"]["tasks"]) == 6 and 0 <= report["logmel"]["score"] <= 100
+    assert os.path.exists(tmp_path / "report" / "scores.png")
+    result = subprocess.run([sys.executable, "-m", "zoo.cli.main", "probe", "--model=logmel", "--tasks=voxforge"],
+                            capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode != 0 and "needs --data_dir" in result.stderr

@@ -1,0 +1,96 @@
+"""The HARES task registry: the paper's 12 tasks and the 6 generated mini-HARES tasks, as data.
+
+Every fact comes from hares-paper-facts.md: Table 1 (domain, data set, task, classes; section 1a),
+the metrics (section 1c), the per-task crops and evaluation rules (Appendix A, section 1d) and
+the probe protocol (section 2). `get_task(name)`, `list_tasks("hares" | "mini" | "all")`.
+
+Evaluation rules (`eval_rule`):
+    "subclips"      average scores over consecutive non-overlapping `eval_seconds` sub-clips
+    "overlapped10"  average over 10 overlapped, equally spaced `eval_seconds` clips (AudioSet)
+    "full"          the whole clip at once
+"""
+
+import dataclasses
+from typing import Optional
+
+DOMAINS = ("environment", "speech", "music")
+PAPER_PEAK_LEARNING_RATE = 2e-4     # linear warm-up over 5k steps, then cosine to 0 (section 2)
+PAPER_WARMUP_STEPS = 5000
+PAPER_BATCH, PAPER_STEPS = 64, 400_000
+
+
+@dataclasses.dataclass(frozen=True)
+class HaresTask:
+    name: str
+    domain: str
+    dataset: str
+    task: str
+    num_classes: int
+    metric: str = "accuracy"                 # "accuracy" or "mAP" (multi-label)
+    train_crop_seconds: Optional[float] = None   # for "full" tasks: the clips' (fixed) length
+    eval_rule: str = "subclips"
+    eval_seconds: Optional[float] = None
+    head: str = "linear"                     # "linear", "mlp512" (AudioSet), "three_slots" (FSC)
+    paper_batch: int = PAPER_BATCH
+    paper_steps: int = PAPER_STEPS
+    svm: bool = False                        # ESC-50: scikit-learn SVM sweep over 5 folds
+    group: str = "hares"                     # "hares" (the paper's 12) or "mini" (generated)
+
+    @property
+    def multi_label(self):
+        return self.metric == "mAP"
+
+
+HARES_TASKS = (
+    HaresTask("audioset", "environment", "AudioSet", "audio tagging", 527, "mAP", 3.0, "overlapped10", 3.0,
+              head="mlp512", paper_batch=128, paper_steps=200_000),
+    HaresTask("birdsong", "environment", "Birdsong (DCASE2018 task 3)", "animal sound", 2, "accuracy", 1.0,
+              "subclips", 1.0),
+    HaresTask("tut18", "environment", "TUT18 (DCASE2018 task 1A)", "acoustic scenes", 10, "accuracy", 5.0,
+              "subclips", 5.0),
+    HaresTask("esc50", "environment", "ESC-50", "acoustic scenes", 50, "accuracy", 5.0, "full", 5.0, svm=True),
+    HaresTask("speech_commands_v1", "speech", "Speech Commands v1", "keyword", 12, "accuracy", 1.0, "full", 1.0),
+    HaresTask("speech_commands_v2", "speech", "Speech Commands v2", "keyword", 35, "accuracy", 1.0, "full", 1.0),
+    HaresTask("fluent_speech_commands", "speech", "Fluent Speech Commands", "intention", 31, "accuracy", 3.0,
+              "subclips", 3.0, head="three_slots"),
+    HaresTask("voxforge", "speech", "VoxForge", "language id", 6, "accuracy", 3.0, "subclips", 3.0),
+    HaresTask("voxceleb", "speech", "VoxCeleb", "speaker id", 1251, "accuracy", 3.0, "subclips", 3.0),
+    HaresTask("nsynth_instrument", "music", "NSynth", "instrument id", 11, "accuracy", 4.0, "full", 4.0),
+    HaresTask("nsynth_pitch", "music", "NSynth", "pitch estimation", 128, "accuracy", 1.0, "subclips", 1.0),
+    HaresTask("magnatagatune", "music", "MagnaTagATune", "music tagging", 50, "mAP", 3.0, "subclips", 3.0,
+              paper_batch=128, paper_steps=20_000),
+)
+
+
+def _mini_tasks():
+    from zoo.data import minihares
+    return tuple(HaresTask(t.name, t.domain, "mini-HARES (generated)", t.name.split("_", 1)[1], len(t.classes),
+                           t.metric, t.crop_seconds, "subclips", t.crop_seconds, group="mini")
+                 for t in minihares.TASKS)
+
+
+def list_tasks(group="all"):
+    """Task names of `group`: "hares" (the paper's 12, in Table 1's order), "mini" or "all"."""
+    if group not in ("hares", "mini", "all"):
+        raise ValueError(f"task group {group!r}; expected 'hares', 'mini' or 'all'")
+    tasks = (HARES_TASKS if group != "mini" else ()) + (_mini_tasks() if group != "hares" else ())
+    return [t.name for t in tasks]
+
+
+def get_task(name):
+    """The `HaresTask` called `name`; unknown names raise KeyError listing the known ones."""
+    for task in HARES_TASKS + _mini_tasks():
+        if task.name == name:
+            return task
+    raise KeyError(f"unknown HARES task {name!r}; tasks: {', '.join(list_tasks('all'))}")
+
+
+def resolve_tasks(spec):
+    """`"all"` (the paper's 12), `"mini"`, or a comma-separated list / list of names -> [HaresTask]."""
+    if spec in ("all", "hares"):
+        names = list_tasks("hares")
+    elif spec == "mini":
+        names = list_tasks("mini")
+    else:
+        names = [n.strip() for n in (spec.split(",") if isinstance(spec, str) else spec) if n.strip()]
+    return [get_task(n) for n in names]
