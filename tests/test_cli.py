@@ -45,12 +45,16 @@ def test_encoders_table():
 
 
 def test_demo_runs_on_tiny_corpus(tmp_path):
-    result = run("demo", "--size=tiny", "--probe_steps=30", f"--work_dir={tmp_path}")
+    result = run("demo", "--size=tiny", "--probe_steps=30", "--pretrain_steps=4", "--batch_size=8",
+                 f"--work_dir={tmp_path}")
     assert result.returncode == 0, result.stderr[-3000:]
-    assert "| logmel |" in result.stdout and "| logmel_conv_tiny |" in result.stdout
+    assert "| logmel |" in result.stdout and "| logmel_conv_tiny (random init) |" in result.stdout
+    assert "| logmel_conv_tiny + SimCLR |" in result.stdout and "all checks passed: True" in result.stdout
+    assert (tmp_path / "exports" / "logmel_conv_tiny_simclr" / "MODEL_CARD.md").exists()
+    assert (tmp_path / "report" / "scores.png").exists()
     with open(tmp_path / "demo_results.json") as f:
         results = json.load(f)
-    for model in ("logmel", "logmel_conv_tiny"):
+    for model in ("logmel", "logmel_conv_tiny (random init)", "logmel_conv_tiny + SimCLR"):
         assert set(results[model]["tasks"]) == {"env_scene", "env_events", "speech_vowel",
                                                 "speech_keyword", "music_pitch", "music_instrument"}
         assert 0.0 <= results[model]["score"] <= 100.0

@@ -1,0 +1,54 @@
+"""The notebooks run top to bottom with TINY=1 (nbclient), produce the values they promise, render
+without tracebacks, and are stored without outputs."""
+
+import json
+import os
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+NOTEBOOKS = os.path.join(os.path.dirname(__file__), os.pardir, "notebooks")
+
+
+def _run(name, tmp_path, monkeypatch):
+    monkeypatch.setenv("TINY", "1")
+    monkeypatch.setenv("HARES_ZOO_CACHE", str(tmp_path / "cache"))
+    path = os.path.join(NOTEBOOKS, name)
+    stored = nbformat.read(path, as_version=4)
+    assert all(not c.get("outputs") for c in stored.cells if c.cell_type == "code"), f"{name} has stored outputs"
+    NotebookClient(stored, timeout=600, kernel_name="python3",
+                   resources={"metadata": {"path": NOTEBOOKS}}).execute()
+    texts = [o.get("text", "") for c in stored.cells if c.cell_type == "code" for o in c.outputs]
+    assert not any(o.get("output_type") == "error" for c in stored.cells if c.cell_type == "code"
+                   for o in c.outputs)
+    stderr = "".join(o.get("text", "") for c in stored.cells if c.cell_type == "code" for o in c.outputs
+                     if o.get("name") == "stderr")
+    assert "Traceback" not in stderr and stderr.count("\n") < 20, stderr[-2000:]
+    result = [line for text in texts for line in text.splitlines() if line.startswith("RESULT ")]
+    assert len(result) == 1
+    return json.loads(result[0][len("RESULT "):]), stored
+
+
+def test_01_embed_with_hub(tmp_path, monkeypatch):
+    result, nb = _run("01_embed_with_hub.ipynb", tmp_path, monkeypatch)
+    assert result["files"] == 27 and result["embedding_shape"] == [27, 128] and result["finite"]
+    assert result["centroid_accuracy"] > 1 / 9        # better than chance over 9 labels
+    images = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if "image/png" in o.get("data", {})]
+    assert len(images) == 1                           # the projection plot
+
+
+def test_04_tflite_on_device(tmp_path, monkeypatch):
+    result, _ = _run("04_tflite_on_device.ipynb", tmp_path, monkeypatch)
+    rows = result["rows"]
+    assert result["parity_passed"] and result["embedding_shape"] == [1, 128]
+    assert rows["float32"]["min_cosine"] > 0.9999 and rows["int8"]["min_cosine"] >= 0.99
+    assert rows["int8"]["megabytes"] <= rows["float32"]["megabytes"]
+    assert all(r["latency_ms"] > 0 for r in rows.values())
+
+
+@pytest.mark.parametrize("name", sorted(os.listdir(NOTEBOOKS)))
+def test_every_notebook_starts_with_the_install_cell_and_a_tiny_switch(name):
+    nb = nbformat.read(os.path.join(NOTEBOOKS, name), as_version=4)
+    code = [c.source for c in nb.cells if c.cell_type == "code"]
+    assert "pip" in code[0] and 'os.environ.get("TINY")' in code[0]
