@@ -38,6 +38,25 @@ def test_01_embed_with_hub(tmp_path, monkeypatch):
     assert len(images) == 1                           # the projection plot
 
 
+def test_02_pretrain_simclr_byol(tmp_path, monkeypatch):
+    result, nb = _run("02_pretrain_simclr_byol.ipynb", tmp_path, monkeypatch)
+    assert set(result) == {"simclr", "byol"}
+    for run in result.values():
+        assert run["logged_steps"] == 6 and run["losses_finite"] and run["final_embedding_std"] > 0
+    images = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if "image/png" in o.get("data", {})]
+    assert len(images) == 1
+
+
+def test_03_hares_probe(tmp_path, monkeypatch):
+    result, nb = _run("03_hares_probe.ipynb", tmp_path, monkeypatch)
+    assert set(result) == {"logmel", "logmel_conv_tiny"}
+    for summary in result.values():
+        assert summary["tasks_run"] == 6 and not summary["missing"] and 0 <= summary["score"] <= 100
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    assert any("image/png" in o.get("data", {}) for o in outputs)
+    assert any("text/markdown" in o.get("data", {}) and "mean" in o["data"]["text/markdown"] for o in outputs)
+
+
 def test_04_tflite_on_device(tmp_path, monkeypatch):
     result, _ = _run("04_tflite_on_device.ipynb", tmp_path, monkeypatch)
     rows = result["rows"]
