@@ -9,7 +9,7 @@ import os
 import sys
 
 SUBCOMMANDS = {
-    "demo": ("zoo.cli.demo", "the main job: mini-HARES corpus -> baselines scored by a linear probe"),
+    "demo": ("zoo.cli.demo", "the main job: mini-HARES -> SimCLR pretraining -> export -> probe table and plot"),
     "prepare": ("zoo.cli.prepare", "manifest (or the mini-HARES corpus) -> sharded TFRecords"),
     "pretrain": ("zoo.cli.pretrain", "pretrain an encoder with SimCLR, BYOL or labels; resumable"),
     "probe": ("zoo.cli.probe", "score encoders (names, .keras, SavedModels) with the HARES linear probe"),

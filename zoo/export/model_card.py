@@ -49,6 +49,9 @@ def card_facts(encoder, encoder_name, spec, training=None, probe_scores=None, tf
 
 
 def _usage(facts):
+    litert = ("" if facts["tflite_input_samples"] is None else
+              "\nLiteRT: `tflite/encoder_float32.tflite` and `tflite/encoder_int8.tflite`, signature `serving_default`, "
+              f"input `waveform` float32 `[1, {facts['tflite_input_samples']}]`; `tflite/log_mel.tflite`, signature `log_mel`.")
     return f"""```python
 import tensorflow_hub as hub                       # or tf.saved_model.load
 encoder = hub.load("PATH/TO/THIS/FOLDER")
@@ -57,9 +60,7 @@ embedding = encoder(waveform)["embedding"]         # waveform: float32 [batch, s
 
 Keras 3: `keras.layers.TFSMLayer(path, call_endpoint="serving_default")` (frozen) or
 `keras.saving.load_model(path + "/encoder.keras")` (fine-tuning, needs `pip install hares-zoo`).
-tf_keras: `hub.KerasLayer(path, trainable=True, output_key="embedding")`.
-LiteRT: `tflite/encoder_float32.tflite` and `tflite/encoder_int8.tflite`, signature `serving_default`,
-input `waveform` float32 `[1, {facts["tflite_input_samples"]}]`."""
+tf_keras: `hub.KerasLayer(path, trainable=True, output_key="embedding")`.{litert}"""
 
 
 def _parity_lines(parity):

@@ -25,7 +25,7 @@ def export_saved_model(encoder, out_dir, encoder_name):
                          f"{keras.mixed_precision.global_policy().name!r}: set it back to 'float32' first")
     os.makedirs(out_dir, exist_ok=True)
     root, signatures = serving_module(encoder, encoder_name)
-    # Custom gradients (tf.nn.silu's) are not stored: they capture constants the saver refuses, and
+    # Custom gradients (e.g. tf.nn.silu's) are not stored: they capture constants the saver refuses, and
     # the loaded graph differentiates the plain ops instead (same values, hub.KerasLayer fine-tunes).
     tf.saved_model.save(root, out_dir, signatures=signatures,
                         options=tf.saved_model.SaveOptions(experimental_custom_gradients=False))

@@ -43,8 +43,7 @@ def frontend_fn(encoder):
     encoder standardises), or the default 80-bin log-mel for waveform encoders (SincNet)."""
     if hasattr(encoder, "features"):
         return encoder.features
-    default = LogMelSpectrogram(name="export_log_mel")
-    return default
+    return LogMelSpectrogram(name="export_log_mel")
 
 
 def serving_module(encoder, encoder_name):

@@ -56,12 +56,11 @@ def _raises(fn):
     return None
 
 
-def check_saved_model(export_dir, encoder, clips):
-    """Parity of `hub.load`, its signature and `TFSMLayer` with `encoder`; lengths; bad input."""
+def check_saved_model(export_dir, loaded, encoder, clips):
+    """Parity of `loaded` (the folder through `hub.load`), its signature and `TFSMLayer` with
+    `encoder`; lengths; bad input."""
     import keras
-    import tensorflow_hub as hub
     reference = {k: v.numpy() for k, v in encoder(clips, training=False).items()}
-    loaded = hub.load(export_dir)
     results = {"hub_load": _errors({k: v.numpy() for k, v in loaded(clips).items()}, reference)}
     signature = loaded.signatures["serving_default"]
     results["serving_default"] = _errors({k: v.numpy() for k, v in signature(waveform=tf.constant(clips)).items()},
@@ -94,14 +93,15 @@ def check_saved_model(export_dir, encoder, clips):
     return results
 
 
-def check_fine_tuning(export_dir, samples=ac.SAMPLE_RATE // 2):
-    """`hub.KerasLayer(trainable=True)` inside a tf_keras model: one SGD step changes the weights."""
+def check_fine_tuning(export_dir, loaded, samples=ac.SAMPLE_RATE // 2):
+    """`hub.KerasLayer(trainable=True)` inside a tf_keras model: one SGD step changes the weights.
+    The layer loads its own copy of the folder, so `loaded` (read only here) keeps the export's weights."""
     try:
         import tf_keras
     except ImportError:
         return {"checked": False, "reason": "tf_keras is not installed (pip install tf-keras)"}
     import tensorflow_hub as hub
-    if not tf.saved_model.load(export_dir).trainable_variables:
+    if not loaded.trainable_variables:
         return {"checked": False, "reason": "the encoder has no trainable weights"}
     layer = hub.KerasLayer(export_dir, trainable=True, output_key="embedding")
     model = tf_keras.Sequential([tf_keras.layers.InputLayer(input_shape=(samples,)), layer,
@@ -116,10 +116,9 @@ def check_fine_tuning(export_dir, samples=ac.SAMPLE_RATE // 2):
             "loss_finite": bool(np.isfinite(loss)), "passed": bool(changed > 0 and np.isfinite(loss))}
 
 
-def check_tflite(paths, export_dir, clips):
+def check_tflite(paths, loaded, clips):
     """Each LiteRT file vs the SavedModel on `clips` (length = the files' fixed length), batch 1."""
     from zoo.export.tflite import LiteRTEncoder
-    loaded = tf.saved_model.load(export_dir)
     reference = {k: v.numpy() for k, v in loaded(tf.constant(clips)).items()}
     results = {}
     for quantization, path in paths.items():

@@ -18,7 +18,7 @@ class SavedModelEncoder:
         self.path = os.fspath(path)
         self.module = tf.saved_model.load(self.path)
         self.name = os.path.basename(os.path.normpath(self.path))
-        if callable(self.module) and hasattr(self.module, "__call__"):
+        if callable(self.module):
             self._fn = lambda waveform: self.module(waveform)
         elif "serving_default" in getattr(self.module, "signatures", {}):
             signature = self.module.signatures["serving_default"]

@@ -36,12 +36,13 @@ def markdown_table(results):
     tasks = list(dict.fromkeys(t for scores in results.values() for t in scores))
     header = ["model"] + tasks + [f"{d[:3]}. avg" for d in DOMAINS] + ["mean"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    summaries = {model: summarize(scores) for model, scores in results.items()}
     for model, scores in results.items():
-        summary = summarize(scores)
+        summary = summaries[model]
         cells = [f"{100 * scores[t]:.1f}" if t in scores else "-" for t in tasks]
         cells += [f"{summary['domains'][d]:.1f}" if d in summary["domains"] else "-" for d in DOMAINS]
         lines.append("| " + " | ".join([model] + cells + [f"**{summary['score']:.1f}**"]) + " |")
-    missing = sorted({t for scores in results.values() for t in summarize(scores)["missing"]})
+    missing = sorted({t for summary in summaries.values() for t in summary["missing"]})
     if missing:
         lines.append(f"\nNot run (the mean covers only the tasks that ran): {', '.join(missing)}")
     return "\n".join(lines)
