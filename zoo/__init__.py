@@ -9,18 +9,29 @@ The front door (timm-style):
     >>> out["embedding"]             # [batch, D]
     >>> out["frame_embeddings"]      # [batch, frames, D]
     >>> zoo.load("exports/sf_tiny").embed_file("clip.flac")    # an exported encoder
+    >>> zoo.list_published()                                    # pretrained, with model cards
+    >>> zoo.load().embed_file("clip.flac")                      # the default published encoder
 """
 
 __version__ = "0.1.0"
 
+from zoo.published import DEFAULT_PUBLISHED, list_published  # noqa: E402
 from zoo.registry import create_encoder, encoder_info, list_encoders  # noqa: E402
 
 
-def load(path, chunk_seconds=10.0, batch_size=16):
-    """An exported encoder folder -> `zoo.export.ExportedEncoder` with `embed(waveform, sample_rate)`
-    and `embed_file(path)` (resampling, stereo mix-down, batching, chunking of long audio)."""
+def load(path=DEFAULT_PUBLISHED, chunk_seconds=10.0, batch_size=16):
+    """An exported encoder folder or a published encoder's name (`list_published()`; default: the
+    zoo's default published encoder) -> `zoo.export.ExportedEncoder` with
+    `embed(waveform, sample_rate)` and `embed_file(path)` (resampling, stereo mix-down, batching,
+    chunking of long audio)."""
     from zoo.export.loader import load as _load
+    from zoo.published import published_dir, resolve_model_path
+    try:
+        path = resolve_model_path(path)
+    except KeyError as error:
+        raise FileNotFoundError(f"{path!r} is not an export folder (no saved_model.pb) nor a published encoder in "
+                                f"{published_dir()} ({error.args[0].split('; ', 1)[1]})") from None
     return _load(path, chunk_seconds=chunk_seconds, batch_size=batch_size)
 
 
-__all__ = ["create_encoder", "encoder_info", "list_encoders", "load", "__version__"]
+__all__ = ["create_encoder", "encoder_info", "list_encoders", "list_published", "load", "__version__"]

@@ -10,10 +10,11 @@ import sys
 
 SUBCOMMANDS = {
     "demo": ("zoo.cli.demo", "the main job: mini-HARES -> SimCLR pretraining -> export -> probe table and plot"),
-    "prepare": ("zoo.cli.prepare", "manifest (or the mini-HARES corpus) -> sharded TFRecords"),
+    "prepare": ("zoo.cli.prepare", "manifest (or a built-in corpus: mini-HARES, open-audio) -> sharded TFRecords"),
     "pretrain": ("zoo.cli.pretrain", "pretrain an encoder with SimCLR, BYOL or labels; resumable"),
     "probe": ("zoo.cli.probe", "score encoders (names, .keras, SavedModels) with the HARES linear probe"),
     "export": ("zoo.cli.export", "encoder -> verified SavedModel + LiteRT files + model card"),
+    "publish": ("zoo.cli.publish", "pretraining run -> scored, verified, published encoder with its model card"),
     "encoders": ("zoo.cli.encoders", "list the registered encoders and their metadata"),
 }
 

@@ -25,7 +25,9 @@ flags.DEFINE_enum("objective", "simclr", list(OBJECTIVES), "simclr: NT-Xent on t
                   "network; supervised: cross-entropy on the data's labels.")
 flags.DEFINE_string("shards", None, "Folder of TFRecord shards written by `hares-zoo prepare`.")
 flags.DEFINE_string("manifest", None, "CSV manifest (path,label[,split]) to shard into MODEL_DIR/data and train on.")
-flags.DEFINE_enum("corpus", None, ["mini-hares"], "Train on the generated mini-HARES corpus (cached).")
+flags.DEFINE_enum("corpus", None, ["mini-hares", "open-audio"], "Train on a built-in corpus: mini-hares (generated, "
+                  "cached) or open-audio (its pretraining pool; build it first with `hares-zoo prepare "
+                  "--corpus=open-audio`; probe files are never in the pool).")
 flags.DEFINE_enum("size", "default", ["tiny", "small", "default"], "mini-HARES size, with --corpus.")
 flags.DEFINE_string("task", "speech_keyword", "mini-HARES task whose labels supervised pretraining uses.")
 flags.DEFINE_string("split", "train", "Split of the shards to train on.")
@@ -51,6 +53,8 @@ flags.DEFINE_enum("strategy", "default", list(STRATEGIES), "default: one device;
 flags.DEFINE_string("tpu", "", "TPU name or address, with --strategy=tpu.")
 flags.DEFINE_string("model_dir", None, "Run folder: checkpoints, TensorBoard logs, encoder.keras (required).")
 flags.DEFINE_integer("checkpoint_every", 100, "Steps between checkpoints.")
+flags.DEFINE_integer("snapshot_every", 0, "Steps between snapshots of the encoder alone (MODEL_DIR/snapshots/"
+                     "encoder-stepNNNNNN.keras), for probe-accuracy-against-step curves; 0: none.")
 flags.DEFINE_integer("log_every", 10, "Steps between TensorBoard scalar writes.")
 flags.DEFINE_integer("seed", 0, "Seed of data order and augmentations.")
 flags.DEFINE_bool("jit_compile", False, "XLA-compile the train step.")
@@ -72,6 +76,14 @@ def resolve_shards():
         print(report.summary())
         return out
     from zoo.cache import cache_dir
+    if FLAGS.corpus == "open-audio":
+        from zoo.data.corpora.open_audio import pool_folder
+        if FLAGS.objective == "supervised":
+            sys.exit("hares-zoo pretrain: the open-audio pool is unlabelled; use simclr or byol")
+        try:
+            return pool_folder()
+        except FileNotFoundError as error:
+            sys.exit(f"hares-zoo pretrain: {error}")
     from zoo.hares.mini import prepare_minihares
     folders = prepare_minihares(os.path.join(cache_dir(), f"mini-hares-{FLAGS.size}"), FLAGS.size,
                                 workers=FLAGS.workers)
@@ -94,7 +106,8 @@ def main(argv):
         spec_augment=FLAGS.spec_augment, projection_size=FLAGS.projection_size,
         projector_hidden=tuple(int(h) for h in FLAGS.projector_hidden), temperature=FLAGS.temperature,
         target_decay=FLAGS.target_decay, multi_label=FLAGS.multi_label, mixed_precision=FLAGS.mixed_precision,
-        strategy=FLAGS.strategy, tpu=FLAGS.tpu, checkpoint_every=FLAGS.checkpoint_every, log_every=FLAGS.log_every,
+        strategy=FLAGS.strategy, tpu=FLAGS.tpu, checkpoint_every=FLAGS.checkpoint_every,
+        snapshot_every=FLAGS.snapshot_every, log_every=FLAGS.log_every,
         seed=FLAGS.seed, jit_compile=FLAGS.jit_compile, verbose=1 if sys.stdout.isatty() else 2,
         encoder_overrides=json.loads(FLAGS.encoder_overrides))
     from zoo.errors import ZooError

@@ -15,10 +15,12 @@ import sys
 from absl import flags
 
 FLAGS = flags.FLAGS
-flags.DEFINE_list("model", None, "Encoders to score: registry names, .keras files or SavedModel folders. Required.")
-flags.DEFINE_string("tasks", "mini", "'mini' (generated mini-HARES), 'all' (the paper's 12, from --data_dir) "
+flags.DEFINE_list("model", None, "Encoders to score: registry names, published names (zoo.list_published()), .keras files or SavedModel folders. Required.")
+flags.DEFINE_string("tasks", "mini", "'mini' (generated mini-HARES), 'open-audio' (real recordings; build "
+                    "them with `hares-zoo prepare --corpus=open-audio`), 'all' (the paper's 12, from --data_dir) "
                     "or a comma-separated list of task names.")
-flags.DEFINE_string("data_dir", None, "Folder with one shard folder per HARES task (<data_dir>/<task>/).")
+flags.DEFINE_string("data_dir", None, "Folder with one shard folder per HARES task (<data_dir>/<task>/). "
+                    "Open-audio tasks default to the corpus in the cache (its shards/ folder).")
 flags.DEFINE_enum("size", "default", ["tiny", "small", "default"], "mini-HARES size, with --tasks=mini.")
 flags.DEFINE_integer("probe_steps", 1500, "Probe training steps per task (the paper: 400k at batch 64).")
 flags.DEFINE_float("learning_rate", 1e-3, "Probe peak learning rate (the paper: 2e-4 over 400k steps).")
@@ -41,6 +43,9 @@ def main(argv):
         if all(t.group == "mini" for t in tasks):
             from zoo.hares.mini import prepare_minihares
             folders = prepare_minihares(cache_dir(f"mini-hares-{FLAGS.size}"), FLAGS.size, FLAGS.seed)
+        elif all(t.group == "open-audio" for t in tasks) and not FLAGS.data_dir:
+            from zoo.data.corpora.open_audio import shard_folders
+            folders = find_task_folders(os.path.dirname(shard_folders()["pretrain"]), tasks)
         elif not FLAGS.data_dir:
             raise ZooError(f"--tasks={FLAGS.tasks} needs --data_dir (a folder with one shard folder per task)")
         else:

@@ -60,7 +60,7 @@ def load_checkpoint(path):
 
 def export_encoder(encoder_name, out_dir, checkpoint=None, tflite_seconds=None,
                    quantizations=("float32", "int8"), verify_export=True, probe_scores=None, overrides=None,
-                   progress=print):
+                   card_extras=None, progress=print):
     """Export, verify and document one encoder; returns the model card facts (with `parity`).
 
     Args:
@@ -72,6 +72,8 @@ def export_encoder(encoder_name, out_dir, checkpoint=None, tflite_seconds=None,
       verify_export: run the parity checks (`zoo.export.verify`) and put the figures in the card.
       probe_scores: optional {task: score} written into the card.
       overrides: `create_encoder` overrides (ignored with a checkpoint, whose config is stored).
+      card_extras: facts that replace or extend the card's (e.g. `training`, `publication`: see
+        `zoo.export.publish`).
     """
     spec = zoo.registry.get_spec(encoder_name)
     if checkpoint:
@@ -88,6 +90,7 @@ def export_encoder(encoder_name, out_dir, checkpoint=None, tflite_seconds=None,
         progress(f"converting to LiteRT ({', '.join(quantizations)}), input [1, {samples}]")
         paths = export_tflite(encoder, os.path.join(out_dir, "tflite"), samples, quantizations)
     facts = card_facts(encoder, encoder_name, spec, training, probe_scores, samples if paths else None)
+    facts.update(card_extras or {})
     if verify_export:
         progress("verifying every consumer door against the Keras model")
         import tensorflow_hub as hub

@@ -113,6 +113,9 @@ def render_markdown(facts):
     if facts["probe_scores"]:
         lines += ["## Probe scores", "", "| task | score |", "|---|---|"]
         lines += [f"| {task} | {score:.3f} |" for task, score in facts["probe_scores"].items()] + [""]
+    publication = facts.get("publication")
+    if publication:
+        lines += publication["markdown"] + [""]
     parity = facts.get("parity")
     if parity:
         lines += ["## Measured parity (at export)", "", "| check | measured | required |", "|---|---|---|"]

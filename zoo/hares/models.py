@@ -41,7 +41,10 @@ def load_probe_model(spec):
     import keras
 
     import zoo
+    from zoo.published import list_published, published_path
     spec = os.fspath(spec)
+    if not os.path.exists(spec) and spec in list_published():
+        spec = published_path(spec)
     if os.path.isdir(spec):
         if not os.path.exists(os.path.join(spec, "saved_model.pb")):
             raise FileNotFoundError(f"model {spec!r} is a folder without saved_model.pb; expected a SavedModel "

@@ -1,8 +1,9 @@
-"""The HARES task registry: the paper's 12 tasks and the 6 generated mini-HARES tasks, as data.
+"""The HARES task registry: the paper's 12 tasks, the 6 generated mini-HARES tasks and the 4 tasks
+of the real-audio open-audio suite (`zoo.data.corpora.open_audio`), as data.
 
 Every fact comes from hares-paper-facts.md: Table 1 (domain, data set, task, classes; section 1a),
 the metrics (section 1c), the per-task crops and evaluation rules (Appendix A, section 1d) and
-the probe protocol (section 2). `get_task(name)`, `list_tasks("hares" | "mini" | "all")`.
+the probe protocol (section 2). `get_task(name)`, `list_tasks("hares" | "mini" | "open-audio" | "all")`.
 
 Evaluation rules (`eval_rule`):
     "subclips"      average scores over consecutive non-overlapping `eval_seconds` sub-clips
@@ -34,7 +35,7 @@ class HaresTask:
     paper_batch: int = PAPER_BATCH
     paper_steps: int = PAPER_STEPS
     svm: bool = False                        # ESC-50: scikit-learn SVM sweep over 5 folds
-    group: str = "hares"                     # "hares" (the paper's 12) or "mini" (generated)
+    group: str = "hares"                     # "hares" (the paper's 12), "mini" (generated), "open-audio"
 
     @property
     def multi_label(self):
@@ -62,6 +63,20 @@ HARES_TASKS = (
 )
 
 
+# Real recordings from Debian packages, labels from paths; clips are the middle <= 6 s of each file
+# (zoo/data/corpora/open_audio.py), scored on 2-s sub-clips. Probe files never enter the pool.
+OPEN_AUDIO_TASKS = (
+    HaresTask("open_klettres_language", "speech", "open-audio: klettres-data", "spoken-letter language", 20,
+              "accuracy", 2.0, "subclips", 2.0, group="open-audio"),
+    HaresTask("open_0ad_voice_language", "speech", "open-audio: 0ad-data", "unit-voice language", 4,
+              "accuracy", 2.0, "subclips", 2.0, group="open-audio"),
+    HaresTask("open_0ad_category", "environment", "open-audio: 0ad-data", "sound category", 7,
+              "accuracy", 2.0, "subclips", 2.0, group="open-audio"),
+    HaresTask("open_redeclipse_category", "environment", "open-audio: redeclipse-data", "sound category", 7,
+              "accuracy", 2.0, "subclips", 2.0, group="open-audio"),
+)
+
+
 def _mini_tasks():
     from zoo.data import minihares
     return tuple(HaresTask(t.name, t.domain, "mini-HARES (generated)", t.name.split("_", 1)[1], len(t.classes),
@@ -70,27 +85,29 @@ def _mini_tasks():
 
 
 def list_tasks(group="all"):
-    """Task names of `group`: "hares" (the paper's 12, in Table 1's order), "mini" or "all"."""
-    if group not in ("hares", "mini", "all"):
-        raise ValueError(f"task group {group!r}; expected 'hares', 'mini' or 'all'")
-    tasks = (HARES_TASKS if group != "mini" else ()) + (_mini_tasks() if group != "hares" else ())
+    """Task names of `group`: "hares" (the paper's 12, in Table 1's order), "mini", "open-audio" or "all"."""
+    groups = {"hares": HARES_TASKS, "mini": _mini_tasks(), "open-audio": OPEN_AUDIO_TASKS}
+    if group not in tuple(groups) + ("all",):
+        raise ValueError(f"task group {group!r}; expected 'hares', 'mini', 'open-audio' or 'all'")
+    tasks = sum(groups.values(), ()) if group == "all" else groups[group]
     return [t.name for t in tasks]
 
 
 def get_task(name):
     """The `HaresTask` called `name`; unknown names raise KeyError listing the known ones."""
-    for task in HARES_TASKS + _mini_tasks():
+    for task in HARES_TASKS + _mini_tasks() + OPEN_AUDIO_TASKS:
         if task.name == name:
             return task
     raise KeyError(f"unknown HARES task {name!r}; tasks: {', '.join(list_tasks('all'))}")
 
 
 def resolve_tasks(spec):
-    """`"all"` (the paper's 12), `"mini"`, or a comma-separated list / list of names -> [HaresTask]."""
+    """`"all"` (the paper's 12), `"mini"`, `"open-audio"`, or a comma-separated list / list of names
+    -> [HaresTask]."""
     if spec in ("all", "hares"):
         names = list_tasks("hares")
-    elif spec == "mini":
-        names = list_tasks("mini")
+    elif spec in ("mini", "open-audio"):
+        names = list_tasks(spec)
     else:
         names = [n.strip() for n in (spec.split(",") if isinstance(spec, str) else spec) if n.strip()]
     return [get_task(n) for n in names]

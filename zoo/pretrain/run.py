@@ -4,6 +4,8 @@
       checkpoints/        tf.train checkpoints (objective incl. BYOL target, optimizer, step) every N steps
       logs/train/         TensorBoard scalars (loss, metrics, learning rate) against the optimizer step
       encoder.keras       the trained encoder alone (`keras.saving.load_model`), written at the end
+      snapshots/          encoder-stepNNNNNN.keras every `snapshot_every` steps (0: none), for
+                          learning curves of probe accuracy against step
       pretrain_config.json
 
 A run killed at any point and started again with the same config restores the latest checkpoint
@@ -51,6 +53,7 @@ class PretrainConfig:
     strategy: str = "default"
     tpu: str = ""
     checkpoint_every: int = 100
+    snapshot_every: int = 0
     log_every: int = 10
     seed: int = 0
     jit_compile: bool = False
@@ -125,16 +128,21 @@ def current_step(optimizer):
 
 
 class StepCheckpoint(keras.callbacks.Callback):
-    """Saves a checkpoint every `every` optimizer steps and at the end (numbered by the step)."""
+    """Saves a checkpoint every `every` optimizer steps and at the end (numbered by the step), and
+    the encoder alone to `snapshot_dir/encoder-stepNNNNNN.keras` every `snapshot_every` steps."""
 
-    def __init__(self, manager, every):
+    def __init__(self, manager, every, snapshot_dir=None, snapshot_every=0):
         super().__init__()
         self.manager, self.every = manager, max(1, int(every))
+        self.snapshot_dir, self.snapshot_every = snapshot_dir, int(snapshot_every)
 
     def on_train_batch_end(self, batch, logs=None):
         step = current_step(self.model.optimizer)
         if step % self.every == 0:
             self.manager.save(checkpoint_number=step)
+        if self.snapshot_dir and self.snapshot_every > 0 and step % self.snapshot_every == 0:
+            os.makedirs(self.snapshot_dir, exist_ok=True)
+            self.model.encoder.save(os.path.join(self.snapshot_dir, f"encoder-step{step:06d}.keras"))
 
     def on_train_end(self, logs=None):
         self.manager.save(checkpoint_number=current_step(self.model.optimizer))
@@ -191,7 +199,8 @@ def pretrain(cfg, strategy=None):
               f"starting {cfg.objective} pretraining of {cfg.encoder} for {cfg.steps} steps", flush=True)
     history = {}
     if done < cfg.steps:
-        callbacks = [StepCheckpoint(manager, cfg.checkpoint_every),
+        snapshots = os.path.join(cfg.model_dir, "snapshots") if chief else None
+        callbacks = [StepCheckpoint(manager, cfg.checkpoint_every, snapshots, cfg.snapshot_every),
                      ScalarLogger(os.path.join(cfg.model_dir, "logs", "train"), cfg.log_every, chief)]
         fit = objective.fit(dataset, epochs=1, steps_per_epoch=cfg.steps - done, callbacks=callbacks,
                             verbose=cfg.verbose if chief else 0)

@@ -1,0 +1,40 @@
+"""`hares-zoo publish`: a finished pretraining run -> a published encoder with an honest model card.
+
+Probes the run's encoder, its random-initialisation twin and the log-mel baseline on mini-HARES and
+the open-audio suite (same clips, same probe), exports the encoder (SavedModel, LiteRT float32 and
+int8, parity checks) to OUT_ROOT/<encoder>-<objective>-open-audio/ and writes a model card with the
+scores, a verdict, the corpus' hours and licences, the hyperparameters and the commands that
+reproduce it. Build the corpus first: `hares-zoo prepare --corpus=open-audio`.
+
+    hares-zoo publish --run=runs/nf_slowfast_tiny-simclr
+"""
+
+import sys
+
+from absl import flags
+
+FLAGS = flags.FLAGS
+flags.DEFINE_string("run", None, "A finished `hares-zoo pretrain` run folder (with encoder.keras and "
+                    "pretrain_config.json). Required.")
+flags.DEFINE_string("out_root", None, "Where the published folder goes (default: the repository's export/published).")
+flags.DEFINE_string("corpus", None, "The open-audio corpus folder (default: the cache's open-audio/).")
+flags.DEFINE_enum("size", "default", ["tiny", "small", "default"], "mini-HARES size for the scores.")
+flags.DEFINE_integer("probe_steps", 1500, "Linear-probe training steps per task.")
+flags.DEFINE_list("quantizations", ["float32", "int8"], "LiteRT files to write and check (empty: none).")
+flags.mark_flag_as_required("run")
+
+
+def main(argv):
+    del argv
+    from zoo.errors import ZooError
+    from zoo.export.bundle import summarize_parity
+    from zoo.export.publish import publish_run
+    from zoo.hares.linear_probe import ProbeSettings
+    try:
+        out_dir, facts = publish_run(FLAGS.run, FLAGS.out_root, FLAGS.corpus, FLAGS.size,
+                                     ProbeSettings(steps=FLAGS.probe_steps), tuple(FLAGS.quantizations))
+    except (ZooError, FileNotFoundError, KeyError, ValueError) as error:
+        sys.exit(f"hares-zoo publish: {error}")
+    print("\n".join(facts["publication"]["markdown"]))
+    print("\n".join(summarize_parity(facts)))
+    print(f"\npublished {out_dir}")

@@ -1,0 +1,1 @@
+"""Built-in corpora made from real recordings that install offline (see `open_audio`)."""

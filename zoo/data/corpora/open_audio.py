@@ -1,0 +1,355 @@
+"""The open-audio corpus: real recordings from five Debian packages, read offline from their `.deb`s.
+
+    hares-zoo prepare --corpus=open-audio [--debs=DIR] [--out=DIR]
+
+| package              | what it holds                                                        |
+|----------------------|----------------------------------------------------------------------|
+| `0ad-data`           | effects, voices (4 languages), ambience, music: `audio/` inside `mods/public/public.zip` |
+| `wesnoth-1.16-music` | orchestral music                                                     |
+| `klettres-data`      | spoken letters and syllables in 20 languages                         |
+| `redeclipse-data`    | weapons, ambience, effects, player and announcer voices              |
+| `openarena-data`     | sounds inside the `.pk3` (zip) archives                              |
+
+Steps (each resumable; a rerun skips what is done):
+1. find `PACKAGE_*.deb` in `--debs` (default: the cache's `debs/`), else `apt-get download` it there;
+   a package that cannot be found or read is reported and the rest goes on.
+2. stream the data archive and copy out only the audio members (and zip/pk3 members: their audio
+   entries, one by one, through a temporary file deleted afterwards) to `OUT/audio/PACKAGE/...`;
+   the licences come from the package's own copyright file.
+3. probe each file's header (duration); an undecodable file is reported, counted and skipped.
+4. split by a stable hash of `package:path` (`split_of`): 60 % pretraining pool, 25 % probe-train,
+   15 % probe-test. The probe files are never in the pool, so probing never sees pretraining audio.
+5. write manifests and shard them through `zoo.data.prepare.prepare_shards` (decode, resample to
+   16 kHz mono): `OUT/shards/pretrain` (long files cut into `POOL_SEGMENT_SECONDS` segments) and
+   one folder per probe task (`OUT/shards/<task>`, `train`/`test` splits, labels from paths).
+6. write `OUT/provenance.csv` (package, version, licence, path in package, duration, split, labels)
+   and print a summary (files, hours, per package).
+"""
+
+import collections
+import csv
+import dataclasses
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+import zipfile
+
+import soundfile
+
+from zoo.data import debs
+from zoo.errors import ZooError
+
+AUDIO_SUFFIX = r"\.(ogg|wav|flac)$"
+POOL_SEGMENT_SECONDS = 10.0          # pretraining pool: long files are cut into segments this long
+PROBE_CLIP_SECONDS = 6.0             # probe tasks: the middle of each file, at most this long
+PROBE_TRAIN_PERCENT, PROBE_TEST_PERCENT = 25, 15   # of the hash buckets; the rest is the pool
+MIN_FILES_PER_CLASS = 2              # per probe split; rarer classes are left out of a task
+
+
+@dataclasses.dataclass(frozen=True)
+class PackageSpec:
+    name: str
+    audio: str                     # regex on paths in the package (or in an archive, with `archives`)
+    archives: str = ""             # regex on zip archives in the package whose entries hold the audio
+    about: str = ""
+
+
+PACKAGES = (
+    PackageSpec("0ad-data", r"^audio/.+" + AUDIO_SUFFIX, r"mods/public/public\.zip$",
+                "0 A.D. game: effects, unit voices, ambience, music"),
+    PackageSpec("wesnoth-1.16-music", r"/music/.+" + AUDIO_SUFFIX, about="Battle for Wesnoth: music"),
+    PackageSpec("klettres-data", r"^usr/share/klettres/[^/]+/(alpha|syllab)/.+" + AUDIO_SUFFIX,
+                about="KLettres: spoken letters and syllables, 20 languages"),
+    PackageSpec("redeclipse-data", r"/data/sounds/.+" + AUDIO_SUFFIX, about="Red Eclipse game: sounds"),
+    PackageSpec("openarena-data", r"^sound/.+" + AUDIO_SUFFIX, r"\.pk3$", about="OpenArena game: sounds"),
+)
+PACKAGE_NAMES = tuple(p.name for p in PACKAGES)
+
+
+# ----------------------------------------------------------------------------- labels and splits
+
+def labels_of(package, path):
+    """{probe task: label} that `path` (inside `package`; an archive entry as `ARCHIVE:ENTRY`) carries."""
+    entry = path.split(":", 1)[-1]
+    parts = entry.split("/")
+    if package == "klettres-data":
+        match = re.match(r"^usr/share/klettres/([^/]+)/(alpha|syllab)/", entry)
+        return {"open_klettres_language": match.group(1)} if match else {}
+    if package == "0ad-data" and len(parts) > 2 and parts[0] == "audio":
+        labels = {"open_0ad_category": parts[1]}
+        if parts[1] == "voice" and len(parts) > 3 and parts[2] != "global":
+            labels["open_0ad_voice_language"] = parts[2]
+        return labels
+    if package == "redeclipse-data":
+        match = re.search(r"/data/sounds/([^/]+)/", entry)
+        return {"open_redeclipse_category": match.group(1)} if match else {}
+    return {}
+
+
+def split_of(package, path):
+    """"pretrain", "probe-train" or "probe-test", from a stable hash of `package:path`."""
+    bucket = int(hashlib.sha1(f"{package}:{path}".encode()).hexdigest()[:8], 16) % 100
+    if bucket < PROBE_TRAIN_PERCENT:
+        return "probe-train"
+    if bucket < PROBE_TRAIN_PERCENT + PROBE_TEST_PERCENT:
+        return "probe-test"
+    return "pretrain"
+
+
+# ----------------------------------------------------------------------------- extraction
+
+def _safe_relative(path):
+    parts = [p for p in path.replace("\\", "/").split("/") if p not in ("", ".", "..")]
+    return "/".join(parts)
+
+
+def extract_package(deb_path, spec, audio_root, log=print):
+    """Copy the audio of one `.deb` to `audio_root/PACKAGE/`; returns (rows, problems).
+
+    rows: dicts with package, version, licence, path (in the package; archive entries as
+    `ARCHIVE:ENTRY`) and file (relative to `audio_root`'s parent). problems: [(where, what)].
+    A marker `audio_root/PACKAGE/extracted.json` makes a rerun skip the package.
+    """
+    package_dir = os.path.join(audio_root, spec.name)
+    marker = os.path.join(package_dir, "extracted.json")
+    if os.path.exists(marker):
+        with open(marker) as f:
+            saved = json.load(f)
+        return saved["rows"], [tuple(p) for p in saved["problems"]]
+    control = debs.read_control(deb_path)
+    version = control.get("Version", "unknown")
+    copyright_path = f"usr/share/doc/{spec.name}/copyright"
+    audio_re = re.compile(spec.audio, re.IGNORECASE)
+    archive_re = re.compile(spec.archives) if spec.archives else None
+    shutil.rmtree(package_dir, ignore_errors=True)
+    os.makedirs(package_dir)
+    files, problems, licences = [], [], []
+
+    def save(path, stream):
+        rel = os.path.join("audio", spec.name, _safe_relative(path.replace(":", "/")))
+        full = os.path.join(os.path.dirname(audio_root), rel)
+        os.makedirs(os.path.dirname(full), exist_ok=True)
+        with open(full, "wb") as out:
+            shutil.copyfileobj(stream, out, 1 << 20)
+        files.append((path, rel))
+
+    def wanted(name):
+        return (name == copyright_path or bool(archive_re and archive_re.search(name))
+                or (archive_re is None and bool(audio_re.search(name))))
+
+    for name, stream in debs.iter_data_files(deb_path, wanted):
+        if name == copyright_path:
+            licences = debs.licences_from_copyright(stream.read().decode("utf-8", "replace"))
+        elif archive_re is None:
+            save(name, stream)
+        else:
+            log(f"{spec.name}: reading audio entries of {name}")
+            with tempfile.NamedTemporaryFile(dir=package_dir, suffix=".zip") as tmp:
+                shutil.copyfileobj(stream, tmp, 1 << 20)
+                tmp.flush()
+                try:
+                    with zipfile.ZipFile(tmp.name) as archive:
+                        for info in archive.infolist():
+                            if info.is_dir() or not audio_re.search(info.filename):
+                                continue
+                            try:
+                                with archive.open(info) as entry:
+                                    save(f"{name}:{info.filename}", entry)
+                            except (zipfile.BadZipFile, OSError, EOFError) as error:
+                                problems.append((f"{name}:{info.filename}", f"corrupt zip entry ({error})"))
+                except (zipfile.BadZipFile, OSError) as error:
+                    problems.append((name, f"not a readable zip archive ({error})"))
+    licence = "; ".join(licences) or "unknown (no copyright file)"
+    rows = [{"package": spec.name, "version": version, "licence": licence, "path": path, "file": rel}
+            for path, rel in files]
+    with open(marker, "w") as f:
+        json.dump({"rows": rows, "problems": problems}, f)
+    return rows, problems
+
+
+def describe(corpus_root, rows, log=print):
+    """Add `duration_s` to each row from the file's header; undecodable files are dropped.
+
+    Returns (kept rows, problems)."""
+    kept, problems = [], []
+    for row in rows:
+        path = os.path.join(corpus_root, row["file"])
+        try:
+            info = soundfile.info(path)
+            if info.frames <= 0:
+                raise RuntimeError("no samples")
+            row = dict(row, duration_s=round(info.frames / info.samplerate, 3))
+        except (RuntimeError, soundfile.LibsndfileError, ValueError, EOFError) as error:
+            problems.append((f"{row['package']}:{row['path']}", f"cannot decode audio ({error})"))
+            log(f"skipped {row['package']}:{row['path']}: cannot decode audio ({error})")
+            continue
+        kept.append(row)
+    return kept, problems
+
+
+# ----------------------------------------------------------------------------- manifests
+
+def _middle(duration, seconds):
+    start = max(0.0, duration / 2 - seconds / 2)
+    return round(start, 3), round(min(duration, start + seconds), 3)
+
+
+def write_manifests(corpus_root, rows):
+    """Write `pretrain.csv` and one `task_<name>.csv` per probe task at `corpus_root`.
+
+    Returns {"pretrain": path, task: path}: only tasks with at least 2 classes that each have
+    `MIN_FILES_PER_CLASS` files in both probe splits; rarer classes are left out of the task."""
+    paths = {}
+    pool = os.path.join(corpus_root, "pretrain.csv")
+    with open(pool, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["path", "label", "split", "start", "end"])
+        for row in rows:
+            if row["split"] != "pretrain":
+                continue
+            duration, start = row["duration_s"], 0.0
+            while True:
+                end = min(duration, start + POOL_SEGMENT_SECONDS)
+                whole = start == 0.0 and end == duration
+                writer.writerow([row["file"], "", "train", "" if whole else f"{start:g}", "" if whole else f"{end:g}"])
+                start = end
+                if duration - start < 1.0:     # a trailing piece under 1 s is not worth a clip
+                    break
+    paths["pretrain"] = pool
+    by_task = collections.defaultdict(list)
+    for row in rows:
+        if row["split"] != "pretrain":
+            for task, label in row["labels"].items():
+                by_task[task].append((row, label))
+    for task, items in sorted(by_task.items()):
+        counts = collections.Counter((label, row["split"]) for row, label in items)
+        classes = sorted({label for _, label in items
+                          if min(counts[(label, "probe-train")], counts[(label, "probe-test")]) >= MIN_FILES_PER_CLASS})
+        if len(classes) < 2:
+            continue
+        path = os.path.join(corpus_root, f"task_{task}.csv")
+        with open(path, "w", newline="", encoding="utf-8") as f:
+            writer = csv.writer(f)
+            writer.writerow(["path", "label", "split", "start", "end"])
+            for row, label in items:
+                if label in classes:
+                    start, end = _middle(row["duration_s"], PROBE_CLIP_SECONDS)
+                    writer.writerow([row["file"], label, row["split"].split("-")[1], f"{start:g}", f"{end:g}"])
+        paths[task] = path
+    return paths
+
+
+def write_provenance(path, rows):
+    columns = ["package", "version", "licence", "path", "file", "duration_s", "split", "labels"]
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, columns)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow(dict(row, labels=";".join(f"{k}={v}" for k, v in sorted(row["labels"].items()))))
+
+
+# ----------------------------------------------------------------------------- the whole job
+
+@dataclasses.dataclass
+class CorpusReport:
+    rows: list                 # every kept file (provenance rows)
+    skipped: list              # [(where, problem)]: packages, archive entries, files
+    missing_packages: list     # names of packages that could not be obtained or read
+    folders: dict              # {"pretrain": shard folder, task: shard folder}
+
+    def summary(self):
+        lines = [f"{'package':<20} {'files':>6} {'hours':>7} {'pool h':>7} {'probe files':>11}"]
+        total_files, total_hours, pool_hours = 0, 0.0, 0.0
+        for name in PACKAGE_NAMES:
+            mine = [r for r in self.rows if r["package"] == name]
+            if name in self.missing_packages:
+                lines.append(f"{name:<20} {'missing':>6}")
+                continue
+            hours = sum(r["duration_s"] for r in mine) / 3600
+            pool = sum(r["duration_s"] for r in mine if r["split"] == "pretrain") / 3600
+            probe = sum(1 for r in mine if r["split"] != "pretrain")
+            lines.append(f"{name:<20} {len(mine):>6} {hours:>7.2f} {pool:>7.2f} {probe:>11}")
+            total_files, total_hours, pool_hours = total_files + len(mine), total_hours + hours, pool_hours + pool
+        lines.append(f"{'total':<20} {total_files:>6} {total_hours:>7.2f} {pool_hours:>7.2f}")
+        lines.append(f"skipped: {len(self.skipped)} ({len(self.missing_packages)} packages missing)")
+        lines += [f"  {where}: {problem}" for where, problem in self.skipped]
+        lines += [f"{name:<28} {folder}" for name, folder in self.folders.items()]
+        return "\n".join(lines)
+
+
+def build_open_audio(out_dir, debs_dir=None, download=True, packages=PACKAGE_NAMES, workers=2,
+                     progress=True, log=print):
+    """Build the corpus in `out_dir` (see the module docstring); returns a `CorpusReport`."""
+    from zoo.cache import cache_dir
+    from zoo.data.prepare import prepare_shards
+    unknown = [p for p in packages if p not in PACKAGE_NAMES]
+    if unknown:
+        raise ValueError(f"unknown open-audio package(s) {unknown}; known: {', '.join(PACKAGE_NAMES)}")
+    debs_dir = debs_dir or cache_dir("debs")
+    audio_root = os.path.join(out_dir, "audio")
+    os.makedirs(audio_root, exist_ok=True)
+    rows, skipped, missing = [], [], []
+    for spec in PACKAGES:
+        if spec.name not in packages:
+            continue
+        try:
+            deb = debs.find_deb(debs_dir, spec.name)
+            if deb is None:
+                if not download:
+                    raise debs.DebError(spec.name, f"no {spec.name}_*.deb in {debs_dir}")
+                log(f"{spec.name}: apt-get download into {debs_dir}")
+                deb = debs.apt_download(spec.name, debs_dir)
+            log(f"{spec.name}: reading {os.path.basename(deb)}")
+            found, problems = extract_package(deb, spec, audio_root, log)
+        except debs.DebError as error:
+            log(f"skipped package {spec.name}: {error.problem}")
+            skipped.append((spec.name, error.problem))
+            missing.append(spec.name)
+            continue
+        skipped += problems
+        for row in found:
+            row.update(split=split_of(row["package"], row["path"]), labels=labels_of(row["package"], row["path"]))
+        kept, problems = describe(out_dir, found, log)
+        rows += kept
+        skipped += problems
+    if not rows:
+        raise debs.DebError(debs_dir, "no audio found in any open-audio package "
+                            f"({', '.join(missing) or 'none'} missing); see the messages above")
+    write_provenance(os.path.join(out_dir, "provenance.csv"), rows)
+    folders = {}
+    for name, manifest in write_manifests(out_dir, rows).items():
+        folder = os.path.join(out_dir, "shards", name)
+        try:
+            report = prepare_shards(manifest, folder, workers=workers, progress=progress)
+        except ZooError:       # shards of an earlier build with other packages: rebuild them
+            shutil.rmtree(folder)
+            report = prepare_shards(manifest, folder, workers=workers, progress=progress)
+        skipped += [(f"{name}: {path}", problem) for path, problem in report.skipped]
+        folders[name] = folder
+    return CorpusReport(rows, skipped, missing, folders)
+
+
+def default_root():
+    """Where `hares-zoo prepare --corpus=open-audio` builds the corpus without --out: the cache."""
+    from zoo.cache import cache_dir
+    return cache_dir("open-audio")
+
+
+def shard_folders(root=None):
+    """{"pretrain" or task name: shard folder} of a built corpus (default: the cache's)."""
+    root = root or default_root()
+    folder = os.path.join(root, "shards")
+    found = {name: os.path.join(folder, name) for name in (sorted(os.listdir(folder)) if os.path.isdir(folder) else ())
+             if os.path.exists(os.path.join(folder, name, "dataset_info.json"))}
+    if "pretrain" not in found:
+        raise FileNotFoundError(f"no open-audio corpus at {root}; build it with `hares-zoo prepare --corpus=open-audio"
+                                f"{'' if root == default_root() else ' --out=' + root}`")
+    return found
+
+
+def pool_folder(root=None):
+    """The shard folder of the pretraining pool."""
+    return shard_folders(root)["pretrain"]

@@ -1,0 +1,50 @@
+"""The published, pretrained encoders: `export/published/<encoder>-<objective>-<corpus>/` in the
+repository, each a verified export folder with its model card.
+
+    zoo.list_published()                     # ["nf_slowfast_tiny-simclr-open-audio", ...]
+    zoo.load("nf_slowfast_tiny-simclr-open-audio").embed(waveform)
+
+`$HARES_ZOO_PUBLISHED` points elsewhere (a copy of the folder, an installed data directory).
+"""
+
+import json
+import os
+
+DEFAULT_PUBLISHED = "nf_slowfast_tiny-simclr-open-audio"   # what zoo.load(), the notebooks and the demo use
+
+
+def published_dir():
+    """The folder that holds the published encoders."""
+    return os.environ.get("HARES_ZOO_PUBLISHED") or os.path.join(
+        os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "export", "published")
+
+
+def list_published():
+    """Names of the published encoders (sorted)."""
+    root = published_dir()
+    if not os.path.isdir(root):
+        return []
+    return sorted(n for n in os.listdir(root) if os.path.exists(os.path.join(root, n, "saved_model.pb")))
+
+
+def published_path(name):
+    """The export folder of the published encoder `name`; a KeyError lists the known names."""
+    path = os.path.join(published_dir(), name)
+    if not os.path.exists(os.path.join(path, "saved_model.pb")):
+        raise KeyError(f"no published encoder {name!r} in {published_dir()}; published: "
+                       f"{', '.join(list_published()) or 'none'}")
+    return path
+
+
+def published_card(name):
+    """The `model_card.json` facts of a published encoder."""
+    with open(os.path.join(published_path(name), "model_card.json")) as f:
+        return json.load(f)
+
+
+def resolve_model_path(name_or_path):
+    """A path that exists is returned as is; a published name becomes its folder; else KeyError."""
+    path = os.fspath(name_or_path)
+    if os.path.exists(path):
+        return path
+    return published_path(path)
