@@ -15,6 +15,7 @@ SUBCOMMANDS = {
     "probe": ("zoo.cli.probe", "score encoders (names, .keras, SavedModels) with the HARES linear probe"),
     "export": ("zoo.cli.export", "encoder -> verified SavedModel + LiteRT files + model card"),
     "publish": ("zoo.cli.publish", "pretraining run -> scored, verified, published encoder with its model card"),
+    "bench": ("zoo.cli.bench", "--peers: published encoders beside BirdNET, log-mel and librosa (table + PNG)"),
     "encoders": ("zoo.cli.encoders", "list the registered encoders and their metadata"),
 }
 

