@@ -165,6 +165,12 @@ def test_cli_prepare_open_audio(fake_debs, tmp_path):
     assert result.returncode == 0, result.stderr
     assert "klettres-data" in result.stdout and "skipped: 1 (0 packages missing)" in result.stdout
     assert os.path.exists(tmp_path / "shards" / "pretrain" / "dataset_info.json")
+    probe = subprocess.run([sys.executable, "-m", "zoo.cli.main", "probe", "--model=logmel",
+                            "--tasks=open_klettres_language", f"--data_dir={tmp_path / 'shards'}",
+                            "--probe_steps=20", f"--out={tmp_path / 'probe'}"], capture_output=True, text=True,
+                           timeout=600)
+    assert probe.returncode == 0, probe.stderr[-2000:]
+    assert "open_klettres_language" in probe.stdout and (tmp_path / "probe" / "scores.png").exists()
     bad = subprocess.run([sys.executable, "-m", "zoo.cli.main", "prepare", "--corpus=open-audio",
                           "--packages=nope", f"--out={tmp_path}"], capture_output=True, text=True, timeout=600)
     assert bad.returncode != 0 and "unknown open-audio package" in bad.stderr

@@ -18,6 +18,7 @@ import os
 from zoo.hares.linear_probe import ProbeSettings
 
 SUITES = ("mini", "open-audio")
+LITERT_WINDOW_SECONDS = 1.0
 
 
 def training_curve(run_dir):
@@ -208,7 +209,10 @@ def publish_run(run_dir, out_root=None, corpus_root=None, mini_size="default", s
                    "markdown": card_markdown(name, config, corpus, curve, scores, trained_label, twin_label)}
     flat = {f"{suite}/{task}": score for suite, tasks in scores[trained_label].items() for task, score in tasks.items()}
     out_dir = os.path.join(out_root or published_dir(), name)
+    # LiteRT inputs are fixed at export: 1-s windows, a divisor of every probe crop (1 or 2 s), so
+    # on-device callers and the peers bench cover any clip with whole windows.
     facts = export_encoder(config["encoder"], out_dir, checkpoint=run_dir, quantizations=quantizations,
+                           tflite_seconds=LITERT_WINDOW_SECONDS,
                            probe_scores=flat, card_extras={"training": training, "publication": publication},
                            progress=progress)
     return out_dir, facts
