@@ -50,6 +50,7 @@ def test_demo_runs_on_tiny_corpus(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     assert "| logmel |" in result.stdout and "| logmel_conv_tiny (random init) |" in result.stdout
     assert "| logmel_conv_tiny + SimCLR |" in result.stdout and "all checks passed: True" in result.stdout
+    assert "| nf_slowfast_tiny-simclr-open-audio (published) |" in result.stdout     # the zoo's default
     assert (tmp_path / "exports" / "logmel_conv_tiny_simclr" / "MODEL_CARD.md").exists()
     assert (tmp_path / "report" / "scores.png").exists()
     with open(tmp_path / "demo_results.json") as f:

@@ -3,7 +3,8 @@
 1. generate the mini-HARES corpus (deterministic, synthetic) and shard it;
 2. pretrain a tiny encoder with SimCLR on its unlabelled pool (resumes if interrupted);
 3. export it (SavedModel + LiteRT, verified, with a model card);
-4. score, with the frozen-encoder linear probe on the six tasks: the exported pretrained encoder
+4. score, with the frozen-encoder linear probe on the six tasks: the zoo's default published
+   encoder (pretrained on real recordings, `export/published/`), the freshly exported encoder
    (through the SavedModel contract), the same encoder at random initialisation, and the log-mel
    baseline;
 5. print the table and write scores.{md,json,csv,png} and demo_results.json.
@@ -22,6 +23,8 @@ flags.DEFINE_enum("size", "default", ["tiny", "small", "default"], "mini-HARES s
                   "small, default (about 3,000 s of audio).")
 flags.DEFINE_string("encoder", "logmel_conv_tiny", "Registered encoder to pretrain and compare with its random init.")
 flags.DEFINE_list("baselines", ["logmel"], "Further registered encoders to score as they are.")
+flags.DEFINE_list("published", ["DEFAULT"], "Published (pretrained) encoders to score beside them: names from "
+                  "zoo.list_published(); DEFAULT is the zoo's default one; empty: none.")
 flags.DEFINE_integer("pretrain_steps", 300, "SimCLR steps (0 skips pretraining, export and the pretrained row).")
 flags.DEFINE_integer("batch_size", 32, "SimCLR batch size.")
 flags.DEFINE_float("learning_rate", 1e-3, "SimCLR peak learning rate (a short schedule for a tiny model).")
@@ -63,6 +66,10 @@ def main(argv):
     folders = mini.prepare_minihares(work, FLAGS.size, FLAGS.seed)
     print(f"      corpus and shards ready in {time.time() - start:.0f} s", flush=True)
     models = {}
+    from zoo.published import DEFAULT_PUBLISHED, published_path
+    for name in FLAGS.published:
+        name = DEFAULT_PUBLISHED if name == "DEFAULT" else name
+        models[f"{name} (published)"] = SavedModelEncoder(published_path(name))
     if FLAGS.pretrain_steps:
         print(f"[{next(stage)}/{stages}] SimCLR pretraining of {FLAGS.encoder}, {FLAGS.pretrain_steps} steps",
               flush=True)

@@ -191,9 +191,21 @@ def publish_run(run_dir, out_root=None, corpus_root=None, mini_size="default", s
     keras.utils.set_random_seed(config.get("seed", 0))
     twin = type(encoder).from_config(encoder.get_config())
     trained_label, twin_label = name, f"{config['encoder']} (random init)"
-    progress(f"probing {name}, its random-init twin and log-mel on {', '.join(SUITES)}")
-    scores = score_models({trained_label: encoder, twin_label: twin, "logmel": load_probe_model("logmel")},
-                          SUITES, mini_size, corpus_root, settings)
+    # Scores are cached in the run folder, keyed by what they depend on, so that re-publishing (a
+    # new card, another quantisation) does not probe again.
+    key = {"completed_steps": config.get("completed_steps"), "mini_size": mini_size, "settings": vars(settings),
+           "corpus": corpus_facts(corpus_root)["pool_hours"], "suites": list(SUITES)}
+    cache = os.path.join(run_dir, "publish_scores.json")
+    cached = json.load(open(cache)) if os.path.exists(cache) else {}
+    if cached.get("key") == key:
+        scores = cached["scores"]
+        progress(f"probe scores of {name} and its baselines: cached in {cache}")
+    else:
+        progress(f"probing {name}, its random-init twin and log-mel on {', '.join(SUITES)}")
+        scores = score_models({trained_label: encoder, twin_label: twin, "logmel": load_probe_model("logmel")},
+                              SUITES, mini_size, corpus_root, settings)
+        with open(cache, "w") as f:
+            json.dump({"key": key, "scores": scores}, f, indent=1)
     curve = training_curve(run_dir)
     corpus = corpus_facts(corpus_root)
     safe_config = {k: v for k, v in config.items() if k not in ("shards", "model_dir")}

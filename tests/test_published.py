@@ -1,0 +1,53 @@
+"""Every published encoder in export/published/ loads through each consumer door (hub.load,
+keras.layers.TFSMLayer, LiteRT) and keeps the serving contract; its card is complete; the folder
+stays under its size budget."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import zoo
+from zoo.export.verify import real_like_clips
+from zoo.published import DEFAULT_PUBLISHED, published_dir, published_path
+
+PUBLISHED = zoo.list_published()
+BUDGET_BYTES = 150e6
+
+
+def test_the_zoo_ships_its_default_encoder_within_budget():
+    assert DEFAULT_PUBLISHED in PUBLISHED
+    total = sum(os.path.getsize(os.path.join(r, f)) for r, _, fs in os.walk(published_dir()) for f in fs)
+    assert total < BUDGET_BYTES
+
+
+@pytest.mark.parametrize("name", PUBLISHED)
+def test_published_encoder_keeps_the_contract_through_every_door(name):
+    import keras
+    import tensorflow_hub as hub
+
+    from zoo.export.tflite import LiteRTEncoder
+    folder = published_path(name)
+    card = json.load(open(os.path.join(folder, "model_card.json")))
+    assert card["parity"]["passed"] and card["publication"]["verdict"].startswith("On the open-audio suite")
+    assert "## Scores beside its baselines" in open(os.path.join(folder, "MODEL_CARD.md")).read()
+    clips = real_like_clips(16000, count=2).astype(np.float32)
+    loaded = hub.load(folder)
+    out = loaded(tf.constant(clips))
+    d = card["embedding_size"]
+    assert out["embedding"].shape == (2, d) and out["frame_embeddings"].shape[::2] == (2, d)
+    assert int(loaded.sample_rate.numpy()) == 16000 and int(loaded.embedding_size.numpy()) == d
+    layer = keras.layers.TFSMLayer(folder, call_endpoint="serving_default")
+    via_layer = layer(tf.constant(clips))["embedding"]
+    assert np.allclose(via_layer, out["embedding"], rtol=1e-4, atol=1e-5)
+    for quantization, floor in (("float32", 0.9999), ("int8", 0.99)):
+        lite = LiteRTEncoder(os.path.join(folder, "tflite", f"encoder_{quantization}.tflite"))
+        assert lite.input_shape == (1, 16000)
+        got = lite.run(clips[:1])["embedding"][0]
+        want = out["embedding"].numpy()[0]
+        assert got @ want / np.linalg.norm(got) / np.linalg.norm(want) > floor
+    with pytest.raises(tf.errors.InvalidArgumentError):
+        loaded(tf.constant(np.full((1, 1600), np.nan, np.float32)))
+    assert zoo.load(name).embed(clips[0])["embedding"].shape == (d,)
