@@ -63,7 +63,7 @@ def main(argv):
         left.plot(steps, losses, label=label)
         steps, accs = zip(*entry["probe_accuracy"])
         right.plot(steps, accs, marker="o", label=label)
-    left.set(title="pretraining loss (open-audio pool)", xlabel="step", ylabel="loss")
+    left.set(title="pretraining loss (open-audio pool; Keras running mean)", xlabel="step", ylabel="loss")
     right.set(title="open-audio suite: mean linear-probe accuracy", xlabel="step", ylabel="accuracy (%)")
     for axis in (left, right):
         axis.grid(alpha=0.3)
@@ -72,9 +72,9 @@ def main(argv):
     fig.savefig(FLAGS.out, dpi=110)
     with open(os.path.splitext(FLAGS.out)[0] + ".json", "w") as f:
         json.dump(results, f, indent=1)
-    print("\n| run | " + " | ".join(f"step {s}" for s, _ in next(iter(results.values()))["probe_accuracy"]) + " |")
+    print("\n| run | open-audio mean probe accuracy (%) at step |\n|---|---|")
     for label, entry in results.items():
-        print(f"| {label} | " + " | ".join(f"{a:.1f}" for _, a in entry["probe_accuracy"]) + " |")
+        print(f"| {label} | " + ", ".join(f"{s}: {a:.1f}" for s, a in entry["probe_accuracy"]) + " |")
     print(f"\nwrote {FLAGS.out}")
 
 

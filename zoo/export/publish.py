@@ -127,8 +127,9 @@ def verdict(scores, trained, twin, baseline="logmel", suite="open-audio"):
     text = f"On the {suite} suite's mean accuracy this encoder scores {mine:.1f}"
     if not loses:
         return text + f": it beats {' and '.join(beats)}."
-    return (text + (f"; it beats {' and '.join(beats)} but" if beats else "; it") +
-            f" does NOT beat {' and '.join(loses)}.")
+    if not beats:
+        return text + f": it beats NEITHER {loses[0]} NOR {loses[1]}."
+    return text + f": it beats {beats[0]} but NOT {loses[0]}."
 
 
 def card_markdown(name, config, corpus, curve, scores, trained, twin):
