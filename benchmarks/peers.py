@@ -32,6 +32,8 @@ flags.DEFINE_integer("repeats", 5, "Timed repeats (median) for latency and throu
 flags.DEFINE_integer("threads", 2, "Threads for TensorFlow and LiteRT.")
 flags.DEFINE_string("out", os.path.join(os.path.dirname(os.path.abspath(__file__)), "peers.png"),
                     "PNG to write; the table and numbers go beside it (.md, .json).")
+flags.DEFINE_string("accuracy_from", None, "A .json written by an earlier run: reuse its accuracies (same "
+                    "encoders and formats) and only time, e.g. on a quiet machine after a long probe run.")
 FLAGS = flags.FLAGS
 
 CLIP_SECONDS, BATCH = 3.0, 32
@@ -114,10 +116,18 @@ def main(argv):
         raise SystemExit("no published encoders; publish one with `hares-zoo publish` or name --models")
     settings = ProbeSettings(steps=FLAGS.probe_steps)
     folders = {suite: suite_folders(suite, FLAGS.size) for suite in FLAGS.suites}
+    earlier = {}
+    if FLAGS.accuracy_from:
+        with open(FLAGS.accuracy_from) as f:
+            earlier = {(r["encoder"], r["format"]): r for r in json.load(f)}
     results = []
     for label, fmt, model, size in entries(models, FLAGS.threads):
         row = {"encoder": label, "format": fmt, "size_bytes": size}
+        if (label, fmt) in earlier:
+            row.update({k: v for k, v in earlier[(label, fmt)].items() if "accuracy" in k or k.endswith("_tasks")})
         for suite, task_folders in folders.items():
+            if f"{suite}_accuracy" in row:
+                continue
             tasks = [get_task(t) for t in task_folders if t not in ("pool", "pretrain")]
             scores = score_tasks(model, task_folders, tasks, settings, progress=False)
             row[f"{suite}_accuracy"] = 100 * sum(scores.values()) / len(scores)
