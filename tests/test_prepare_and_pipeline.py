@@ -62,6 +62,9 @@ def test_prepare_resumes_and_refuses_another_manifest(corpus, tmp_path):
     (corpus / "manifest.csv").write_text("path,label\nclip0.wav,cat\n")
     with pytest.raises(ZooError, match="different manifest"):
         prepare_shards(corpus / "manifest.csv", out, progress=False)
+    replaced = prepare_shards(corpus / "manifest.csv", out, progress=False, replace_stale=True)
+    assert replaced.written == 1 and replaced.resumed_shards == 0
+    assert read_clip_ids(out) == ["clip0.wav"]           # no shard of the old manifest is left
 
 
 def test_shards_round_trip_audio(corpus, tmp_path):

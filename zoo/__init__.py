@@ -25,13 +25,8 @@ def load(path=DEFAULT_PUBLISHED, chunk_seconds=10.0, batch_size=16):
     `embed(waveform, sample_rate)` and `embed_file(path)` (resampling, stereo mix-down, batching,
     chunking of long audio)."""
     from zoo.export.loader import load as _load
-    from zoo.published import published_dir, resolve_model_path
-    try:
-        path = resolve_model_path(path)
-    except KeyError as error:
-        raise FileNotFoundError(f"{path!r} is not an export folder (no saved_model.pb) nor a published encoder in "
-                                f"{published_dir()} ({error.args[0].split('; ', 1)[1]})") from None
-    return _load(path, chunk_seconds=chunk_seconds, batch_size=batch_size)
+    from zoo.published import resolve_model_path
+    return _load(resolve_model_path(path), chunk_seconds=chunk_seconds, batch_size=batch_size)
 
 
 __all__ = ["create_encoder", "encoder_info", "list_encoders", "list_published", "load", "__version__"]

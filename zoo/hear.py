@@ -50,12 +50,7 @@ def load_model(model_file_path=""):
     """A published encoder's name (`zoo.list_published()`), a SavedModel folder that keeps the serving
     contract, or "" for the zoo's default published encoder -> `HearModel` (a `tf.Module`)."""
     from zoo.published import DEFAULT_PUBLISHED, resolve_model_path
-    try:
-        path = resolve_model_path(model_file_path or DEFAULT_PUBLISHED)
-    except KeyError as error:
-        raise FileNotFoundError(f"HEAR load_model({model_file_path!r}): not a SavedModel folder; "
-                                f"{error.args[0]}") from None
-    return HearModel(path)
+    return HearModel(resolve_model_path(model_file_path or DEFAULT_PUBLISHED))
 
 
 def _clips(audio, name="audio"):

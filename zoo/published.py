@@ -7,7 +7,6 @@ repository, each a verified export folder with its model card.
 `$HARES_ZOO_PUBLISHED` points elsewhere (a copy of the folder, an installed data directory).
 """
 
-import json
 import os
 
 DEFAULT_PUBLISHED = "nf_slowfast_tiny-simclr-open-audio"   # what zoo.load(), the notebooks and the demo use
@@ -36,15 +35,13 @@ def published_path(name):
     return path
 
 
-def published_card(name):
-    """The `model_card.json` facts of a published encoder."""
-    with open(os.path.join(published_path(name), "model_card.json")) as f:
-        return json.load(f)
-
-
 def resolve_model_path(name_or_path):
-    """A path that exists is returned as is; a published name becomes its folder; else KeyError."""
+    """A path that exists is returned as is; a published name becomes its folder; anything else
+    raises FileNotFoundError naming both what was looked for and the published names."""
     path = os.fspath(name_or_path)
     if os.path.exists(path):
         return path
-    return published_path(path)
+    if path in list_published():
+        return published_path(path)
+    raise FileNotFoundError(f"{path!r} is not a SavedModel folder (no saved_model.pb) nor a published encoder "
+                            f"in {published_dir()}; published: {', '.join(list_published()) or 'none'}")

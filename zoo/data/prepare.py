@@ -18,6 +18,7 @@ import hashlib
 import json
 import multiprocessing
 import os
+import shutil
 
 from tqdm import tqdm
 
@@ -89,8 +90,11 @@ def _write_info(out_dir, rows, vocab, plan, fingerprint, sample_rate, done):
 
 
 def prepare_shards(manifest, out_dir, clips_per_shard=256, workers=2, sample_rate=ac.SAMPLE_RATE,
-                   progress=True):
-    """Convert `manifest` (see `zoo.data.manifest`) to TFRecord shards in `out_dir`; returns a `PrepareReport`."""
+                   progress=True, replace_stale=False):
+    """Convert `manifest` (see `zoo.data.manifest`) to TFRecord shards in `out_dir`; returns a `PrepareReport`.
+
+    Shards of a different manifest or sample rate in `out_dir` are refused, or with `replace_stale`
+    deleted and rebuilt (a built-in corpus whose file list changed)."""
     import tensorflow as tf
     from zoo.data.tfrecords import encode_example
 
@@ -105,7 +109,11 @@ def prepare_shards(manifest, out_dir, clips_per_shard=256, workers=2, sample_rat
     if os.path.exists(info_path):
         with open(info_path) as f:
             old = json.load(f)
-        if old.get("manifest_fingerprint") != fingerprint or old.get("sample_rate") != sample_rate:
+        stale = old.get("manifest_fingerprint") != fingerprint or old.get("sample_rate") != sample_rate
+        if stale and replace_stale:
+            shutil.rmtree(out_dir)
+            os.makedirs(out_dir)
+        elif stale:
             raise ZooError(
                 f"{out_dir} holds shards of a different manifest or sample rate; choose an empty "
                 f"output folder (or delete it) to start over")

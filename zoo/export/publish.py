@@ -178,6 +178,7 @@ def publish_run(run_dir, out_root=None, corpus_root=None, mini_size="default", s
     """Score, export and document one finished pretraining run; returns (export folder, facts)."""
     import keras
 
+    import zoo
     from zoo.data.corpora.open_audio import default_root
     from zoo.export.bundle import export_encoder, load_checkpoint
     from zoo.hares.models import load_probe_model
@@ -185,7 +186,7 @@ def publish_run(run_dir, out_root=None, corpus_root=None, mini_size="default", s
     with open(os.path.join(run_dir, "pretrain_config.json")) as f:
         config = json.load(f)
     corpus_root = corpus_root or default_root()
-    import zoo
+    corpus = corpus_facts(corpus_root)
     zoo.registry.get_spec(config["encoder"])      # imports (and registers) the encoder's classes
     encoder, _ = load_checkpoint(run_dir)
     name = f"{config['encoder']}-{config['objective']}-open-audio"
@@ -195,9 +196,12 @@ def publish_run(run_dir, out_root=None, corpus_root=None, mini_size="default", s
     # Scores are cached in the run folder, keyed by what they depend on, so that re-publishing (a
     # new card, another quantisation) does not probe again.
     key = {"completed_steps": config.get("completed_steps"), "mini_size": mini_size, "settings": vars(settings),
-           "corpus": corpus_facts(corpus_root)["pool_hours"], "suites": list(SUITES)}
+           "corpus": corpus["pool_hours"], "suites": list(SUITES)}
     cache = os.path.join(run_dir, "publish_scores.json")
-    cached = json.load(open(cache)) if os.path.exists(cache) else {}
+    cached = {}
+    if os.path.exists(cache):
+        with open(cache) as f:
+            cached = json.load(f)
     if cached.get("key") == key:
         scores = cached["scores"]
         progress(f"probe scores of {name} and its baselines: cached in {cache}")
@@ -208,7 +212,6 @@ def publish_run(run_dir, out_root=None, corpus_root=None, mini_size="default", s
         with open(cache, "w") as f:
             json.dump({"key": key, "scores": scores}, f, indent=1)
     curve = training_curve(run_dir)
-    corpus = corpus_facts(corpus_root)
     safe_config = {k: v for k, v in config.items() if k not in ("shards", "model_dir")}
     training = {"objective": config["objective"], "data": "open-audio corpus, pretraining pool",
                 "steps": config.get("completed_steps"), "crop_seconds": config["crop_seconds"],

@@ -40,7 +40,6 @@ import zipfile
 import soundfile
 
 from zoo.data import debs
-from zoo.errors import ZooError
 
 AUDIO_SUFFIX = r"\.(ogg|wav|flac)$"
 POOL_SEGMENT_SECONDS = 10.0          # pretraining pool: long files are cut into segments this long
@@ -54,17 +53,14 @@ class PackageSpec:
     name: str
     audio: str                     # regex on paths in the package (or in an archive, with `archives`)
     archives: str = ""             # regex on zip archives in the package whose entries hold the audio
-    about: str = ""
 
 
 PACKAGES = (
-    PackageSpec("0ad-data", r"^audio/.+" + AUDIO_SUFFIX, r"mods/public/public\.zip$",
-                "0 A.D. game: effects, unit voices, ambience, music"),
-    PackageSpec("wesnoth-1.16-music", r"/music/.+" + AUDIO_SUFFIX, about="Battle for Wesnoth: music"),
-    PackageSpec("klettres-data", r"^usr/share/klettres/[^/]+/(alpha|syllab)/.+" + AUDIO_SUFFIX,
-                about="KLettres: spoken letters and syllables, 20 languages"),
-    PackageSpec("redeclipse-data", r"/data/sounds/.+" + AUDIO_SUFFIX, about="Red Eclipse game: sounds"),
-    PackageSpec("openarena-data", r"^sound/.+" + AUDIO_SUFFIX, r"\.pk3$", about="OpenArena game: sounds"),
+    PackageSpec("0ad-data", r"^audio/.+" + AUDIO_SUFFIX, r"mods/public/public\.zip$"),
+    PackageSpec("wesnoth-1.16-music", r"/music/.+" + AUDIO_SUFFIX),
+    PackageSpec("klettres-data", r"^usr/share/klettres/[^/]+/(alpha|syllab)/.+" + AUDIO_SUFFIX),
+    PackageSpec("redeclipse-data", r"/data/sounds/.+" + AUDIO_SUFFIX),
+    PackageSpec("openarena-data", r"^sound/.+" + AUDIO_SUFFIX, r"\.pk3$"),
 )
 PACKAGE_NAMES = tuple(p.name for p in PACKAGES)
 
@@ -322,11 +318,8 @@ def build_open_audio(out_dir, debs_dir=None, download=True, packages=PACKAGE_NAM
     folders = {}
     for name, manifest in write_manifests(out_dir, rows).items():
         folder = os.path.join(out_dir, "shards", name)
-        try:
-            report = prepare_shards(manifest, folder, workers=workers, progress=progress)
-        except ZooError:       # shards of an earlier build with other packages: rebuild them
-            shutil.rmtree(folder)
-            report = prepare_shards(manifest, folder, workers=workers, progress=progress)
+        # A build with another package set or split leaves shards of another manifest: rebuild them.
+        report = prepare_shards(manifest, folder, workers=workers, progress=progress, replace_stale=True)
         skipped += [(f"{name}: {path}", problem) for path, problem in report.skipped]
         folders[name] = folder
     return CorpusReport(rows, skipped, missing, folders)
