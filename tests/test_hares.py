@@ -98,8 +98,15 @@ def test_any_model_loads_for_the_probe(tmp_path):
 def test_missing_task_data_and_unsupported_protocols_are_named(tmp_path):
     with pytest.raises(ZooError, match=r"no shards at .*voxforge.*hares-zoo prepare"):
         find_task_folders(tmp_path, [get_task("voxforge")])
-    with pytest.raises(ZooError, match="SVM sweep"):
-        score_task(zoo.create_encoder("logmel"), str(tmp_path), get_task("esc50"))
+    from zoo.data.audio_io import write_wav
+    from zoo.data.prepare import prepare_shards
+    write_wav(str(tmp_path / "a.wav"), np.zeros(1600))
+    (tmp_path / "m.csv").write_text("path,label,split\na.wav,dog,train\n")
+    prepare_shards(str(tmp_path / "m.csv"), str(tmp_path / "esc50"), workers=1, progress=False)
+    with pytest.raises(ZooError, match=r"SVM protocol needs fold splits \(fold1..fold5\)"):
+        score_task(zoo.create_encoder("logmel"), str(tmp_path / "esc50"), get_task("esc50"))
+    with pytest.raises(ZooError, match="no 'test' split"):
+        score_task(zoo.create_encoder("logmel"), str(tmp_path / "esc50"), get_task("tut18"))
 
 
 def test_cli_probe_scores_a_name_and_a_savedmodel_on_mini_hares(tmp_path):

@@ -1,4 +1,10 @@
-"""`hares-zoo prepare`: a CSV manifest (or the generated mini-HARES corpus) -> TFRecord shards.
+"""`hares-zoo prepare`: a CSV manifest, a HARES data set in its published layout, or a built-in
+corpus -> TFRecord shards.
+
+    hares-zoo prepare --manifest=my_sounds/manifest.csv --out=/data/hares/my_sounds
+    hares-zoo prepare --task=esc50 --source=/data/ESC-50-master --data_dir=/data/hares
+    hares-zoo prepare --task=speech_commands_v1,nsynth_pitch --source=~/tensorflow_datasets --data_dir=/data/hares
+    hares-zoo prepare --corpus=open-audio
 
 Bad files are reported by name and skipped; rerunning the same command resumes an interrupted job.
 """
@@ -12,6 +18,19 @@ from zoo import audio_constants as ac
 FLAGS = flags.FLAGS
 flags.DEFINE_string("manifest", None, "CSV manifest (columns path,label[,split][,start,end]; see "
                     "zoo/data/manifest.py). Paths are relative to the manifest's folder.")
+flags.DEFINE_list("task", None, "Instead of --manifest: HARES task(s) to shard from a local copy of their "
+                  "data set in its published layout (--source), into --data_dir/<task>/. Adapted tasks: "
+                  "audioset, birdsong, tut18, esc50, speech_commands_v1/_v2, fluent_speech_commands, voxforge "
+                  "(TFDS), voxceleb, nsynth_instrument, nsynth_pitch, magnatagatune. A wrong --source prints "
+                  "the expected layout.")
+flags.DEFINE_string("source", None, "With --task: the data set's folder (e.g. ESC-50-master/), or a TFDS "
+                    "data_dir for sets TFDS has (speech_commands, nsynth, voxforge, voxceleb). Nothing is "
+                    "downloaded.")
+flags.DEFINE_enum("format", "auto", ["auto", "files", "tfds"], "With --task: read the release files or a "
+                  "prepared TFDS data set; auto picks TFDS when <source>/<tfds name>/ exists.")
+flags.DEFINE_string("data_dir", None, "With --task: the HARES data folder; each task goes to <data_dir>/<task>/ "
+                    "(what `hares-zoo probe --data_dir` reads).")
+flags.DEFINE_integer("max_per_split", None, "With --task and TFDS: at most this many examples per split.")
 flags.DEFINE_enum("corpus", None, ["mini-hares", "open-audio"], "Instead of --manifest: build and "
                   "shard a built-in corpus. mini-hares: the embedded synthetic benchmark. open-audio: real "
                   "recordings from five Debian packages (zoo/data/corpora/open_audio.py), obtained with "
@@ -33,8 +52,20 @@ flags.DEFINE_integer("seed", 0, "Seed of the generated corpus (with --corpus).")
 
 def main(argv):
     del argv
-    if (FLAGS.manifest is None) == (FLAGS.corpus is None):
-        sys.exit("hares-zoo prepare: give exactly one of --manifest or --corpus")
+    if sum(x is not None for x in (FLAGS.manifest, FLAGS.corpus, FLAGS.task)) != 1:
+        sys.exit("hares-zoo prepare: give exactly one of --manifest, --task or --corpus")
+    if FLAGS.task:
+        from zoo.errors import ZooError
+        from zoo.hares.adapters import prepare_task
+        if not FLAGS.source or not FLAGS.data_dir:
+            sys.exit("hares-zoo prepare: --task needs --source (the data set's folder) and --data_dir")
+        try:
+            for task in FLAGS.task:
+                prepare_task(task, FLAGS.source, FLAGS.data_dir, FLAGS.format, FLAGS.workers,
+                             FLAGS.clips_per_shard, max_per_split=FLAGS.max_per_split)
+        except (ZooError, KeyError, ValueError) as error:
+            sys.exit(f"hares-zoo prepare: {error}")
+        return
     if FLAGS.corpus == "open-audio":
         from zoo.data.corpora import open_audio
         from zoo.errors import ZooError

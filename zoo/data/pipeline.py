@@ -2,9 +2,11 @@
 
 - `training_dataset`: random crops of `crop_seconds` (clips shorter than the crop are zero-padded),
   shuffled, batched with a fixed batch size, parallel map, prefetch.
-- `evaluation_dataset`: every clip cut into consecutive non-overlapping sub-clips of `crop_seconds`
-  covering the whole clip (the last one zero-padded), each carrying its `clip_id`, so scores can
-  be averaged per clip as the paper evaluates (hares-paper-facts.md section 1d).
+- `evaluation_dataset`: every clip cut into windows of `crop_seconds` by the task's evaluation rule
+  (hares-paper-facts.md section 1d), each carrying its `clip_id`, so scores can be averaged per clip:
+  `subclips` (consecutive non-overlapping windows covering the clip, the last one zero-padded),
+  `overlapped10` (10 overlapped, equally spaced windows: AudioSet) or `full` (one window from the
+  start: the whole fixed-length clip).
 
 Elements are dicts: `waveform` float32 `[batch, crop_samples]`, `labels` float32 multi-hot
 `[batch, num_classes]`, `clip_id` string `[batch]`.
@@ -64,6 +66,25 @@ def subclips(waveform, crop_samples):
     return tf.reshape(padded, [n, crop_samples])
 
 
+def overlapped_windows(waveform, crop_samples, count=10):
+    """float32 `[samples]` -> `[count, crop_samples]`: equally spaced windows from the start to the end
+    (overlapping when the clip is shorter than `count` crops; zero-padded when shorter than one)."""
+    waveform = tf.pad(waveform, [[0, tf.maximum(crop_samples - tf.shape(waveform)[0], 0)]])
+    last_start = tf.cast(tf.shape(waveform)[0] - crop_samples, tf.float32)
+    starts = tf.cast(tf.round(tf.linspace(0.0, last_start, count)), tf.int32)
+    return tf.gather(waveform, starts[:, None] + tf.range(crop_samples)[None, :])
+
+
+def first_window(waveform, crop_samples):
+    """float32 `[samples]` -> `[1, crop_samples]`: the clip from its start, cut or zero-padded."""
+    waveform = tf.pad(waveform, [[0, tf.maximum(crop_samples - tf.shape(waveform)[0], 0)]])
+    return waveform[None, :crop_samples]
+
+
+EVAL_RULES = {"subclips": subclips, "overlapped10": lambda w, c: overlapped_windows(w, c, 10),
+              "full": first_window}
+
+
 def training_dataset(shard_dir, split="train", num_classes=0, crop_seconds=3.0, batch_size=32,
                      shuffle_buffer=1024, seed=None, repeat=True, sample_rate=ac.SAMPLE_RATE, views=1):
     """Random-crop training batches (see module docstring). With `views` > 1 each element also has
@@ -92,14 +113,17 @@ def training_dataset(shard_dir, split="train", num_classes=0, crop_seconds=3.0, 
 
 
 def evaluation_dataset(shard_dir, split="test", num_classes=0, crop_seconds=3.0, batch_size=32,
-                       sample_rate=ac.SAMPLE_RATE):
-    """Sub-clip evaluation batches in file order (see module docstring)."""
+                       sample_rate=ac.SAMPLE_RATE, rule="subclips"):
+    """Evaluation windows by `rule` (see module docstring), batched in file order."""
+    if rule not in EVAL_RULES:
+        raise ValueError(f"evaluation rule {rule!r}; expected one of {', '.join(EVAL_RULES)}")
+    windows = EVAL_RULES[rule]
     crop = int(round(crop_seconds * sample_rate))
     ds = tf.data.TFRecordDataset(shard_files(shard_dir, split))
 
     def to_subclips(serialized):
         example = parse_example(serialized)
-        pieces = subclips(example["waveform"], crop)
+        pieces = windows(example["waveform"], crop)
         n = tf.shape(pieces)[0]
         labels = _multi_hot(example["label_ids"], num_classes)
         return tf.data.Dataset.from_tensor_slices({

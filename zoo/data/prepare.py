@@ -62,6 +62,10 @@ def _fingerprint(rows):
     return digest.hexdigest()[:16]
 
 
+def _fingerprint_vocab(vocab):
+    return "-" + hashlib.sha256("\n".join(vocab).encode()).hexdigest()[:8]
+
+
 def plan_shards(rows, clips_per_shard):
     """{shard file name: [rows]}, splits in first-seen order, rows in manifest order."""
     from zoo.data.tfrecords import shard_name
@@ -90,20 +94,28 @@ def _write_info(out_dir, rows, vocab, plan, fingerprint, sample_rate, done):
 
 
 def prepare_shards(manifest, out_dir, clips_per_shard=256, workers=2, sample_rate=ac.SAMPLE_RATE,
-                   progress=True, replace_stale=False):
-    """Convert `manifest` (see `zoo.data.manifest`) to TFRecord shards in `out_dir`; returns a `PrepareReport`.
+                   progress=True, replace_stale=False, vocabulary=None):
+    """Convert `manifest` (a CSV path, see `zoo.data.manifest`, or a list of `ManifestRow`, as the
+    HARES data-set adapters build) to TFRecord shards in `out_dir`; returns a `PrepareReport`.
 
-    Shards of a different manifest or sample rate in `out_dir` are refused, or with `replace_stale`
-    deleted and rebuilt (a built-in corpus whose file list changed)."""
+    `vocabulary` fixes the label list and its order (a data set's published classes, present in the
+    local copy or not); by default it is the sorted labels of the rows. Shards of a different
+    manifest or sample rate in `out_dir` are refused, or with `replace_stale` deleted and rebuilt
+    (a built-in corpus whose file list changed)."""
     import tensorflow as tf
     from zoo.data.tfrecords import encode_example
 
     if clips_per_shard < 1 or workers < 1:
         raise ValueError(f"clips_per_shard and workers must be >= 1; got {clips_per_shard}, {workers}")
-    rows = read_manifest(manifest)
-    vocab = label_vocabulary(rows)
+    rows = list(manifest) if isinstance(manifest, (list, tuple)) else read_manifest(manifest)
+    if not rows:
+        raise ZooError(f"no clips to write into {out_dir}")
+    vocab = list(vocabulary) if vocabulary is not None else label_vocabulary(rows)
     index = {label: i for i, label in enumerate(vocab)}
-    fingerprint = _fingerprint(rows)
+    unknown = sorted({label for row in rows for label in row.labels} - set(index))
+    if unknown:
+        raise ZooError(f"labels {unknown[:5]} of the clips are not in the vocabulary of {len(vocab)} labels")
+    fingerprint = _fingerprint(rows) + ("" if vocabulary is None else _fingerprint_vocab(vocab))
     os.makedirs(out_dir, exist_ok=True)
     info_path = os.path.join(out_dir, INFO_FILE)
     if os.path.exists(info_path):
@@ -162,3 +174,80 @@ def read_dataset_info(shard_dir):
         raise ZooError(f"{shard_dir} has no {INFO_FILE}: not a folder written by `hares-zoo prepare`")
     with open(path) as f:
         return json.load(f)
+
+
+def write_example_shards(examples, out_dir, vocabulary, fingerprint, clips_per_shard=256,
+                         sample_rate=ac.SAMPLE_RATE, progress=True, total=None):
+    """Shards from decoded audio rather than files (TFDS data sets); returns a `PrepareReport`.
+
+    `examples` yields `(split, waveform float [samples] at sample_rate, labels tuple, clip_id)`,
+    grouped by split. A waveform with NaN/Inf samples or no samples is reported and skipped. The
+    folder is complete only when `dataset_info.json` says so for `fingerprint` (the source's
+    identity): a rerun of a finished job returns at once, an interrupted one starts over.
+    """
+    import numpy as np
+    import tensorflow as tf
+    from zoo.data.audio_io import to_int16
+    from zoo.data.tfrecords import encode_example, shard_name
+
+    info_path = os.path.join(out_dir, INFO_FILE)
+    if os.path.exists(info_path):
+        info = read_dataset_info(out_dir)
+        if info.get("manifest_fingerprint") == fingerprint and info.get("complete"):
+            counts = {s: v["clips"] for s, v in info["splits"].items()}
+            return PrepareReport(sum(counts.values()), info.get("skipped", []),
+                                 sum(len(v["shards"]) for v in info["splits"].values()), 0)
+    shutil.rmtree(out_dir, ignore_errors=True)
+    os.makedirs(out_dir)
+    index = {label: i for i, label in enumerate(vocabulary)}
+    splits, skipped = collections.OrderedDict(), []
+    writer, current = None, None
+
+    def close_split():
+        nonlocal writer
+        if writer is not None:
+            writer.close()
+            writer = None
+        if current is None:
+            return
+        entry = splits[current]
+        count = len(entry["shards"])
+        names = [shard_name(current, i, count) for i in range(count)]
+        for tmp, name in zip(entry["shards"], names):
+            os.replace(os.path.join(out_dir, tmp), os.path.join(out_dir, name))
+        entry["shards"] = names
+
+    with tqdm(total=total, unit="clip", desc="prepare", disable=not progress) as bar:
+        for split, waveform, labels, clip_id in examples:
+            bar.update(1)
+            if split != current:
+                if split in splits:
+                    raise ZooError(f"examples of split {split!r} are not grouped together")
+                close_split()
+                current = split
+                splits[split] = {"shards": [], "clips": 0}
+            waveform = np.asarray(waveform, np.float32).reshape(-1)
+            if waveform.size == 0 or not np.all(np.isfinite(waveform)):
+                problem = "no samples" if waveform.size == 0 else "NaN or Inf samples"
+                skipped.append([clip_id, problem])
+                bar.write(f"skipped {clip_id}: {problem}")
+                continue
+            entry = splits[split]
+            if writer is None or entry["clips"] % clips_per_shard == 0:
+                if writer is not None:
+                    writer.close()
+                entry["shards"].append(f"{split}-{len(entry['shards']):05d}.tmp")
+                writer = tf.io.TFRecordWriter(os.path.join(out_dir, entry["shards"][-1]))
+            writer.write(encode_example(to_int16(waveform), sample_rate, labels,
+                                        [index[l] for l in labels], clip_id))
+            entry["clips"] += 1
+        close_split()
+    if not splits:
+        raise ZooError(f"no examples to write into {out_dir}")
+    info = {"labels": list(vocabulary), "splits": splits, "sample_rate": sample_rate,
+            "manifest_fingerprint": fingerprint, "manifest_clips": sum(v["clips"] for v in splits.values()),
+            "skipped": skipped, "complete": True}
+    with open(info_path, "w") as f:
+        json.dump(info, f, indent=1)
+    return PrepareReport(info["manifest_clips"], [tuple(s) for s in skipped],
+                         sum(len(v["shards"]) for v in splits.values()), 0)

@@ -1,23 +1,28 @@
 """Score an encoder on HARES tasks whose data are TFRecord shards (one folder per task, written by
-`hares-zoo prepare` with `train` and `test` splits), with each task's crop, evaluation rule and
-metric from `zoo.hares.tasks`.
+`hares-zoo prepare`), with each task's windows, head and metric from `zoo.hares.tasks`:
 
-    data_dir/<task name>/{dataset_info.json, train-*.tfrecord, test-*.tfrecord}
+    data_dir/<task name>/{dataset_info.json, <split>-*.tfrecord}
 
-Supported heads today: linear softmax (accuracy) and linear sigmoid (mAP). Tasks that need the
-AudioSet MLP, Fluent Speech Commands' three slots or ESC-50's SVM sweep are refused with a message
-rather than scored with a different protocol.
+- linear softmax (accuracy), linear sigmoid (mAP: MagnaTagATune), one hidden layer of 512
+  (AudioSet, mAP), three slot heads (Fluent Speech Commands): `zoo.hares.linear_probe`, trained on
+  the `train` split and scored on `test`;
+- ESC-50: the SVM sweep over the folds `fold1`..`fold5` (`zoo.hares.svm`).
+
+Embeddings are computed once per (encoder, task data, split, windows) and cached on disk
+(`zoo.hares.embedding_cache`); training windows follow the task's crop (`full` tasks: the clip
+from its start; others: consecutive sub-clips), test windows its evaluation rule.
 """
 
+import dataclasses
 import os
 
+import numpy as np
 from tqdm import tqdm
 
 from zoo.data.prepare import read_dataset_info
 from zoo.errors import ZooError
+from zoo.hares import embedding_cache
 from zoo.hares.linear_probe import ProbeSettings, fit_and_score
-
-SUPPORTED_HEADS = ("linear",)
 
 
 def find_task_folders(data_dir, tasks):
@@ -26,33 +31,71 @@ def find_task_folders(data_dir, tasks):
     for task in tasks:
         folder = os.path.join(os.fspath(data_dir), task.name)
         if not os.path.exists(os.path.join(folder, "dataset_info.json")):
+            how = (f"`hares-zoo prepare --task={task.name} --source=<its data set> --data_dir={data_dir}`"
+                   if task.group == "hares" else f"`hares-zoo prepare --manifest=<{task.name} manifest> --out={folder}`")
             raise ZooError(f"HARES task {task.name} ({task.dataset}): no shards at {folder}; expected a folder "
-                           f"written by `hares-zoo prepare --manifest=<{task.name} manifest> --out={folder}` "
-                           "with train and test splits")
+                           f"written by {how}")
         folders[task.name] = folder
     return folders
 
 
-def score_task(encoder, folder, task, settings=ProbeSettings(), batch_size=32):
-    """Probe score (a fraction: accuracy or mAP) of a frozen `encoder` on one task's shards."""
+def settings_for(task, settings):
+    """`settings`, or with `settings.paper_protocol` the paper's counts for `task`: its batch and steps
+    (64 x 400k; AudioSet 128 x 200k; MagnaTagATune 128 x 20k), peak 2e-4 and a 5k-step warm-up."""
+    if not settings.paper_protocol:
+        return settings
+    from zoo.hares.tasks import PAPER_PEAK_LEARNING_RATE, PAPER_WARMUP_STEPS
+    return dataclasses.replace(settings, batch_size=task.paper_batch, steps=task.paper_steps,
+                               peak_learning_rate=PAPER_PEAK_LEARNING_RATE,
+                               warmup_fraction=PAPER_WARMUP_STEPS / task.paper_steps)
+
+
+def split_embeddings(encoder, folder, task, split, rule, batch_size=32, cache=True, info=None):
+    """(embeddings `[n, D]`, multi-hot labels `[n, C]`, clip ids `[n]`) of one split's windows."""
     from zoo.data.pipeline import evaluation_dataset
     from zoo.hares.embed import embed_dataset
-    if task.head not in SUPPORTED_HEADS or task.svm:
-        raise ZooError(f"HARES task {task.name}: its protocol ({'SVM sweep' if task.svm else task.head + ' head'}) "
-                       "is not implemented yet; score it with the other tasks left out")
-    classes = len(read_dataset_info(folder)["labels"])
-    data = {}
+    info = info or read_dataset_info(folder)
+    seconds = task.eval_seconds if rule == task.eval_rule and task.eval_seconds else task.train_crop_seconds
+    if cache and not getattr(encoder, "built", True):
+        encoder(np.zeros((1, int(seconds * info.get("sample_rate", 16000))), np.float32))   # create the weights
+    model_key = embedding_cache.encoder_key(encoder) if cache else None
+    path = model_key and embedding_cache.entry_path(model_key, info, split, rule, seconds)
+    cached = embedding_cache.load(path) if path else None
+    if cached is not None:
+        return cached
+    ds = evaluation_dataset(folder, split, len(info["labels"]), seconds, batch_size, rule=rule)
+    result = embed_dataset(encoder, ds)
+    if path:
+        embedding_cache.save(path, *result)
+    return result
+
+
+def score_task(encoder, folder, task, settings=ProbeSettings(), batch_size=32, cache=True):
+    """Probe score (a fraction: accuracy or mAP) of a frozen `encoder` on one task's shards."""
+    info = read_dataset_info(folder)
+    train_rule = "full" if task.eval_rule == "full" else "subclips"
+    if task.svm:
+        from zoo.hares.svm import svm_fold_sweep
+        folds = sorted((s for s in info["splits"] if s.startswith("fold")), key=lambda s: int(s[4:] or 0))
+        if len(folds) < 2:
+            raise ZooError(f"HARES task {task.name}: the SVM protocol needs fold splits (fold1..fold5) in {folder}; "
+                           f"found {list(info['splits'])}")
+        embeddings = {f: split_embeddings(encoder, folder, task, f, task.eval_rule, batch_size, cache, info)
+                      for f in folds}
+        return svm_fold_sweep(embeddings, seed=settings.seed)["score"]
     for split in ("train", "test"):
-        ds = evaluation_dataset(folder, split, classes, task.train_crop_seconds, batch_size)
-        data[split] = embed_dataset(encoder, ds)
-    (train_x, train_y, _), (test_x, test_y, test_ids) = data["train"], data["test"]
-    return fit_and_score(train_x, train_y, test_x, test_y, test_ids, settings, multi_label=task.multi_label)
+        if split not in info["splits"]:
+            raise ZooError(f"HARES task {task.name}: no {split!r} split in {folder}; found {list(info['splits'])}")
+    train_x, train_y, _ = split_embeddings(encoder, folder, task, "train", train_rule, batch_size, cache, info)
+    test_x, test_y, test_ids = split_embeddings(encoder, folder, task, "test", task.eval_rule, batch_size, cache, info)
+    return fit_and_score(train_x, train_y, test_x, test_y, test_ids, settings_for(task, settings),
+                         multi_label=task.multi_label, head=task.head, label_names=info["labels"])
 
 
-def score_tasks(encoder, folders, tasks, settings=ProbeSettings(), progress=True):
+def score_tasks(encoder, folders, tasks, settings=ProbeSettings(), progress=True, cache=True):
     """{task name: score} over `tasks` (HaresTask list) with data in `folders` {task name: folder}."""
     scores = {}
     name = getattr(encoder, "name", "model")
     for task in tqdm(tasks, desc=f"probe {name}", unit="task", disable=not progress):
-        scores[task.name] = score_task(encoder, folders[task.name], task, settings)
+        scores[task.name] = score_task(encoder, folders[task.name], task, settings, cache=cache)
     return scores

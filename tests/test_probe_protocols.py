@@ -1,0 +1,140 @@
+"""The per-task probe protocols: evaluation windows, the AudioSet MLP, FSC's three slots, ESC-50's SVM
+sweep over folds, the paper's counts, and the on-disk embedding cache."""
+
+import csv
+import os
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import zoo
+from zoo.data.audio_io import write_wav
+from zoo.data.pipeline import evaluation_dataset, first_window, overlapped_windows
+from zoo.hares import embedding_cache
+from zoo.hares.adapters import prepare_task
+from zoo.hares.linear_probe import ProbeSettings, build_head, fit_and_score, slot_targets
+from zoo.hares.probe import score_task, settings_for
+from zoo.hares.svm import PAPER_REGULARIZATION, svm_fold_sweep
+from zoo.hares.tasks import get_task
+
+
+def test_overlapped_and_full_windows():
+    waveform = tf.range(100, dtype=tf.float32)
+    windows = overlapped_windows(waveform, 30, 10).numpy()
+    assert windows.shape == (10, 30)
+    assert windows[0, 0] == 0 and windows[-1, -1] == 99             # first starts at 0, last ends at the end
+    assert np.all(np.diff(windows[:, 0]) > 0)                        # equally spaced, overlapping
+    short = overlapped_windows(tf.ones(5), 8, 10).numpy()
+    assert short.shape == (10, 8) and short[0, 5:].sum() == 0        # zero-padded
+    np.testing.assert_array_equal(first_window(waveform, 40).numpy(), np.arange(40)[None])
+    assert first_window(tf.ones(3), 5).numpy().tolist() == [[1, 1, 1, 0, 0]]
+
+
+def _clusters(rng, n, classes, dim=16, noise=0.3):
+    centres = rng.standard_normal((classes, dim)) * 2
+    labels = rng.integers(0, classes, n)
+    return centres[labels] + noise * rng.standard_normal((n, dim)), np.eye(classes)[labels]
+
+
+def test_three_slot_head_counts_a_clip_only_when_all_slots_are_right(rng):
+    names = [f"{a}|{o}|{l}" for a in ("on", "off") for o in ("lights", "music") for l in ("kitchen", "none")]
+    targets, vocabularies = slot_targets(np.eye(8), names)
+    assert vocabularies == [["off", "on"], ["lights", "music"], ["kitchen", "none"]]
+    assert [t.shape for t in targets] == [(8, 2)] * 3 and targets[0][0].tolist() == [0, 1]
+    # Features carry the action and object but not the location: at best half the clips are right.
+    n = 800
+    intent = rng.integers(0, 8, n)
+    action, obj = intent // 4, (intent // 2) % 2
+    x = np.stack([action * 2.0 - 1, obj * 2.0 - 1], 1) + 0.05 * rng.standard_normal((n, 2))
+    x = np.concatenate([x, rng.standard_normal((n, 4))], 1)
+    y = np.eye(8)[intent]
+    ids = np.array([str(i) for i in range(n)])
+    score = fit_and_score(x[:600], y[:600], x[600:], y[600:], ids[600:], ProbeSettings(steps=300),
+                          head="three_slots", label_names=names)
+    assert 0.35 < score < 0.65
+    with pytest.raises(ValueError, match="action|object|location"):
+        slot_targets(np.eye(2), ["a", "b"])
+
+
+def test_mlp512_head_shape_and_it_learns(rng):
+    model = build_head("mlp512", 16, [5])
+    assert [w.shape for w in model.weights][:2] == [(16, 512), (512,)]
+    x, y = _clusters(rng, 400, 5)
+    ids = np.array([str(i) for i in range(400)])
+    assert fit_and_score(x[:300], y[:300], x[300:], y[300:], ids[300:], ProbeSettings(steps=200),
+                         head="mlp512") > 0.9
+    with pytest.raises(ValueError, match="probe head 'svm'"):
+        build_head("svm", 4, [2])
+
+
+def test_svm_sweep_picks_on_the_first_split_and_averages_all(rng):
+    x, y = _clusters(rng, 250, 4, noise=1.0)
+    folds = {f"fold{k + 1}": (x[k::5], y[k::5], np.array([f"{k}-{i}" for i in range(len(x[k::5]))])) for k in range(5)}
+    result = svm_fold_sweep(folds)
+    assert result["regularization"] in PAPER_REGULARIZATION and set(result["first_split"]) == set(PAPER_REGULARIZATION)
+    assert list(result["splits"]) == [f"fold{k}" for k in range(1, 6)]
+    assert result["splits"]["fold1"] == max(result["first_split"].values())
+    assert result["score"] == pytest.approx(np.mean(list(result["splits"].values())))
+    assert result["score"] > 0.8
+    # Pure noise labels score near chance: the sweep does not leak the held-out fold.
+    noise = {k: (v[0], np.eye(4)[rng.integers(0, 4, len(v[0]))], v[2]) for k, v in folds.items()}
+    assert svm_fold_sweep(noise)["score"] < 0.5
+
+
+def test_paper_protocol_counts():
+    paper = ProbeSettings(paper_protocol=True)
+    assert (settings_for(get_task("audioset"), paper).batch_size, settings_for(get_task("audioset"), paper).steps) == (128, 200_000)
+    s = settings_for(get_task("voxforge"), paper)
+    assert (s.batch_size, s.steps, s.peak_learning_rate) == (64, 400_000, 2e-4)
+    assert s.warmup_fraction * s.steps == pytest.approx(5000)
+    assert settings_for(get_task("voxforge"), ProbeSettings(steps=7)).steps == 7
+
+
+def _esc50(tmp_path, rng):
+    src = tmp_path / "ESC-50-master"
+    os.makedirs(src / "meta")
+    os.makedirs(src / "audio")
+    t = np.arange(8000) / 16000
+    with open(src / "meta" / "esc50.csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["filename", "fold", "target", "category", "esc10", "src_file", "take"])
+        for k in range(30):
+            label = k % 2
+            name = f"{k % 5 + 1}-{k}-A-{label}.wav"
+            w.writerow([name, k % 5 + 1, label, ["hum", "hiss"][label], "False", k, "A"])
+            audio = 0.3 * np.sin(2 * np.pi * 150 * t) if label == 0 else 0.1 * rng.standard_normal(t.size)
+            write_wav(str(src / "audio" / name), audio * rng.uniform(0.5, 1.5))
+    prepare_task("esc50", src, tmp_path / "hares", workers=1, progress=False, log=lambda *_: None)
+    return str(tmp_path / "hares" / "esc50")
+
+
+def test_esc50_end_to_end_svm_and_embedding_cache(tmp_path, rng, monkeypatch):
+    folder = _esc50(tmp_path, rng)
+    encoder = zoo.create_encoder("logmel")
+    score = score_task(encoder, folder, get_task("esc50"))
+    assert score > 0.9                                    # hum vs hiss, separable from log-mel
+    cached = os.listdir(os.path.dirname(embedding_cache.entry_path("x", {"labels": [], "splits": {}}, "s", "r", 1)))
+    assert len([c for c in cached if c.endswith(".npz")]) >= 5          # one file per fold
+    import zoo.hares.embed as embed
+    monkeypatch.setattr(embed, "embed_dataset", lambda *a, **k: pytest.fail("cache missed"))
+    assert score_task(encoder, folder, get_task("esc50")) == score     # read back, same number
+    other = zoo.create_encoder("logmel_conv_tiny")
+    with pytest.raises(pytest.fail.Exception, match="cache missed"):
+        score_task(other, folder, get_task("esc50"))                  # a different encoder misses
+
+
+def test_encoder_key_follows_the_weights():
+    encoder = zoo.create_encoder("logmel_conv_tiny")
+    assert embedding_cache.encoder_key(encoder) is None              # unbuilt: no identity yet
+    encoder(np.zeros((1, 16000), np.float32))
+    key = embedding_cache.encoder_key(encoder)
+    assert key == embedding_cache.encoder_key(encoder)
+    encoder.weights[0].assign(encoder.weights[0] + 1.0)
+    assert embedding_cache.encoder_key(encoder) != key
+    assert embedding_cache.encoder_key(object()) is None
+
+
+def test_evaluation_dataset_refuses_an_unknown_rule(tmp_path):
+    with pytest.raises(ValueError, match="evaluation rule 'middle'"):
+        evaluation_dataset(str(tmp_path), "test", 2, 1.0, rule="middle")

@@ -1,0 +1,72 @@
+"""On-disk cache of frozen-encoder embeddings, one `.npz` per (encoder, task data, split, windows).
+
+The key hashes the encoder's identity (a Keras model's class, config and weight values; a
+SavedModel's files; or an object's own `cache_key`), the shard folder's `dataset_info.json`
+(manifest fingerprint, labels, clip counts), the split and the evaluation windows (rule, seconds).
+Retraining an encoder, re-preparing a task or changing the crop therefore misses the cache; the
+same encoder scored again, or with a different probe head or learning rate, reads it in
+milliseconds. Files live in `cache_dir("embeddings")`; delete the folder to clear it.
+"""
+
+import hashlib
+import json
+import os
+
+import numpy as np
+
+FORMAT_VERSION = 1
+
+
+def encoder_key(encoder):
+    """A hex digest of what the encoder computes, or None when it cannot be known (no caching)."""
+    own = getattr(encoder, "cache_key", None)
+    if own is not None:
+        return hashlib.sha256(str(own() if callable(own) else own).encode()).hexdigest()
+    digest = hashlib.sha256()
+    if hasattr(encoder, "get_config") and hasattr(encoder, "weights"):
+        if not getattr(encoder, "built", True):
+            return None     # weights not created yet: nothing identifies them
+        digest.update(type(encoder).__name__.encode())
+        digest.update(json.dumps(encoder.get_config(), sort_keys=True, default=str).encode())
+        for weight in encoder.weights:
+            digest.update(weight.path.encode() if hasattr(weight, "path") else b"")
+            digest.update(np.ascontiguousarray(weight.numpy() if hasattr(weight, "numpy") else np.asarray(weight)).tobytes())
+        return digest.hexdigest()
+    path = getattr(encoder, "path", None)
+    if path and os.path.isdir(path):
+        for folder, _, files in sorted(os.walk(path)):
+            for name in sorted(files):
+                stat = os.stat(os.path.join(folder, name))
+                digest.update(f"{os.path.relpath(os.path.join(folder, name), path)}:{stat.st_size}:"
+                              f"{stat.st_mtime_ns}".encode())
+        return digest.hexdigest()
+    return None
+
+
+def entry_path(model_key, info, split, rule, seconds):
+    """The cache file of one split's embeddings."""
+    from zoo.cache import cache_dir
+    data = json.dumps({"labels": info["labels"], "fingerprint": info.get("manifest_fingerprint"),
+                       "splits": {s: v["clips"] for s, v in info["splits"].items()},
+                       "rate": info.get("sample_rate")}, sort_keys=True)
+    key = hashlib.sha256(f"{FORMAT_VERSION}|{model_key}|{data}|{split}|{rule}|{seconds}".encode()).hexdigest()[:32]
+    return os.path.join(cache_dir("embeddings"), f"{key}.npz")
+
+
+def load(path):
+    """(embeddings, labels, clip ids) from a cache file, or None when absent or unreadable."""
+    if not os.path.exists(path):
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return data["embeddings"], data["labels"], data["clip_ids"]
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def save(path, embeddings, labels, clip_ids):
+    """Write atomically (a killed job never leaves a half-written entry)."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = path + ".tmp.npz"
+    np.savez(tmp, embeddings=embeddings, labels=labels, clip_ids=np.asarray(clip_ids, dtype=str))
+    os.replace(tmp, path)
