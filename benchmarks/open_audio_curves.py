@@ -19,6 +19,7 @@ flags.DEFINE_list("runs", None, "Pretraining run folders (with snapshots/). Requ
 flags.DEFINE_string("out", os.path.join(os.path.dirname(os.path.abspath(__file__)), "open_audio_curves.png"),
                     "PNG to write (and the same name with .json).")
 flags.DEFINE_integer("probe_steps", 1500, "Linear-probe steps per task.")
+flags.DEFINE_float("probe_learning_rate", 1e-3, "Probe peak learning rate (the figures in the README: 1e-3).")
 flags.DEFINE_integer("every", 1, "Probe every N-th snapshot only (the final encoder is always probed).")
 flags.mark_flag_as_required("runs")
 FLAGS = flags.FLAGS
@@ -36,7 +37,7 @@ def main(argv):
     from zoo.export.publish import score_models, training_curve
     from zoo.hares.linear_probe import ProbeSettings
 
-    settings = ProbeSettings(steps=FLAGS.probe_steps)
+    settings = ProbeSettings(steps=FLAGS.probe_steps, peak_learning_rate=FLAGS.probe_learning_rate)
     results = {}
     for run in FLAGS.runs:
         with open(os.path.join(run, "pretrain_config.json")) as f:

@@ -28,6 +28,7 @@ flags.DEFINE_list("models", None, "Published encoders (zoo.list_published()); de
 flags.DEFINE_list("suites", ["mini", "open-audio"], "Probe suites: mini (generated mini-HARES), open-audio.")
 flags.DEFINE_enum("size", "default", ["tiny", "small", "default"], "mini-HARES size.")
 flags.DEFINE_integer("probe_steps", 1500, "Linear-probe steps per task.")
+flags.DEFINE_float("probe_learning_rate", 1e-3, "Probe peak learning rate (the figures in the README: 1e-3).")
 flags.DEFINE_integer("repeats", 5, "Timed repeats (median) for latency and throughput.")
 flags.DEFINE_integer("threads", 2, "Threads for TensorFlow and LiteRT.")
 flags.DEFINE_string("out", os.path.join(os.path.dirname(os.path.abspath(__file__)), "peers.png"),
@@ -114,7 +115,7 @@ def main(argv):
     models = FLAGS.models or zoo.list_published()
     if not models:
         raise SystemExit("no published encoders; publish one with `hares-zoo publish` or name --models")
-    settings = ProbeSettings(steps=FLAGS.probe_steps)
+    settings = ProbeSettings(steps=FLAGS.probe_steps, peak_learning_rate=FLAGS.probe_learning_rate)
     folders = {suite: suite_folders(suite, FLAGS.size) for suite in FLAGS.suites}
     earlier = {}
     if FLAGS.accuracy_from:

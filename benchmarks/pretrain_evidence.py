@@ -20,6 +20,12 @@ flags.DEFINE_integer("batch_size", 32, "Pretraining batch size.")
 flags.DEFINE_float("learning_rate", 1e-3, "Peak learning rate (a short schedule for a tiny model).")
 flags.DEFINE_integer("warmup_steps", 30, "Warm-up steps.")
 flags.DEFINE_float("crop_seconds", 1.0, "Crop length of each view (mini-HARES pool clips last 1-2 s).")
+flags.DEFINE_float("target_decay", 0.99, "BYOL's base EMA decay of the target network (raised to 1 by a cosine).")
+flags.DEFINE_float("gain_db", 0.0, "Random gain augmentation range, +-dB (0: off).")
+flags.DEFINE_bool("spec_augment", False, "SpecAugment-style time/frequency masking inside the encoder.")
+flags.DEFINE_integer("projection_size", 128, "Projector output size.")
+flags.DEFINE_list("projector_hidden", ["512"], "Projector (and BYOL predictor) hidden sizes.")
+flags.DEFINE_bool("shared_crop", False, "Both views from one crop, as BYOL-A (default: two independent crops).")
 flags.DEFINE_list("runs", ["simclr", "simclr_nomix", "byol", "byol_nomix"], "Pretraining runs to compare.")
 flags.DEFINE_string("work_dir", "", "Run folders (default: the cache folder).")
 flags.DEFINE_string("out", "", "Also write the table and scores as JSON here.")
@@ -47,8 +53,10 @@ def main(argv):
         cfg = PretrainConfig(encoder=FLAGS.encoder, objective=objective, shards=folders["pool"],
                              model_dir=os.path.join(work, run), crop_seconds=FLAGS.crop_seconds,
                              batch_size=FLAGS.batch_size, steps=FLAGS.steps, learning_rate=FLAGS.learning_rate,
-                             warmup_steps=FLAGS.warmup_steps, mixing=mixing, projector_hidden=(512,),
-                             projection_size=128, checkpoint_every=max(FLAGS.steps // 4, 1), verbose=2,
+                             warmup_steps=FLAGS.warmup_steps, mixing=mixing,
+                             projector_hidden=tuple(int(h) for h in FLAGS.projector_hidden),
+                             projection_size=FLAGS.projection_size, target_decay=FLAGS.target_decay,
+                             gain_db=FLAGS.gain_db, spec_augment=FLAGS.spec_augment, shared_crop=FLAGS.shared_crop, checkpoint_every=max(FLAGS.steps // 4, 1), verbose=2,
                              seed=FLAGS.seed)
         pretrain(cfg)
         encoder = keras.saving.load_model(os.path.join(cfg.model_dir, "encoder.keras"))

@@ -1,8 +1,8 @@
 """The Keras linear probe against scikit-learn's LogisticRegression on the same cached embeddings:
 fit time and clip-level test accuracy per mini-HARES task (the `benchmarks` extra has scikit-learn).
 
-    python benchmarks/probe_speed.py                          # logmel_conv_tiny embeddings
-    python benchmarks/probe_speed.py --model=exports/sf_tiny --probe_steps=1500
+    python benchmarks/probe_speed.py                          # logmel_conv_tiny embeddings, mini-HARES
+    python benchmarks/probe_speed.py --tasks=open-audio --model=nf_slowfast_tiny-simclr-open-audio
 
 Embeddings are computed once per task (not timed). Both probes see standardised features and are
 scored the same way (sub-clip probabilities averaged per clip). LogisticRegression uses lbfgs with
@@ -16,56 +16,89 @@ from absl import app, flags
 
 flags.DEFINE_string("model", "logmel_conv_tiny", "Registry name, .keras file or SavedModel folder.")
 flags.DEFINE_enum("size", "default", ["tiny", "small", "default"], "mini-HARES size.")
-flags.DEFINE_integer("probe_steps", 1500, "Keras probe steps (the zoo's default).")
+flags.DEFINE_integer("probe_steps", 0, "Keras probe steps (0: the zoo's default, scaled to the task).")
+flags.DEFINE_float("probe_learning_rate", 2e-4, "Probe peak learning rate (the zoo's default, the paper's).")
+flags.DEFINE_enum("tasks", "mini", ["mini", "open-audio"], "Task suite (open-audio: the cached real-audio corpus).")
 flags.DEFINE_integer("max_iter", 1000, "LogisticRegression iterations.")
+flags.DEFINE_list("scale", ["20000x1536x50"], "Also synthetic rows at HARES scale, as ROWSxDIMxCLASSES "
+                  "(1536: the Slowfast NFNet-F0 embedding; 50: ESC-50, MagnaTagATune): Gaussian class "
+                  "clusters, 80/20 train/test; empty to skip.")
 FLAGS = flags.FLAGS
+
+
+def _compare(tr_x, tr_y, te_x, te_y, te_ids):
+    """(Keras seconds, Keras clip accuracy, sklearn seconds, sklearn clip accuracy) on one feature set."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    from zoo.hares.linear_probe import ProbeSettings, average_by_clip, fit_and_score
+    start = time.perf_counter()
+    keras_score = fit_and_score(tr_x, tr_y, te_x, te_y, te_ids, ProbeSettings(
+        steps=FLAGS.probe_steps, peak_learning_rate=FLAGS.probe_learning_rate))
+    keras_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    mean, std = tr_x.mean(0), tr_x.std(0) + 1e-6
+    clf = LogisticRegression(max_iter=FLAGS.max_iter).fit((tr_x - mean) / std, tr_y.argmax(1))
+    probs = np.zeros((len(te_x), tr_y.shape[1]))
+    probs[:, clf.classes_] = clf.predict_proba((te_x - mean) / std)
+    _, clip_probs = average_by_clip(te_ids, probs)
+    _, clip_truth = average_by_clip(te_ids, te_y)
+    sk_score = float(np.mean(clip_probs.argmax(1) == clip_truth.argmax(1)))
+    return keras_seconds, keras_score, time.perf_counter() - start, sk_score
+
+
+def _scale_row(rows, dim, classes):
+    import numpy as np
+    rng = np.random.default_rng(0)
+    centres = rng.standard_normal((classes, dim)) * 0.15
+    labels = rng.integers(0, classes, rows)
+    x = (centres[labels] + rng.standard_normal((rows, dim))).astype(np.float32)
+    y = np.eye(classes, dtype=np.float32)[labels]
+    cut = int(0.8 * rows)
+    ids = np.array([str(i) for i in range(rows - cut)])
+    return (f"synthetic {rows}x{dim}, {classes} classes", cut, dim) + _compare(x[:cut], y[:cut], x[cut:], y[cut:], ids)
 
 
 def main(argv):
     del argv
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras
     import numpy as np
-    from sklearn.linear_model import LogisticRegression
 
     from zoo.cache import cache_dir
-    from zoo.data.pipeline import evaluation_dataset
     from zoo.data.prepare import read_dataset_info
-    from zoo.hares.embed import embed_dataset
-    from zoo.hares.linear_probe import ProbeSettings, average_by_clip, fit_and_score
     from zoo.hares.mini import prepare_minihares
     from zoo.hares.models import load_probe_model
+    from zoo.hares.probe import split_embeddings
     from zoo.hares.tasks import resolve_tasks
 
-    folders = prepare_minihares(cache_dir(f"mini-hares-{FLAGS.size}"), FLAGS.size, progress=False)
+    if FLAGS.tasks == "mini":
+        folders = prepare_minihares(cache_dir(f"mini-hares-{FLAGS.size}"), FLAGS.size, progress=False)
+    else:
+        from zoo.data.corpora.open_audio import shard_folders
+        folders = shard_folders()
+    keras.utils.set_random_seed(0)      # the same random-init encoder on every run
     model = load_probe_model(FLAGS.model)
     rows = []
-    for task in resolve_tasks("mini"):
+    for task in resolve_tasks(FLAGS.tasks):
         classes = len(read_dataset_info(folders[task.name])["labels"])
         (tr_x, tr_y, _), (te_x, te_y, te_ids) = [
-            embed_dataset(model, evaluation_dataset(folders[task.name], split, classes, task.train_crop_seconds))
-            for split in ("train", "test")]
-        start = time.perf_counter()
-        keras_score = fit_and_score(tr_x, tr_y, te_x, te_y, te_ids, ProbeSettings(steps=FLAGS.probe_steps))
-        keras_seconds = time.perf_counter() - start
-        start = time.perf_counter()
-        mean, std = tr_x.mean(0), tr_x.std(0) + 1e-6
-        clf = LogisticRegression(max_iter=FLAGS.max_iter).fit((tr_x - mean) / std, tr_y.argmax(1))
-        probs = np.zeros((len(te_x), classes))
-        probs[:, clf.classes_] = clf.predict_proba((te_x - mean) / std)
-        _, clip_probs = average_by_clip(te_ids, probs)
-        _, clip_truth = average_by_clip(te_ids, te_y)
-        sk_score = float(np.mean(clip_probs.argmax(1) == clip_truth.argmax(1)))
-        sk_seconds = time.perf_counter() - start
+            split_embeddings(model, folders[task.name], task, split, "subclips") for split in ("train", "test")]
+        keras_seconds, keras_score, sk_seconds, sk_score = _compare(tr_x, tr_y, te_x, te_y, te_ids)
         rows.append((task.name, len(tr_x), tr_x.shape[1], keras_seconds, keras_score, sk_seconds, sk_score))
         print(rows[-1], flush=True)
-    print(f"\n{FLAGS.model} embeddings, mini-HARES {FLAGS.size}; Keras probe {FLAGS.probe_steps} steps at batch 64; "
+    for spec in FLAGS.scale:
+        rows.append(_scale_row(*[int(v) for v in spec.split("x")]))
+        print(rows[-1], flush=True)
+    print(f"\n{FLAGS.model} embeddings, {FLAGS.tasks} {FLAGS.size}; Keras probe {FLAGS.probe_steps or 'auto'} steps "
+          f"at batch 64, peak {FLAGS.probe_learning_rate:g}; "
           f"LogisticRegression lbfgs max_iter={FLAGS.max_iter}\n")
     print("| task | train rows | D | Keras fit (s) | Keras acc. | sklearn fit (s) | sklearn acc. |")
     print("|---|---|---|---|---|---|---|")
     for name, n, d, ks, ka, ss, sa in rows:
         print(f"| {name} | {n} | {d} | {ks:.2f} | {100 * ka:.1f} | {ss:.2f} | {100 * sa:.1f} |")
-    totals = np.array([[r[3], r[4], r[5], r[6]] for r in rows])
-    print(f"| **all** | | | {totals[:, 0].sum():.2f} | {100 * totals[:, 1].mean():.1f} | "
+    totals = np.array([[r[3], r[4], r[5], r[6]] for r in rows if not r[0].startswith("synthetic")])
+    print(f"| **all tasks** | | | {totals[:, 0].sum():.2f} | {100 * totals[:, 1].mean():.1f} | "
           f"{totals[:, 2].sum():.2f} | {100 * totals[:, 3].mean():.1f} |")
 
 

@@ -242,3 +242,42 @@ def test_tfds_sources_on_mock_data(tmp_path, task, tfds_name, classes):
     assert report.written == 4 * len(info["splits"]) and len(info["splits"]) >= 2
     assert len(info["labels"]) == classes and "train" in info["splits"] and "test" in info["splits"]
     assert info["complete"]
+
+
+def test_cli_prepare_task_then_probe_it_with_a_custom_task(tmp_path):
+    import subprocess
+    import sys
+    src = tmp_path / "fsc"
+    os.makedirs(src / "data")
+    intents = [("activate", "lights", "kitchen"), ("deactivate", "lights", "kitchen"), ("activate", "music", "none")]
+    for split, n in (("train", 12), ("test", 6)):
+        with open(src / "data" / f"{split}_data.csv", "w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(["", "path", "speakerId", "transcription", "action", "object", "location"])
+            for k in range(n):
+                rel = f"wavs/{split}{k}.wav"
+                w.writerow([k, rel, "s", "t", *intents[k % 3]])
+                _wav(str(src / rel), seconds=0.5, seed=k)
+    (src / "data" / "valid_data.csv").write_text(",path,speakerId,transcription,action,object,location\n")
+    mine = tmp_path / "my_sounds"
+    for k in range(6):
+        _wav(str(mine / f"{k}.wav"), seed=k)
+    (mine / "manifest.csv").write_text("path,label,split\n" + "".join(
+        f"{k}.wav,{'ab'[k % 2]},{'train' if k < 4 else 'test'}\n" for k in range(6)))
+    env = {**os.environ, "HARES_ZOO_CACHE": str(tmp_path / "cache")}
+    cli = [sys.executable, "-m", "zoo.cli.main"]
+    data = tmp_path / "hares"
+    bad = subprocess.run(cli + ["prepare", "--task=fluent_speech_commands", f"--source={tmp_path / 'nope'}",
+                                f"--data_dir={data}"], capture_output=True, text=True, env=env, timeout=300)
+    assert bad.returncode != 0 and "Expected layout" in bad.stderr and "data/train_data.csv" in bad.stderr
+    for args in (["--task=fluent_speech_commands", f"--source={src}", f"--data_dir={data}"],
+                 [f"--manifest={mine / 'manifest.csv'}", f"--out={data / 'my_sounds'}"]):
+        done = subprocess.run(cli + ["prepare", "--workers=1"] + args, capture_output=True, text=True, env=env, timeout=300)
+        assert done.returncode == 0, done.stderr[-2000:]
+    probe = subprocess.run(cli + ["probe", "--model=logmel", "--tasks=fluent_speech_commands,my_sounds",
+                                  f"--data_dir={data}", "--probe_steps=50", "--custom_crop_seconds=0.25",
+                                  f"--out={tmp_path / 'report'}"], capture_output=True, text=True, env=env, timeout=300)
+    assert probe.returncode == 0, probe.stderr[-2000:]
+    report = json.load(open(tmp_path / "report" / "scores.json"))
+    assert set(report["logmel"]["tasks"]) == {"fluent_speech_commands", "my_sounds"}
+    assert len(os.listdir(tmp_path / "cache" / "embeddings")) == 4        # train + test of each task

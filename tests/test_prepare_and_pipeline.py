@@ -95,6 +95,11 @@ def test_training_and_evaluation_pipelines(corpus, tmp_path):
     assert pieces.shape == (5, 16000) and np.all(pieces[2, 8000:] == 0)
     with pytest.raises(ZooError, match="no shards for split 'valid'"):
         evaluation_dataset(out, "valid")
+    # Two views: independent crops of a 2.5-s clip differ; shared crops are identical (BYOL-A's views).
+    for shared in (False, True):
+        views = next(iter(training_dataset(out, "test", 3, 0.5, 2, seed=3, views=2, shared_crop=shared)))["views"]
+        same = np.array_equal(views[:, 0].numpy(), views[:, 1].numpy())
+        assert views.shape == (2, 2, 8000) and same == shared
 
 
 def test_in_graph_wav_decode(tmp_path):

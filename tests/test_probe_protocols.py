@@ -138,3 +138,10 @@ def test_encoder_key_follows_the_weights():
 def test_evaluation_dataset_refuses_an_unknown_rule(tmp_path):
     with pytest.raises(ValueError, match="evaluation rule 'middle'"):
         evaluation_dataset(str(tmp_path), "test", 2, 1.0, rule="middle")
+
+
+def test_auto_steps_scale_with_the_training_set():
+    from zoo.hares.linear_probe import auto_steps
+    assert auto_steps(200) == 20_000                    # small sets: the floor that lets 2e-4 converge
+    assert auto_steps(64 * 300) == 30_000               # 100 epochs
+    assert auto_steps(10 ** 9) == 400_000               # never more than the paper

@@ -11,6 +11,16 @@ import keras
 from keras import ops
 
 
+def warmup_cosine(step, peak, total_steps, warmup_steps):
+    """The schedule as a function of tensors (or numbers): `WarmupCosine` and the probe's compiled loop."""
+    step, peak = ops.cast(step, "float32"), ops.cast(peak, "float32")
+    total_steps, warmup_steps = ops.cast(total_steps, "float32"), ops.cast(warmup_steps, "float32")
+    warm = peak * step / ops.maximum(warmup_steps, 1.0)
+    progress = ops.clip((step - warmup_steps) / ops.maximum(total_steps - warmup_steps, 1.0), 0.0, 1.0)
+    cosine = 0.5 * peak * (1.0 + ops.cos(math.pi * progress))
+    return ops.where(step < warmup_steps, warm, cosine)
+
+
 @keras.saving.register_keras_serializable(package="zoo")
 class WarmupCosine(keras.optimizers.schedules.LearningRateSchedule):
     """lr(step) = peak * step / warmup for step < warmup, then peak * (1 + cos(pi * progress)) / 2."""
@@ -24,11 +34,7 @@ class WarmupCosine(keras.optimizers.schedules.LearningRateSchedule):
         self.warmup_steps = int(warmup_steps)
 
     def __call__(self, step):
-        step = ops.cast(step, "float32")
-        warm = self.peak_learning_rate * step / max(self.warmup_steps, 1)
-        progress = ops.clip((step - self.warmup_steps) / max(self.total_steps - self.warmup_steps, 1), 0.0, 1.0)
-        cosine = 0.5 * self.peak_learning_rate * (1.0 + ops.cos(math.pi * progress))
-        return ops.where(step < self.warmup_steps, warm, cosine)
+        return warmup_cosine(step, self.peak_learning_rate, self.total_steps, self.warmup_steps)
 
     def get_config(self):
         return {"peak_learning_rate": self.peak_learning_rate, "total_steps": self.total_steps,

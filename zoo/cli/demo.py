@@ -28,7 +28,7 @@ flags.DEFINE_list("published", ["DEFAULT"], "Published (pretrained) encoders to 
 flags.DEFINE_integer("pretrain_steps", 300, "SimCLR steps (0 skips pretraining, export and the pretrained row).")
 flags.DEFINE_integer("batch_size", 32, "SimCLR batch size.")
 flags.DEFINE_float("learning_rate", 1e-3, "SimCLR peak learning rate (a short schedule for a tiny model).")
-flags.DEFINE_integer("probe_steps", 1500, "Linear-probe training steps per task (batch 64).")
+flags.DEFINE_integer("probe_steps", 0, "Linear-probe training steps per task (batch 64, peak 2e-4); 0: scaled to the task (100 epochs, at least 20,000).")
 flags.DEFINE_integer("seed", 0, "Seed of the corpus, the pretraining and the probe.")
 
 

@@ -7,6 +7,10 @@ mini-HARES corpus (cached); other tasks read TFRecord shards from --data_dir/<ta
 
     hares-zoo probe --model=logmel,nf_slowfast_tiny,exports/sf_tiny --tasks=mini --out=runs/probe
     hares-zoo probe --model=exports/sf_tiny --tasks=speech_commands_v1,nsynth_pitch --data_dir=/data/hares
+    hares-zoo probe --model=logmel --tasks=my_sounds --data_dir=/data/hares --custom_crop_seconds=2
+
+A task name that is not built in is a custom task when --data_dir/<name>/ holds shards of your own
+manifest (`hares-zoo prepare --manifest=... --out=/data/hares/my_sounds`).
 """
 
 import os
@@ -22,11 +26,34 @@ flags.DEFINE_string("tasks", "mini", "'mini' (generated mini-HARES), 'open-audio
 flags.DEFINE_string("data_dir", None, "Folder with one shard folder per HARES task (<data_dir>/<task>/). "
                     "Open-audio tasks default to the corpus in the cache (its shards/ folder).")
 flags.DEFINE_enum("size", "default", ["tiny", "small", "default"], "mini-HARES size, with --tasks=mini.")
-flags.DEFINE_integer("probe_steps", 1500, "Probe training steps per task (the paper: 400k at batch 64).")
-flags.DEFINE_float("learning_rate", 1e-3, "Probe peak learning rate (the paper: 2e-4 over 400k steps).")
+flags.DEFINE_integer("probe_steps", 0, "Probe training steps per task; 0: scaled to the task's training set (100 epochs, at least 20,000; the paper: 400k at batch 64).")
+flags.DEFINE_float("learning_rate", 2e-4, "Probe peak learning rate (the paper's 2e-4).")
 flags.DEFINE_integer("seed", 0, "Seed of the probe and of the mini-HARES corpus.")
+flags.DEFINE_bool("paper_protocol", False, "Use the paper's probe counts per task instead of --probe_steps and "
+                  "--learning_rate: batch 64 x 400k steps (AudioSet 128 x 200k, MagnaTagATune 128 x 20k), "
+                  "peak 2e-4, 5k warm-up. Hours per task on a CPU.")
+flags.DEFINE_bool("embedding_cache", True, "Keep each (encoder, task, split, windows) embedding in the cache "
+                  "folder and reuse it; --noembedding_cache recomputes.")
+flags.DEFINE_float("custom_crop_seconds", 1.0, "Window length (s) of custom tasks (names not built in).")
+flags.DEFINE_bool("custom_multi_label", False, "Score custom tasks as multi-label (sigmoid heads, mAP).")
 flags.DEFINE_string("out", "hares_probe", "Folder for scores.md, scores.json, scores.csv and scores.png.")
 flags.mark_flag_as_required("model")
+
+
+def _register_custom(spec, data_dir):
+    """Register names in `spec` that are not built in but have shards under `data_dir` as custom tasks."""
+    from zoo.data.prepare import read_dataset_info
+    from zoo.hares.tasks import get_task, register_custom_task
+    if spec in ("all", "hares", "mini", "open-audio") or not data_dir:
+        return spec
+    for name in [n.strip() for n in spec.split(",") if n.strip()]:
+        try:
+            get_task(name)
+        except KeyError:
+            if os.path.exists(os.path.join(data_dir, name, "dataset_info.json")):
+                labels = read_dataset_info(os.path.join(data_dir, name))["labels"]
+                register_custom_task(name, len(labels), FLAGS.custom_crop_seconds, FLAGS.custom_multi_label)
+    return spec
 
 
 def main(argv):
@@ -39,7 +66,7 @@ def main(argv):
     from zoo.hares.report import markdown_table, write_report
     from zoo.hares.tasks import resolve_tasks
     try:
-        tasks = resolve_tasks(FLAGS.tasks)
+        tasks = resolve_tasks(_register_custom(FLAGS.tasks, FLAGS.data_dir))
         if all(t.group == "mini" for t in tasks):
             from zoo.hares.mini import prepare_minihares
             folders = prepare_minihares(cache_dir(f"mini-hares-{FLAGS.size}"), FLAGS.size, FLAGS.seed)
@@ -50,11 +77,13 @@ def main(argv):
             raise ZooError(f"--tasks={FLAGS.tasks} needs --data_dir (a folder with one shard folder per task)")
         else:
             folders = find_task_folders(FLAGS.data_dir, tasks)
-        settings = ProbeSettings(steps=FLAGS.probe_steps, peak_learning_rate=FLAGS.learning_rate, seed=FLAGS.seed)
+        settings = ProbeSettings(steps=FLAGS.probe_steps, peak_learning_rate=FLAGS.learning_rate, seed=FLAGS.seed,
+                                 paper_protocol=FLAGS.paper_protocol)
         results = {}
         for spec in FLAGS.model:
             model = load_probe_model(spec)
-            results[os.path.basename(os.path.normpath(spec))] = score_tasks(model, folders, tasks, settings)
+            results[os.path.basename(os.path.normpath(spec))] = score_tasks(model, folders, tasks, settings,
+                                                                                cache=FLAGS.embedding_cache)
     except (ZooError, KeyError, ValueError, FileNotFoundError) as error:
         sys.exit(f"hares-zoo probe: {error}")
     print(markdown_table(results))

@@ -86,10 +86,12 @@ EVAL_RULES = {"subclips": subclips, "overlapped10": lambda w, c: overlapped_wind
 
 
 def training_dataset(shard_dir, split="train", num_classes=0, crop_seconds=3.0, batch_size=32,
-                     shuffle_buffer=1024, seed=None, repeat=True, sample_rate=ac.SAMPLE_RATE, views=1):
+                     shuffle_buffer=1024, seed=None, repeat=True, sample_rate=ac.SAMPLE_RATE, views=1,
+                     shared_crop=False):
     """Random-crop training batches (see module docstring). With `views` > 1 each element also has
     `views` float32 `[batch, views, crop_samples]`: independent random crops of the same clip (the
-    two views of SimCLR and BYOL)."""
+    two views of SimCLR and BYOL), or with `shared_crop` the same crop repeated (BYOL-A's views:
+    one segment, made different only by the augmentations)."""
     crop = int(round(crop_seconds * sample_rate))
     files = shard_files(shard_dir, split)
     ds = tf.data.Dataset.from_tensor_slices(files).shuffle(len(files), seed=seed)
@@ -104,8 +106,9 @@ def training_dataset(shard_dir, split="train", num_classes=0, crop_seconds=3.0, 
                    "labels": _multi_hot(example["label_ids"], num_classes),
                    "clip_id": example["clip_id"]}
         if views > 1:
-            element["views"] = tf.stack([element["waveform"]] +
-                                        [random_crop(example["waveform"], crop) for _ in range(views - 1)])
+            others = ([element["waveform"]] * (views - 1) if shared_crop else
+                      [random_crop(example["waveform"], crop) for _ in range(views - 1)])
+            element["views"] = tf.stack([element["waveform"]] + others)
         return element
 
     ds = ds.map(to_training, num_parallel_calls=AUTOTUNE)

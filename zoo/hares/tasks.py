@@ -84,18 +84,38 @@ def _mini_tasks():
                  for t in minihares.TASKS)
 
 
+_CUSTOM_TASKS = {}
+
+
+def register_custom_task(name, num_classes, crop_seconds=1.0, multi_label=False):
+    """A user's own task (shards from `hares-zoo prepare --manifest=... --out=DATA_DIR/<name>`), scored
+    like the paper's: linear head, sub-clip averaging over `crop_seconds` windows, accuracy or mAP.
+    Returns the `HaresTask`; `get_task(name)` finds it from then on."""
+    if name in [t.name for t in HARES_TASKS + _mini_tasks() + OPEN_AUDIO_TASKS]:
+        raise ValueError(f"{name!r} is a built-in task; choose another name for a custom task")
+    if not crop_seconds or crop_seconds <= 0:
+        raise ValueError(f"custom task {name}: crop_seconds must be > 0, got {crop_seconds}")
+    task = HaresTask(name, "custom", "custom manifest", "custom", int(num_classes), "mAP" if multi_label else "accuracy",
+                     float(crop_seconds), "subclips", float(crop_seconds), group="custom")
+    _CUSTOM_TASKS[name] = task
+    return task
+
+
 def list_tasks(group="all"):
-    """Task names of `group`: "hares" (the paper's 12, in Table 1's order), "mini", "open-audio" or "all"."""
+    """Task names of `group`: "hares" (the paper's 12, in Table 1's order), "mini", "open-audio",
+    "custom" (registered with `register_custom_task`) or "all" (the built-in ones)."""
     groups = {"hares": HARES_TASKS, "mini": _mini_tasks(), "open-audio": OPEN_AUDIO_TASKS}
+    if group == "custom":
+        return list(_CUSTOM_TASKS)
     if group not in tuple(groups) + ("all",):
-        raise ValueError(f"task group {group!r}; expected 'hares', 'mini', 'open-audio' or 'all'")
+        raise ValueError(f"task group {group!r}; expected 'hares', 'mini', 'open-audio', 'custom' or 'all'")
     tasks = sum(groups.values(), ()) if group == "all" else groups[group]
     return [t.name for t in tasks]
 
 
 def get_task(name):
     """The `HaresTask` called `name`; unknown names raise KeyError listing the known ones."""
-    for task in HARES_TASKS + _mini_tasks() + OPEN_AUDIO_TASKS:
+    for task in HARES_TASKS + _mini_tasks() + OPEN_AUDIO_TASKS + tuple(_CUSTOM_TASKS.values()):
         if task.name == name:
             return task
     raise KeyError(f"unknown HARES task {name!r}; tasks: {', '.join(list_tasks('all'))}")

@@ -42,6 +42,7 @@ class PretrainConfig:
     weight_decay: float = 0.0
     agc_clip: float = 0.0
     mixing: bool = True
+    shared_crop: bool = False            # both views from one crop (BYOL-A), not two independent crops
     gain_db: float = 0.0
     spec_augment: bool = False
     projection_size: int = 0             # 0: the objective's default (SimCLR 128, BYOL 256)
@@ -114,7 +115,7 @@ def make_dataset(cfg, num_classes):
     from zoo.data.pipeline import training_dataset
     views = 1 if cfg.objective == "supervised" else 2
     ds = training_dataset(cfg.shards, cfg.split, num_classes, cfg.crop_seconds, cfg.batch_size,
-                          shuffle_buffer=512, seed=cfg.seed, views=views)
+                          shuffle_buffer=512, seed=cfg.seed, views=views, shared_crop=cfg.shared_crop)
     keys = ("waveform", "labels") if views == 1 else ("views",)
     ds = ds.map(lambda e: {k: e[k] for k in keys})
     options = tf.data.Options()
