@@ -25,6 +25,7 @@ flags.DEFINE_float("gain_db", 0.0, "Random gain augmentation range, +-dB (0: off
 flags.DEFINE_bool("spec_augment", False, "SpecAugment-style time/frequency masking inside the encoder.")
 flags.DEFINE_integer("projection_size", 128, "Projector output size.")
 flags.DEFINE_list("projector_hidden", ["512"], "Projector (and BYOL predictor) hidden sizes.")
+flags.DEFINE_float("weight_decay", 0.0, "Decoupled weight decay (AdamW) of the pretraining optimizer; 0: plain Adam.")
 flags.DEFINE_bool("shared_crop", False, "Both views from one crop, as BYOL-A (default: two independent crops).")
 flags.DEFINE_list("runs", ["simclr", "simclr_nomix", "byol", "byol_nomix"], "Pretraining runs to compare.")
 flags.DEFINE_string("work_dir", "", "Run folders (default: the cache folder).")
@@ -56,7 +57,8 @@ def main(argv):
                              warmup_steps=FLAGS.warmup_steps, mixing=mixing,
                              projector_hidden=tuple(int(h) for h in FLAGS.projector_hidden),
                              projection_size=FLAGS.projection_size, target_decay=FLAGS.target_decay,
-                             gain_db=FLAGS.gain_db, spec_augment=FLAGS.spec_augment, shared_crop=FLAGS.shared_crop, checkpoint_every=max(FLAGS.steps // 4, 1), verbose=2,
+                             gain_db=FLAGS.gain_db, spec_augment=FLAGS.spec_augment, shared_crop=FLAGS.shared_crop,
+                             weight_decay=FLAGS.weight_decay, checkpoint_every=max(FLAGS.steps // 4, 1), verbose=2,
                              seed=FLAGS.seed)
         pretrain(cfg)
         encoder = keras.saving.load_model(os.path.join(cfg.model_dir, "encoder.keras"))

@@ -21,7 +21,8 @@ from absl import flags
 FLAGS = flags.FLAGS
 flags.DEFINE_list("model", None, "Encoders to score: registry names, published names (zoo.list_published()), .keras files or SavedModel folders. Required.")
 flags.DEFINE_string("tasks", "mini", "'mini' (generated mini-HARES), 'open-audio' (real recordings; build "
-                    "them with `hares-zoo prepare --corpus=open-audio`), 'all' (the paper's 12, from --data_dir) "
+                    "them with `hares-zoo prepare --corpus=open-audio`), 'all' (the paper's 12 from --data_dir: "
+                    "those present are scored, the others named) "
                     "or a comma-separated list of task names.")
 flags.DEFINE_string("data_dir", None, "Folder with one shard folder per HARES task (<data_dir>/<task>/). "
                     "Open-audio tasks default to the corpus in the cache (its shards/ folder).")
@@ -75,6 +76,18 @@ def main(argv):
             folders = find_task_folders(os.path.dirname(shard_folders()["pretrain"]), tasks)
         elif not FLAGS.data_dir:
             raise ZooError(f"--tasks={FLAGS.tasks} needs --data_dir (a folder with one shard folder per task)")
+        elif FLAGS.tasks in ("all", "hares"):
+            # The whole benchmark: score the tasks whose data are there, name the others.
+            present = [t for t in tasks if os.path.exists(os.path.join(FLAGS.data_dir, t.name, "dataset_info.json"))]
+            if not present:
+                raise ZooError(f"no HARES task data under {FLAGS.data_dir}; write each task with "
+                               "`hares-zoo prepare --task=<name> --source=<its data set> --data_dir=...`")
+            absent = [t.name for t in tasks if t not in present]
+            if absent:
+                print(f"no data under {FLAGS.data_dir} for {', '.join(absent)}: scoring the other "
+                      f"{len(present)} tasks", flush=True)
+            tasks = present
+            folders = find_task_folders(FLAGS.data_dir, tasks)
         else:
             folders = find_task_folders(FLAGS.data_dir, tasks)
         settings = ProbeSettings(steps=FLAGS.probe_steps, peak_learning_rate=FLAGS.learning_rate, seed=FLAGS.seed,
