@@ -155,7 +155,8 @@ def _trainer(kind, dim, class_counts, rows, batch, multi_label):
     return template, train
 
 
-def train_loop(model, x, targets, peak_learning_rate, steps, warmup_steps, batch_size, seed, multi_label):
+def train_loop(model, x, targets, peak_learning_rate, steps, warmup_steps, batch_size, seed, multi_label,
+               head="linear"):
     """Adam (Keras' defaults), warm-up then cosine, on `model`'s weights for `steps` minibatches drawn
     uniformly (with replacement, seeded by step) from the in-memory `x [n, D]` and `targets` (one
     array per head); loss: the sum over heads of softmax (or sigmoid) cross-entropy.
@@ -170,8 +171,7 @@ def train_loop(model, x, targets, peak_learning_rate, steps, warmup_steps, batch
     counts = [t.shape[1] for t in targets]
     count_pads = [_bucket(c, 16) for c in counts]
     batch = min(int(batch_size), n)
-    kind = "mlp512" if any(w.shape == (dim, 512) for w in model.trainable_weights) else "linear"
-    template, train = _trainer(kind, dim_pad, count_pads, rows, batch, multi_label)
+    template, train = _trainer(head, dim_pad, count_pads, rows, batch, multi_label)
     x_pad = np.zeros((rows, dim_pad), np.float32)
     x_pad[:n, :dim] = x
     t_pad = [np.zeros((rows, cp), np.float32) for cp in count_pads]
@@ -212,7 +212,7 @@ def fit_and_score(train_x, train_y, test_x, test_y, test_clip_ids, settings=Prob
     model = build_head(head, train_x.shape[1], class_counts, settings.seed)
     steps = settings.steps or auto_steps(len(train_x), settings.batch_size)
     train_loop(model, ((train_x - mean) / std).astype(np.float32), train_targets, settings.peak_learning_rate,
-               steps, int(settings.warmup_fraction * steps), settings.batch_size, settings.seed, multi_label)
+               steps, int(settings.warmup_fraction * steps), settings.batch_size, settings.seed, multi_label, head)
     logits = model((test_x - mean).astype(np.float32) / std.astype(np.float32))
     logits = logits if isinstance(logits, (list, tuple)) else [logits]
     right = None
