@@ -286,3 +286,8 @@ def test_cli_prepare_task_then_probe_it_with_a_custom_task(tmp_path):
     assert whole.returncode == 0, whole.stderr[-2000:]
     assert "scoring the other 1 tasks" in whole.stdout and "Not run" in whole.stdout and "audioset" in whole.stdout
     assert list(json.load(open(tmp_path / "all" / "scores.json"))["logmel"]["tasks"]) == ["fluent_speech_commands"]
+
+
+def test_tfds_source_not_prepared_names_the_place(tmp_path):
+    with pytest.raises(MissingDataError, match=r"(?s)'voxforge' is not prepared.*looked in .*empty.*tfds build"):
+        prepare_task("voxforge", tmp_path / "empty", tmp_path / "out", progress=False, log=lambda *_: None)
