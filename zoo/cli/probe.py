@@ -44,6 +44,7 @@ flags.mark_flag_as_required("model")
 def _register_custom(spec, data_dir):
     """Register names in `spec` that are not built in but have shards under `data_dir` as custom tasks."""
     from zoo.data.prepare import read_dataset_info
+    from zoo.hares.probe import has_task_data
     from zoo.hares.tasks import get_task, register_custom_task
     if spec in ("all", "hares", "mini", "open-audio") or not data_dir:
         return spec
@@ -51,7 +52,7 @@ def _register_custom(spec, data_dir):
         try:
             get_task(name)
         except KeyError:
-            if os.path.exists(os.path.join(data_dir, name, "dataset_info.json")):
+            if has_task_data(data_dir, name):
                 labels = read_dataset_info(os.path.join(data_dir, name))["labels"]
                 register_custom_task(name, len(labels), FLAGS.custom_crop_seconds, FLAGS.custom_multi_label)
     return spec
@@ -63,7 +64,7 @@ def main(argv):
     from zoo.errors import ZooError
     from zoo.hares.linear_probe import ProbeSettings
     from zoo.hares.models import load_probe_model
-    from zoo.hares.probe import find_task_folders, score_tasks
+    from zoo.hares.probe import find_task_folders, has_task_data, score_tasks
     from zoo.hares.report import markdown_table, write_report
     from zoo.hares.tasks import resolve_tasks
     try:
@@ -78,7 +79,7 @@ def main(argv):
             raise ZooError(f"--tasks={FLAGS.tasks} needs --data_dir (a folder with one shard folder per task)")
         elif FLAGS.tasks in ("all", "hares"):
             # The whole benchmark: score the tasks whose data are there, name the others.
-            present = [t for t in tasks if os.path.exists(os.path.join(FLAGS.data_dir, t.name, "dataset_info.json"))]
+            present = [t for t in tasks if has_task_data(FLAGS.data_dir, t.name)]
             if not present:
                 raise ZooError(f"no HARES task data under {FLAGS.data_dir}; write each task with "
                                "`hares-zoo prepare --task=<name> --source=<its data set> --data_dir=...`")

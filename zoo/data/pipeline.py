@@ -50,10 +50,14 @@ def _multi_hot(label_ids, num_classes):
     return tf.minimum(counts, 1.0)
 
 
+def pad_to(waveform, samples):
+    """float32 `[n]` -> `[max(n, samples)]`: zeros appended to a clip shorter than `samples`."""
+    return tf.pad(waveform, [[0, tf.maximum(samples - tf.shape(waveform)[0], 0)]])
+
+
 def random_crop(waveform, crop_samples, seed=None):
     """float32 `[samples]` -> `[crop_samples]`: a uniformly placed window, zero-padded if too short."""
-    missing = tf.maximum(crop_samples - tf.shape(waveform)[0], 0)
-    waveform = tf.pad(waveform, [[0, missing]])
+    waveform = pad_to(waveform, crop_samples)
     start = tf.random.uniform([], 0, tf.shape(waveform)[0] - crop_samples + 1, tf.int32, seed=seed)
     return waveform[start:start + crop_samples]
 
@@ -69,7 +73,7 @@ def subclips(waveform, crop_samples):
 def overlapped_windows(waveform, crop_samples, count=10):
     """float32 `[samples]` -> `[count, crop_samples]`: equally spaced windows from the start to the end
     (overlapping when the clip is shorter than `count` crops; zero-padded when shorter than one)."""
-    waveform = tf.pad(waveform, [[0, tf.maximum(crop_samples - tf.shape(waveform)[0], 0)]])
+    waveform = pad_to(waveform, crop_samples)
     last_start = tf.cast(tf.shape(waveform)[0] - crop_samples, tf.float32)
     starts = tf.cast(tf.round(tf.linspace(0.0, last_start, count)), tf.int32)
     return tf.gather(waveform, starts[:, None] + tf.range(crop_samples)[None, :])
@@ -77,8 +81,7 @@ def overlapped_windows(waveform, crop_samples, count=10):
 
 def first_window(waveform, crop_samples):
     """float32 `[samples]` -> `[1, crop_samples]`: the clip from its start, cut or zero-padded."""
-    waveform = tf.pad(waveform, [[0, tf.maximum(crop_samples - tf.shape(waveform)[0], 0)]])
-    return waveform[None, :crop_samples]
+    return pad_to(waveform, crop_samples)[None, :crop_samples]
 
 
 EVAL_RULES = {"subclips": subclips, "overlapped10": lambda w, c: overlapped_windows(w, c, 10),

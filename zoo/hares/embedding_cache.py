@@ -1,7 +1,7 @@
 """On-disk cache of frozen-encoder embeddings, one `.npz` per (encoder, task data, split, windows).
 
-The key hashes the encoder's identity (a Keras model's class, config and weight values; a
-SavedModel's files; or an object's own `cache_key`), the shard folder's `dataset_info.json`
+The key hashes the encoder's identity (a Keras model's class, config and weight values, or a
+SavedModel folder's file names, sizes and times; other encoders are not cached), the shard folder's `dataset_info.json`
 (manifest fingerprint, labels, clip counts), the split and the evaluation windows (rule, seconds).
 Retraining an encoder, re-preparing a task or changing the crop therefore misses the cache; the
 same encoder scored again, or with a different probe head or learning rate, reads it in
@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 
+import keras
 import numpy as np
 
 FORMAT_VERSION = 1
@@ -19,9 +20,6 @@ FORMAT_VERSION = 1
 
 def encoder_key(encoder):
     """A hex digest of what the encoder computes, or None when it cannot be known (no caching)."""
-    own = getattr(encoder, "cache_key", None)
-    if own is not None:
-        return hashlib.sha256(str(own() if callable(own) else own).encode()).hexdigest()
     digest = hashlib.sha256()
     if hasattr(encoder, "get_config") and hasattr(encoder, "weights"):
         if not getattr(encoder, "built", True):
@@ -30,7 +28,7 @@ def encoder_key(encoder):
         digest.update(json.dumps(encoder.get_config(), sort_keys=True, default=str).encode())
         for weight in encoder.weights:
             digest.update(weight.path.encode() if hasattr(weight, "path") else b"")
-            digest.update(np.ascontiguousarray(weight.numpy() if hasattr(weight, "numpy") else np.asarray(weight)).tobytes())
+            digest.update(np.ascontiguousarray(keras.ops.convert_to_numpy(weight)).tobytes())
         return digest.hexdigest()
     path = getattr(encoder, "path", None)
     if path and os.path.isdir(path):

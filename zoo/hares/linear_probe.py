@@ -13,7 +13,6 @@ each task's paper counts instead.
 """
 
 import dataclasses
-import math
 
 import keras
 import numpy as np
@@ -104,19 +103,15 @@ ADAM_BETA_1, ADAM_BETA_2, ADAM_EPSILON = 0.9, 0.999, 1e-7     # keras.optimizers
 _TRAINERS = {}
 
 
-def _bucket(value, smallest):
-    """`value` rounded up to `smallest` times a power of two (shapes shared by many tasks)."""
-    return int(smallest * 2 ** max(0, math.ceil(math.log2(max(value, 1) / smallest))))
-
-
 def _round_up(value, multiple):
-    """`value` rounded up to a multiple of `multiple` (feature and class padding: at most one block wasted)."""
+    """`value` rounded up to a multiple of `multiple` (row, feature and class padding: tasks of similar
+    size share shapes, and at most one block is wasted)."""
     return -(-int(value) // multiple) * multiple
 
 
 def _trainer(kind, dim, class_counts, rows, batch, multi_label):
     """(template head, compiled training function) for padded shapes, built once and reused by every
-    task with the same buckets: XLA compiles a loop once instead of once per task."""
+    task with the same padded shapes: XLA compiles a loop once instead of once per task."""
     import tensorflow as tf
     key = (kind, dim, tuple(class_counts), rows, batch, multi_label)
     if key in _TRAINERS:
@@ -167,12 +162,12 @@ def train_loop(model, x, targets, peak_learning_rate, steps, warmup_steps, batch
     array per head); loss: the sum over heads of softmax (or sigmoid) cross-entropy.
 
     All steps run in one XLA-compiled loop over a pure function of the weights (Keras'
-    `stateless_call`), on inputs zero-padded to shared shape buckets (rows, features, classes;
-    padded classes masked out), so tasks of similar size reuse one compilation (about 2 s); after
+    `stateless_call`), on inputs zero-padded to multiples of 512 rows, 128 features and 16 classes
+    (padded classes masked out), so tasks of similar size reuse one compilation (about 2 s); after
     it, a step costs about 40 microseconds on a CPU for mini-HARES shapes."""
     import tensorflow as tf
     n, dim = x.shape
-    rows, dim_pad = _bucket(n, 512), _round_up(dim, 128)
+    rows, dim_pad = _round_up(n, 512), _round_up(dim, 128)
     counts = [t.shape[1] for t in targets]
     count_pads = [_round_up(c, 16) for c in counts]
     batch = min(int(batch_size), n)
@@ -204,7 +199,6 @@ def fit_and_score(train_x, train_y, test_x, test_y, test_clip_ids, settings=Prob
     clip): softmax cross-entropy and accuracy; with `multi_label` per-class sigmoid cross-entropy and
     mAP (AudioSet, MagnaTagATune); with head "three_slots" (`label_names` the intents) three softmax
     heads with a summed loss, a clip counting as right only when all three slots are (FSC)."""
-    import tensorflow as tf
     mean, std = train_x.mean(0), train_x.std(0) + 1e-6
     keras.utils.set_random_seed(settings.seed)
     if head == "three_slots":

@@ -25,12 +25,17 @@ from zoo.hares import embedding_cache
 from zoo.hares.linear_probe import ProbeSettings, fit_and_score
 
 
+def has_task_data(data_dir, name):
+    """Whether `data_dir/<name>/` holds shards written by `hares-zoo prepare`."""
+    return os.path.exists(os.path.join(os.fspath(data_dir), name, "dataset_info.json"))
+
+
 def find_task_folders(data_dir, tasks):
     """{task name: shard folder} under `data_dir`; a missing folder raises naming where it looked."""
     folders = {}
     for task in tasks:
         folder = os.path.join(os.fspath(data_dir), task.name)
-        if not os.path.exists(os.path.join(folder, "dataset_info.json")):
+        if not has_task_data(data_dir, task.name):
             how = (f"`hares-zoo prepare --task={task.name} --source=<its data set> --data_dir={data_dir}`"
                    if task.group == "hares" else f"`hares-zoo prepare --manifest=<{task.name} manifest> --out={folder}`")
             raise ZooError(f"HARES task {task.name} ({task.dataset}): no shards at {folder}; expected a folder "

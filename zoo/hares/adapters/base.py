@@ -10,7 +10,7 @@ import csv
 import dataclasses
 import hashlib
 import os
-from typing import Callable, Optional, Sequence
+from typing import Callable, Sequence
 
 from zoo.data.manifest import ManifestRow
 from zoo.errors import ZooError
@@ -38,7 +38,6 @@ class FileAdapter:
     task: str
     layout: str                          # the on-disk layout it reads, shown in errors and --help
     build: Callable[[str], Rows]         # source folder -> Rows
-    marker: Optional[str] = None         # a path whose presence says the layout is there
 
 
 def row(root, relative_path, labels, split, start=None, end=None):

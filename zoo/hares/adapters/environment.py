@@ -147,8 +147,8 @@ def esc50_rows(source):
 
 
 ADAPTERS = (
-    FileAdapter("audioset", AUDIOSET_LAYOUT, audioset_rows, "class_labels_indices.csv"),
+    FileAdapter("audioset", AUDIOSET_LAYOUT, audioset_rows),
     FileAdapter("birdsong", BIRDSONG_LAYOUT, birdsong_rows),
     FileAdapter("tut18", TUT18_LAYOUT, tut18_rows),
-    FileAdapter("esc50", ESC50_LAYOUT, esc50_rows, "meta/esc50.csv"),
+    FileAdapter("esc50", ESC50_LAYOUT, esc50_rows),
 )

@@ -107,7 +107,7 @@ def magnatagatune_rows(source):
 
 
 ADAPTERS = (
-    FileAdapter("nsynth_instrument", NSYNTH_LAYOUT, lambda s: nsynth_rows(s, "instrument"), "nsynth-train/examples.json"),
-    FileAdapter("nsynth_pitch", NSYNTH_LAYOUT, lambda s: nsynth_rows(s, "pitch"), "nsynth-train/examples.json"),
-    FileAdapter("magnatagatune", MTT_LAYOUT, magnatagatune_rows, "annotations_final.csv"),
+    FileAdapter("nsynth_instrument", NSYNTH_LAYOUT, lambda s: nsynth_rows(s, "instrument")),
+    FileAdapter("nsynth_pitch", NSYNTH_LAYOUT, lambda s: nsynth_rows(s, "pitch")),
+    FileAdapter("magnatagatune", MTT_LAYOUT, magnatagatune_rows),
 )

@@ -95,10 +95,8 @@ def voxceleb_rows(source):
 
 
 ADAPTERS = (
-    FileAdapter("speech_commands_v1", SPEECH_COMMANDS_LAYOUT, lambda s: speech_commands_rows(s, 1),
-                "testing_list.txt"),
-    FileAdapter("speech_commands_v2", SPEECH_COMMANDS_LAYOUT, lambda s: speech_commands_rows(s, 2),
-                "testing_list.txt"),
-    FileAdapter("fluent_speech_commands", FSC_LAYOUT, fluent_speech_commands_rows, "data/train_data.csv"),
-    FileAdapter("voxceleb", VOXCELEB_LAYOUT, voxceleb_rows, "iden_split.txt"),
+    FileAdapter("speech_commands_v1", SPEECH_COMMANDS_LAYOUT, lambda s: speech_commands_rows(s, 1)),
+    FileAdapter("speech_commands_v2", SPEECH_COMMANDS_LAYOUT, lambda s: speech_commands_rows(s, 2)),
+    FileAdapter("fluent_speech_commands", FSC_LAYOUT, fluent_speech_commands_rows),
+    FileAdapter("voxceleb", VOXCELEB_LAYOUT, voxceleb_rows),
 )

@@ -20,7 +20,9 @@ from typing import Callable
 
 import numpy as np
 
+from zoo import audio_constants as ac
 from zoo.errors import ZooError
+from zoo.hares.adapters.base import MissingDataError
 
 LAYOUT = """\
   SOURCE/<tfds name>/<config>/<version>/   a data set prepared by `tfds build <name> --data_dir=SOURCE`
@@ -67,7 +69,6 @@ def _import_tfds():
 def tfds_examples(task, source, max_per_split=None):
     """(vocabulary, sample_rate, iterator of (split, float32 waveform, (label,), clip_id), total or None,
     fingerprint) for `task` from the TFDS data set prepared under `source`."""
-    from zoo.hares.adapters.base import MissingDataError
     spec = TFDS_SOURCES[task]
     tfds = _import_tfds()
     builder = tfds.builder(spec.tfds_name, data_dir=source)
@@ -83,7 +84,7 @@ def tfds_examples(task, source, max_per_split=None):
             raise MissingDataError(task, source, f"TFDS data set {spec.tfds_name!r} is not prepared there "
                                    f"({type(error).__name__})", LAYOUT) from error
     features = builder.info.features
-    rate = int(getattr(features["audio"], "sample_rate", 16000) or 16000)
+    rate = int(getattr(features["audio"], "sample_rate", None) or ac.SAMPLE_RATE)
     splits = []
     for tfds_split, ours in SPLITS:
         if tfds_split in available and ours not in [s for _, s in splits]:
@@ -110,7 +111,7 @@ def tfds_examples(task, source, max_per_split=None):
                     audio = audio.astype(np.float32) / 32768.0
                 else:
                     audio = np.clip(audio.astype(np.float32), -1.0, 1.0)
-                if rate != 16000:
+                if rate != ac.SAMPLE_RATE:
                     from zoo.data.audio_io import resample
                     audio = resample(audio, rate)
                 clip = example.get("id", example.get("youtube_id", b""))
