@@ -62,6 +62,9 @@ def _scale_row(rows, dim, classes):
 def main(argv):
     del argv
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from zoo import xla_cache
+    xla_folder = xla_cache.enable()
+    cached_programs = len(os.listdir(xla_folder)) if xla_folder else 0
     import keras
     import numpy as np
 
@@ -92,7 +95,9 @@ def main(argv):
         print(rows[-1], flush=True)
     print(f"\n{FLAGS.model} embeddings, {FLAGS.tasks} {FLAGS.size}; Keras probe {FLAGS.probe_steps or 'auto'} steps "
           f"at batch 64, peak {FLAGS.probe_learning_rate:g}; "
-          f"LogisticRegression lbfgs max_iter={FLAGS.max_iter}\n")
+          f"LogisticRegression lbfgs max_iter={FLAGS.max_iter}; XLA cache: "
+          f"{cached_programs if xla_folder else 'off'} compiled programs on disk at start "
+          f"(0: the first task of each shape pays the compilation)\n")
     print("| task | train rows | D | Keras fit (s) | Keras acc. | sklearn fit (s) | sklearn acc. |")
     print("|---|---|---|---|---|---|---|")
     for name, n, d, ks, ka, ss, sa in rows:

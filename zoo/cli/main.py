@@ -19,6 +19,8 @@ SUBCOMMANDS = {
     "encoders": ("zoo.cli.encoders", "list the registered encoders and their metadata"),
 }
 
+PROBING = ("demo", "probe", "publish", "bench")     # subcommands that train probe heads
+
 
 def usage():
     lines = ["usage: hares-zoo SUBCOMMAND [--flags]   (hares-zoo SUBCOMMAND --help for its flags)", "",
@@ -37,6 +39,9 @@ def run(argv=None):
         print(f"hares-zoo: unknown subcommand {name!r}\n\n{usage()}", file=sys.stderr)
         return 2
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if name in PROBING:
+        from zoo import xla_cache
+        xla_cache.enable()      # compiled probe loops persist on disk (before any TensorFlow work)
     from absl import app, flags
     module = importlib.import_module(SUBCOMMANDS[name][0])
     if any(a in ("-h", "--help", "-help", "--helpshort") for a in argv[2:]):

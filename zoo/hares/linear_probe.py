@@ -41,8 +41,10 @@ def auto_steps(examples, batch_size=64):
 def average_by_clip(clip_ids, scores):
     """Mean of `scores [n, C]` over rows sharing a clip id -> (unique ids in first-seen order, `[clips, C]`)."""
     unique, first, inverse = np.unique(clip_ids, return_index=True, return_inverse=True)
-    sums = np.zeros((len(unique), scores.shape[1]))
-    np.add.at(sums, inverse, scores)
+    inverse = inverse.reshape(-1)
+    by_clip = np.argsort(inverse, kind="stable")
+    starts = np.flatnonzero(np.r_[True, np.diff(inverse[by_clip]) != 0])
+    sums = np.add.reduceat(np.asarray(scores, np.float64)[by_clip], starts, axis=0)
     means = sums / np.bincount(inverse)[:, None]
     order = np.argsort(first)
     return unique[order], means[order]
