@@ -124,6 +124,53 @@ def test_esc50_end_to_end_svm_and_embedding_cache(tmp_path, rng, monkeypatch):
         score_task(other, folder, get_task("esc50"))                  # a different encoder misses
 
 
+def test_mixed_passes_mix_windows_and_labels_by_one_ratio(tmp_path):
+    from zoo.data.pipeline import mixed_dataset
+    from zoo.data.prepare import prepare_shards
+    levels = {"a": 0.1, "b": 0.3, "c": 0.6}              # each class a constant waveform of its own level
+    lines = ["path,label,split"]
+    for k in range(12):
+        label = "abc"[k % 3]
+        write_wav(str(tmp_path / f"{k}.wav"), np.full(8000 + 800 * k, levels[label]))
+        lines.append(f"{k}.wav,{label},train")
+    (tmp_path / "m.csv").write_text("\n".join(lines) + "\n")
+    prepare_shards(str(tmp_path / "m.csv"), str(tmp_path / "shards"), workers=1, progress=False)
+
+    def windows(seed, rule):
+        batches = list(mixed_dataset(str(tmp_path / "shards"), "train", 3, 0.25, 5, passes=2, seed=seed, rule=rule))
+        return (np.concatenate([b["waveform"].numpy() for b in batches]),
+                np.concatenate([b["labels"].numpy() for b in batches]),
+                [c.decode() for b in batches for c in b["clip_id"].numpy()])
+
+    wave, labels, ids = windows(0, "subclips")
+    assert wave.shape == (24, 4000) and len(ids) == 24 and len(set(ids)) == 12      # 2 passes x 12 clips
+    np.testing.assert_allclose(labels.sum(1), 1.0, atol=1e-5)                      # soft labels, one ratio
+    # Each window is lam * own + (1 - lam) * partner, and its labels carry the same lam.
+    np.testing.assert_allclose(wave.mean(1), labels @ np.array(list(levels.values())), atol=2e-3)
+    mixed = labels.max(1) < 0.999
+    assert mixed.sum() >= 8                                   # partners of other classes do get mixed in
+    assert np.all(labels[mixed].max(1) > 0.05)
+    again, _, _ = windows(0, "subclips")
+    np.testing.assert_array_equal(wave, again)                                      # seeded: reproducible
+    other, _, _ = windows(1, "subclips")
+    assert not np.allclose(wave, other)
+    with pytest.raises(ValueError, match="passes must be >= 1"):
+        mixed_dataset(str(tmp_path / "shards"), "train", 3, 0.25, passes=0)
+
+
+def test_augmented_passes_reach_esc50_only_where_the_paper_augments(tmp_path, rng):
+    paper = ProbeSettings(paper_protocol=True)
+    assert settings_for(get_task("esc50"), paper).augmented_passes == 10
+    assert settings_for(get_task("audioset"), paper).augmented_passes == 10
+    assert settings_for(get_task("voxforge"), ProbeSettings(augmented_passes=3)).augmented_passes == 0
+    folder = _esc50(tmp_path, rng)
+    encoder = zoo.create_encoder("logmel")
+    score = score_task(encoder, folder, get_task("esc50"), ProbeSettings(augmented_passes=2))
+    assert score > 0.9                                        # trained on mixed clips, scored on clean ones
+    cached = os.listdir(os.path.dirname(embedding_cache.entry_path("x", {"labels": [], "splits": {}}, "s", "r", 1)))
+    assert len([c for c in cached if c.endswith(".npz")]) >= 10      # clean and mixed windows per fold
+
+
 def test_encoder_key_follows_the_weights():
     encoder = zoo.create_encoder("logmel_conv_tiny")
     assert embedding_cache.encoder_key(encoder) is None              # unbuilt: no identity yet

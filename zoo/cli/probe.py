@@ -33,6 +33,10 @@ flags.DEFINE_integer("seed", 0, "Seed of the probe and of the mini-HARES corpus.
 flags.DEFINE_bool("paper_protocol", False, "Use the paper's probe counts per task instead of --probe_steps and "
                   "--learning_rate: batch 64 x 400k steps (AudioSet 128 x 200k, MagnaTagATune 128 x 20k), "
                   "peak 2e-4, 5k warm-up. Hours per task on a CPU.")
+flags.DEFINE_integer("augmented_passes", 0, "ESC-50 and AudioSet, the tasks the paper trains with augmentation: "
+                     "train on this many passes of example-mixed windows (each clip mixed with a partner, "
+                     "ratio ~ Beta(5, 2), labels mixed alike), scored on clean test windows; 0: one pass of "
+                     "clean windows. --paper_protocol sets 10 (ESC-50's '10 epochs worth of augmented samples').")
 flags.DEFINE_bool("embedding_cache", True, "Keep each (encoder, task, split, windows) embedding in the cache "
                   "folder and reuse it; --noembedding_cache recomputes.")
 flags.DEFINE_float("custom_crop_seconds", 1.0, "Window length (s) of custom tasks (names not built in).")
@@ -92,7 +96,7 @@ def main(argv):
         else:
             folders = find_task_folders(FLAGS.data_dir, tasks)
         settings = ProbeSettings(steps=FLAGS.probe_steps, peak_learning_rate=FLAGS.learning_rate, seed=FLAGS.seed,
-                                 paper_protocol=FLAGS.paper_protocol)
+                                 paper_protocol=FLAGS.paper_protocol, augmented_passes=FLAGS.augmented_passes)
         results = {}
         for spec in FLAGS.model:
             model = load_probe_model(spec)

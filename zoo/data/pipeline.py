@@ -7,6 +7,9 @@
   `subclips` (consecutive non-overlapping windows covering the clip, the last one zero-padded),
   `overlapped10` (10 overlapped, equally spaced windows: AudioSet) or `full` (one window from the
   start: the whole fixed-length clip).
+- `mixed_dataset`: passes of example-mixed training windows, for the tasks the paper trains with
+  augmentation downstream (ESC-50's "10 epochs worth of augmented samples", AudioSet's example
+  mixing): each clip's window mixed with a partner clip's, labels mixed by the same ratio.
 
 Elements are dicts: `waveform` float32 `[batch, crop_samples]`, `labels` float32 multi-hot
 `[batch, num_classes]`, `clip_id` string `[batch]`.
@@ -138,4 +141,54 @@ def evaluation_dataset(shard_dir, split="test", num_classes=0, crop_seconds=3.0,
             "clip_id": tf.repeat(example["clip_id"][None], n, axis=0)})
 
     ds = ds.flat_map(to_subclips)
+    return ds.batch(batch_size).prefetch(AUTOTUNE)
+
+
+MIX_ALPHA, MIX_BETA = 5.0, 2.0      # the paper's mixing ratio law, Beta(5, 2) (hares-paper-facts.md section 3)
+PARTNER_BUFFER = 512                # partners come from a shuffle buffer of this many clips
+
+
+def mixed_dataset(shard_dir, split, num_classes, crop_seconds, batch_size=32, passes=1, seed=0, rule="full",
+                  sample_rate=ac.SAMPLE_RATE):
+    """`passes` passes over the split's clips in file order, one training window per clip and pass
+    (`rule` "full": the clip from its start; otherwise a seeded random crop), each mixed with a
+    partner clip's window drawn through a seeded shuffle buffer of the same split:
+        x' = lam * x + (1 - lam) * x_partner,   labels' = lam * labels + (1 - lam) * labels_partner,
+    lam ~ Beta(5, 2) per window (the pretraining's example mixing: `zoo.pretrain.augment`). Seeded
+    and stateless: the same arguments give the same windows. Elements as `evaluation_dataset`'s,
+    `labels` soft; `clip_id` is the clip's own."""
+    from zoo.pretrain.augment import fold_seed, stateless_beta
+    if passes < 1:
+        raise ValueError(f"mixed_dataset: passes must be >= 1, got {passes}")
+    crop = int(round(crop_seconds * sample_rate))
+    files = shard_files(shard_dir, split)
+
+    def windows(pass_seed):
+        def to_window(index, serialized):
+            example = parse_example(serialized)
+            waveform = pad_to(example["waveform"], crop)
+            if rule == "full":
+                start = 0
+            else:
+                start = tf.random.stateless_uniform([], fold_seed(pass_seed, index), 0,
+                                                    tf.shape(waveform)[0] - crop + 1, tf.int32)
+            return {"waveform": waveform[start:start + crop], "labels": _multi_hot(example["label_ids"], num_classes),
+                    "clip_id": example["clip_id"]}
+        return tf.data.TFRecordDataset(files).enumerate().map(to_window, num_parallel_calls=AUTOTUNE,
+                                                               deterministic=True)
+
+    def mix(index, pair, pass_seed):
+        clip, partner = pair
+        lam = stateless_beta([], MIX_ALPHA, MIX_BETA, fold_seed(pass_seed, index, 7))
+        return {"waveform": lam * clip["waveform"] + (1 - lam) * partner["waveform"],
+                "labels": lam * clip["labels"] + (1 - lam) * partner["labels"], "clip_id": clip["clip_id"]}
+
+    ds = None
+    for p in range(int(passes)):
+        pass_seed = fold_seed(tf.constant([int(seed), 0]), p + 1)
+        partners = windows(fold_seed(pass_seed, 1)).shuffle(PARTNER_BUFFER, seed=int(seed) * 1009 + p,
+                                                            reshuffle_each_iteration=False).repeat()
+        one = tf.data.Dataset.zip(windows(pass_seed), partners).enumerate().map(
+            lambda i, pair, s=pass_seed: mix(i, pair, s), num_parallel_calls=AUTOTUNE, deterministic=True)
+        ds = one if ds is None else ds.concatenate(one)
     return ds.batch(batch_size).prefetch(AUTOTUNE)

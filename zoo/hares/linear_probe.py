@@ -27,7 +27,8 @@ class ProbeSettings:
     steps: int = 0                  # 0: scaled to the data set (`auto_steps`); the paper runs 400k
     warmup_fraction: float = 0.1
     seed: int = 0
-    paper_protocol: bool = False    # each task's paper batch and steps, peak 2e-4, 5k warm-up
+    paper_protocol: bool = False    # each task's paper batch and steps, peak 2e-4, 5k warm-up, augmented passes
+    augmented_passes: int = 0       # ESC-50, AudioSet: train on this many passes of example-mixed windows
 
 
 MIN_STEPS, EPOCHS, MAX_STEPS = 20_000, 100, 400_000

@@ -46,29 +46,40 @@ def find_task_folders(data_dir, tasks):
 
 def settings_for(task, settings):
     """`settings`, or with `settings.paper_protocol` the paper's counts for `task`: its batch and steps
-    (64 x 400k; AudioSet 128 x 200k; MagnaTagATune 128 x 20k), peak 2e-4 and a 5k-step warm-up."""
+    (64 x 400k; AudioSet 128 x 200k; MagnaTagATune 128 x 20k), peak 2e-4, a 5k-step warm-up and its
+    augmented passes (ESC-50 and AudioSet: 10). Tasks the paper trains without augmentation get
+    `augmented_passes` 0 whatever `settings` say."""
+    if not task.paper_augmented_passes:
+        settings = dataclasses.replace(settings, augmented_passes=0)
     if not settings.paper_protocol:
         return settings
     from zoo.hares.tasks import PAPER_PEAK_LEARNING_RATE, PAPER_WARMUP_STEPS
     return dataclasses.replace(settings, batch_size=task.paper_batch, steps=task.paper_steps,
                                peak_learning_rate=PAPER_PEAK_LEARNING_RATE,
-                               warmup_fraction=PAPER_WARMUP_STEPS / task.paper_steps)
+                               warmup_fraction=PAPER_WARMUP_STEPS / task.paper_steps,
+                               augmented_passes=task.paper_augmented_passes)
 
 
-def split_embeddings(encoder, folder, task, split, rule, batch_size=32, cache=True, info=None):
-    """(embeddings `[n, D]`, multi-hot labels `[n, C]`, clip ids `[n]`) of one split's windows."""
-    from zoo.data.pipeline import evaluation_dataset
+def split_embeddings(encoder, folder, task, split, rule, batch_size=32, cache=True, info=None,
+                     augmented_passes=0, seed=0):
+    """(embeddings `[n, D]`, multi-hot labels `[n, C]`, clip ids `[n]`) of one split's windows; with
+    `augmented_passes` > 0, that many passes of example-mixed training windows (soft labels) instead."""
+    from zoo.data.pipeline import evaluation_dataset, mixed_dataset
     from zoo.hares.embed import embed_dataset
     info = info or read_dataset_info(folder)
     seconds = task.eval_seconds if rule == task.eval_rule and task.eval_seconds else task.train_crop_seconds
     if cache and not getattr(encoder, "built", True):
         encoder(np.zeros((1, int(seconds * info.get("sample_rate", 16000))), np.float32))   # create the weights
     model_key = embedding_cache.encoder_key(encoder) if cache else None
-    path = model_key and embedding_cache.entry_path(model_key, info, split, rule, seconds)
+    windows = f"{rule}+mixed{augmented_passes}/seed{seed}" if augmented_passes else rule
+    path = model_key and embedding_cache.entry_path(model_key, info, split, windows, seconds)
     cached = embedding_cache.load(path) if path else None
     if cached is not None:
         return cached
-    ds = evaluation_dataset(folder, split, len(info["labels"]), seconds, batch_size, rule=rule)
+    if augmented_passes:
+        ds = mixed_dataset(folder, split, len(info["labels"]), seconds, batch_size, augmented_passes, seed, rule)
+    else:
+        ds = evaluation_dataset(folder, split, len(info["labels"]), seconds, batch_size, rule=rule)
     result = embed_dataset(encoder, ds)
     if path:
         embedding_cache.save(path, *result)
@@ -79,6 +90,8 @@ def score_task(encoder, folder, task, settings=ProbeSettings(), batch_size=32, c
     """Probe score (a fraction: accuracy or mAP) of a frozen `encoder` on one task's shards."""
     info = read_dataset_info(folder)
     train_rule = "full" if task.eval_rule == "full" else "subclips"
+    settings = settings_for(task, settings)
+    passes = settings.augmented_passes
     if task.svm:
         from zoo.hares.svm import svm_fold_sweep
         folds = sorted((s for s in info["splits"] if s.startswith("fold")), key=lambda s: int(s[4:] or 0))
@@ -87,13 +100,16 @@ def score_task(encoder, folder, task, settings=ProbeSettings(), batch_size=32, c
                            f"found {list(info['splits'])}")
         embeddings = {f: split_embeddings(encoder, folder, task, f, task.eval_rule, batch_size, cache, info)
                       for f in folds}
-        return svm_fold_sweep(embeddings, seed=settings.seed)["score"]
+        training = {f: split_embeddings(encoder, folder, task, f, train_rule, batch_size, cache, info, passes,
+                                        settings.seed) for f in folds} if passes else None
+        return svm_fold_sweep(embeddings, seed=settings.seed, train_folds=training)["score"]
     for split in ("train", "test"):
         if split not in info["splits"]:
             raise ZooError(f"HARES task {task.name}: no {split!r} split in {folder}; found {list(info['splits'])}")
-    train_x, train_y, _ = split_embeddings(encoder, folder, task, "train", train_rule, batch_size, cache, info)
+    train_x, train_y, _ = split_embeddings(encoder, folder, task, "train", train_rule, batch_size, cache, info,
+                                           passes, settings.seed)
     test_x, test_y, test_ids = split_embeddings(encoder, folder, task, "test", task.eval_rule, batch_size, cache, info)
-    return fit_and_score(train_x, train_y, test_x, test_y, test_ids, settings_for(task, settings),
+    return fit_and_score(train_x, train_y, test_x, test_y, test_ids, settings,
                          multi_label=task.multi_label, head=task.head, label_names=info["labels"])
 
 

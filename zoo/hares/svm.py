@@ -9,8 +9,10 @@ full 5-s clips, cross-validated over the 5 folds (hares-paper-facts.md section 1
 - features are standardised with each split's training statistics; clips with several windows
   are scored by averaging the windows' decision values.
 
-The paper also trains on "10 epochs worth of augmented samples"; this probe uses one pass of the
-un-augmented clips (the same frozen-embedding protocol as the other tasks).
+The paper also trains on "10 epochs worth of augmented samples": with `train_folds` (the probe's
+`augmented_passes`, 10 under `--paper_protocol`) each split trains on passes of example-mixed
+clips of its training folds and is scored on the held-out fold's clean clips; without, on one
+pass of the clean clips.
 """
 
 import numpy as np
@@ -37,9 +39,10 @@ def _fit_predict(train, test, regularization, seed):
     return float(np.mean(clip_scores.argmax(1) == clip_truth.argmax(1)))
 
 
-def svm_fold_sweep(folds, regularization=PAPER_REGULARIZATION, seed=0):
+def svm_fold_sweep(folds, regularization=PAPER_REGULARIZATION, seed=0, train_folds=None):
     """`folds`: {fold name: (embeddings `[n, D]`, one-hot labels `[n, C]`, clip ids `[n]`)}, in fold
-    order. Returns {"score": mean accuracy over the splits, "regularization": the value picked on
+    order; `train_folds` (same keys; soft labels allowed, their argmax is the class) replaces them on
+    the training side (augmented passes). Returns {"score": mean accuracy over the splits, "regularization": the value picked on
     the first split, "first_split": {value: accuracy}, "splits": {fold: accuracy}}."""
     try:
         import sklearn  # noqa: F401
@@ -50,7 +53,7 @@ def svm_fold_sweep(folds, regularization=PAPER_REGULARIZATION, seed=0):
         raise ZooError(f"the SVM protocol cross-validates over folds; got {names}")
 
     def split(held_out):
-        train = [folds[n] for n in names if n != held_out]
+        train = [(train_folds or folds)[n] for n in names if n != held_out]
         return tuple(np.concatenate([part[k] for part in train]) for k in range(3)), folds[held_out]
 
     first = {value: _fit_predict(*split(names[0]), value, seed) for value in regularization}
