@@ -40,6 +40,8 @@ flags.DEFINE_enum("optimizer", "adam", ["adam", "lars"], "adam (AdamW with --wei
 flags.DEFINE_float("weight_decay", 0.0, "Decoupled weight decay (0: none, as the paper).")
 flags.DEFINE_float("agc_clip", 0.0, "Adaptive gradient clipping threshold (0: off, as the paper; NFNets use 0.01).")
 flags.DEFINE_bool("mixing", True, "Example mixing with ratio ~ Beta(5, 2), as the paper.")
+flags.DEFINE_bool("shared_crop", False, "SimCLR/BYOL: both views from one random crop, made different only by "
+                  "the augmentations (BYOL-A's views); default: two independent crops of the clip, as the paper.")
 flags.DEFINE_float("gain_db", 0.0, "Random gain of +-GAIN_DB dB per clip (0: off).")
 flags.DEFINE_bool("spec_augment", False, "SpecAugment time/frequency masking after the frontend (log-mel encoders).")
 flags.DEFINE_integer("projection_size", 0, "Projector output size (0: SimCLR 128, BYOL 256).")
@@ -103,6 +105,7 @@ def main(argv):
         split=FLAGS.split, crop_seconds=FLAGS.crop_seconds, batch_size=FLAGS.batch_size, steps=FLAGS.steps,
         learning_rate=FLAGS.learning_rate, warmup_steps=FLAGS.warmup_steps, optimizer=FLAGS.optimizer,
         weight_decay=FLAGS.weight_decay, agc_clip=FLAGS.agc_clip, mixing=FLAGS.mixing, gain_db=FLAGS.gain_db,
+        shared_crop=FLAGS.shared_crop,
         spec_augment=FLAGS.spec_augment, projection_size=FLAGS.projection_size,
         projector_hidden=tuple(int(h) for h in FLAGS.projector_hidden), temperature=FLAGS.temperature,
         target_decay=FLAGS.target_decay, multi_label=FLAGS.multi_label, mixed_precision=FLAGS.mixed_precision,
