@@ -69,6 +69,21 @@ def test_byol_target_is_an_ema_of_the_online_network():
     assert byol.target_encoder.trainable_weights == []
 
 
+def test_byol_trains_no_target_weight_even_when_sublayers_are_built_late():
+    # nf_slowfast_tiny's squeeze-excite layers create their Dense sublayers in build(), after the
+    # target was frozen: they must not reach the optimizer (no gradient, no slots).
+    byol = BYOL(zoo.create_encoder("nf_slowfast_tiny"), projector_hidden=(16,), projection_size=8, total_steps=10)
+    byol.compile(optimizer=build_optimizer("adam", 1e-3, 10, 0))
+    byol.build_for(_views(batch=2, samples=8000))
+    target = {id(w) for w in byol.target_weights()}
+    late = [w for w in byol.target_encoder.weights if "/se/" in w.path]
+    assert late and not any(w.trainable for w in late)
+    assert not any(id(w) in target for w in byol.trainable_weights)
+    online = len(byol.encoder.trainable_weights) + len(byol.projector.trainable_weights) + \
+        len(byol.predictor.trainable_weights)
+    assert len(byol.trainable_weights) == online
+
+
 def test_simclr_and_supervised_steps_change_the_encoder():
     for objective, batch in (
             (SimCLR(zoo.create_encoder("logmel_conv_tiny"), projector_hidden=(16,), projection_size=8), _views()),

@@ -136,8 +136,12 @@ class Objective(keras.Model):
     def build_for(self, batch):
         """Create every weight (model and optimizer) from one batch, before restoring a checkpoint."""
         self.objective(batch, training=False)
+        self.after_build()
         self.optimizer.build(self.trainable_weights)
         self._built_for_training = True
+
+    def after_build(self):
+        """Hook between creating the model's weights and the optimizer's (BYOL re-freezes its target)."""
 
     def _maybe_symbolic_build(self, iterator=None, data_batch=None):
         # Keras' TF trainer builds models created under a tf.distribute strategy by reducing one

@@ -56,6 +56,13 @@ class BYOL(Objective):
     def target_weights(self):
         return self.target_encoder.weights + self.target_projector.weights
 
+    def after_build(self):
+        # Sublayers an encoder creates in build() (NFNet squeeze-excite) appear after the target was
+        # frozen and their weights start trainable: freeze every target weight before the optimizer
+        # sees them (otherwise they get optimizer slots and a "gradients do not exist" warning).
+        for weight in self.target_weights():
+            weight.trainable = False
+
     def build_for(self, batch):
         super().build_for(batch)
         for target, online in zip(self.target_weights(), self.online_weights()):
