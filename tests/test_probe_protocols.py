@@ -192,3 +192,34 @@ def test_auto_steps_scale_with_the_training_set():
     assert auto_steps(200) == 20_000                    # small sets: the floor that lets 2e-4 converge
     assert auto_steps(64 * 300) == 30_000               # 100 epochs
     assert auto_steps(10 ** 9) == 400_000               # never more than the paper
+
+
+def test_standardising_by_slices_matches_the_whole_array(rng, monkeypatch):
+    from zoo.hares import linear_probe
+    monkeypatch.setattr(linear_probe, "CHUNK_ROWS", 7)                # several slices on a small array
+    x = (rng.standard_normal((50, 6)) * [1, 2, 3, 4, 5, 6] + 10).astype(np.float32)
+    mean, std = linear_probe.feature_moments(x)
+    np.testing.assert_allclose(mean, x.mean(0), rtol=1e-5)
+    np.testing.assert_allclose(std, x.std(0) + 1e-6, rtol=1e-4)
+    y = np.eye(3, dtype=np.float32)[rng.integers(0, 3, 50)]
+    weights = []
+    for inputs, standardize in (((x - mean) / std, None), (x, (mean, std))):
+        head = build_head("linear", 6, [3])
+        linear_probe.train_loop(head, inputs, [y], 1e-2, 40, 4, 8, 0, False, standardize=standardize)
+        weights.append(head.get_weights())
+    for a, b in zip(*weights):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+    assert np.abs(weights[0][0]).max() > 0                            # it trained
+
+
+def test_padded_inputs_reach_tensorflow_without_a_copy():
+    from zoo.hares.linear_probe import ALIGNMENT, _aligned_zeros, _as_tensor
+    array = _aligned_zeros((513, 130))
+    assert array.ctypes.data % ALIGNMENT == 0 and array.shape == (513, 130) and not array.any()
+    tensor = _as_tensor(array)
+    array[3, 4] = 7.0
+    assert float(tensor[3, 4]) == 7.0                                  # one buffer, shared
+    unaligned = np.zeros(1 + 8 * 5, np.float32)[1:].reshape(8, 5)       # 4 bytes off the boundary
+    unaligned[0, 0] = 2.0
+    copied = _as_tensor(unaligned)
+    assert unaligned.ctypes.data % ALIGNMENT != 0 and float(copied[0, 0]) == 2.0

@@ -158,11 +158,51 @@ def _trainer(kind, dim, class_counts, rows, batch, multi_label):
     return template, train
 
 
+CHUNK_ROWS = 65_536     # rows per slice when standardising: no full-size temporary copy
+
+
+ALIGNMENT = 64     # bytes: TensorFlow's CPU tensors must start on a 64-byte boundary
+
+
+def _aligned_zeros(shape):
+    """A zeroed float32 array whose data start on a 64-byte boundary (TensorFlow can then use it in place)."""
+    count = int(np.prod(shape))
+    raw = np.zeros(count * 4 + ALIGNMENT, np.uint8)
+    offset = -raw.ctypes.data % ALIGNMENT
+    return raw[offset:offset + count * 4].view(np.float32).reshape(shape)
+
+
+def _as_tensor(array):
+    """`array` as a TensorFlow tensor without a copy when it is 64-byte aligned and C-contiguous
+    (DLPack), else copied: the probe's largest input is then held once, not three times."""
+    import tensorflow as tf
+    if array.ctypes.data % ALIGNMENT == 0 and array.flags.c_contiguous and hasattr(array, "__dlpack__"):
+        try:
+            return tf.experimental.dlpack.from_dlpack(array.__dlpack__())
+        except (AttributeError, TypeError, ValueError, tf.errors.OpError):
+            pass
+    return tf.constant(array)
+
+
+def feature_moments(x):
+    """(mean, std + 1e-6) of `x [n, D]` per feature, float32, accumulated in float64 over row chunks."""
+    total, squares = np.zeros(x.shape[1]), np.zeros(x.shape[1])
+    for start in range(0, len(x), CHUNK_ROWS):
+        part = np.asarray(x[start:start + CHUNK_ROWS], np.float64)
+        total += part.sum(0)
+        squares += np.square(part).sum(0)
+    mean = total / max(len(x), 1)
+    std = np.sqrt(np.maximum(squares / max(len(x), 1) - mean ** 2, 0.0)) + 1e-6
+    return mean.astype(np.float32), std.astype(np.float32)
+
+
 def train_loop(model, x, targets, peak_learning_rate, steps, warmup_steps, batch_size, seed, multi_label,
-               head="linear"):
+               head="linear", standardize=None):
     """Adam (Keras' defaults), warm-up then cosine, on `model`'s weights for `steps` minibatches drawn
     uniformly (with replacement, seeded by step) from the in-memory `x [n, D]` and `targets` (one
-    array per head); loss: the sum over heads of softmax (or sigmoid) cross-entropy.
+    array per head); loss: the sum over heads of softmax (or sigmoid) cross-entropy. With
+    `standardize=(mean, std)`, `x` is standardised slice by slice while it is copied into the padded
+    input (the probe's memory peak is then the embeddings plus one padded float32 copy).
 
     All steps run in one XLA-compiled loop over a pure function of the weights (Keras'
     `stateless_call`), on inputs zero-padded to multiples of 512 rows, 128 features and 16 classes
@@ -175,8 +215,10 @@ def train_loop(model, x, targets, peak_learning_rate, steps, warmup_steps, batch
     count_pads = [_round_up(c, 16) for c in counts]
     batch = min(int(batch_size), n)
     template, train = _trainer(head, dim_pad, count_pads, rows, batch, multi_label)
-    x_pad = np.zeros((rows, dim_pad), np.float32)
-    x_pad[:n, :dim] = x
+    x_pad = _aligned_zeros((rows, dim_pad))
+    for start in range(0, n, CHUNK_ROWS):
+        part = x[start:start + CHUNK_ROWS]
+        x_pad[start:start + len(part), :dim] = part if standardize is None else (part - standardize[0]) / standardize[1]
     t_pad = [np.zeros((rows, cp), np.float32) for cp in count_pads]
     masks = [np.zeros(cp, np.float32) for cp in count_pads]
     for t, tp, mask, c in zip(targets, t_pad, masks, counts):
@@ -189,7 +231,7 @@ def train_loop(model, x, targets, peak_learning_rate, steps, warmup_steps, batch
         w = keras.ops.convert_to_numpy(w)
         value[tuple(slice(0, s) for s in w.shape)] = w
         initial.append(tf.constant(value))
-    trained = train(initial, tf.constant(x_pad), [tf.constant(t) for t in t_pad], [tf.constant(m) for m in masks],
+    trained = train(initial, _as_tensor(x_pad), [tf.constant(t) for t in t_pad], [tf.constant(m) for m in masks],
                     tf.constant(n), tf.constant(int(steps)), tf.constant(float(peak_learning_rate)),
                     tf.constant(float(warmup_steps)), tf.constant(int(seed)))
     for w, value in zip(model.trainable_weights, trained):
@@ -202,7 +244,7 @@ def fit_and_score(train_x, train_y, test_x, test_y, test_clip_ids, settings=Prob
     clip): softmax cross-entropy and accuracy; with `multi_label` per-class sigmoid cross-entropy and
     mAP (AudioSet, MagnaTagATune); with head "three_slots" (`label_names` the intents) three softmax
     heads with a summed loss, a clip counting as right only when all three slots are (FSC)."""
-    mean, std = train_x.mean(0), train_x.std(0) + 1e-6
+    mean, std = feature_moments(train_x)
     keras.utils.set_random_seed(settings.seed)
     if head == "three_slots":
         train_targets, vocabularies = slot_targets(train_y, label_names)
@@ -213,9 +255,9 @@ def fit_and_score(train_x, train_y, test_x, test_y, test_clip_ids, settings=Prob
     # Zero-initialised output layers: the linear problem is convex, so the result depends on the data alone.
     model = build_head(head, train_x.shape[1], class_counts, settings.seed)
     steps = settings.steps or auto_steps(len(train_x), settings.batch_size)
-    train_loop(model, ((train_x - mean) / std).astype(np.float32), train_targets, settings.peak_learning_rate,
-               steps, int(settings.warmup_fraction * steps), settings.batch_size, settings.seed, multi_label, head)
-    logits = model((test_x - mean).astype(np.float32) / std.astype(np.float32))
+    train_loop(model, train_x, train_targets, settings.peak_learning_rate, steps, int(settings.warmup_fraction * steps),
+               settings.batch_size, settings.seed, multi_label, head, standardize=(mean, std))
+    logits = model(((test_x - mean) / std).astype(np.float32))
     logits = logits if isinstance(logits, (list, tuple)) else [logits]
     right = None
     for slot_logits, truth in zip(logits, test_targets):
