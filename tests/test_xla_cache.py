@@ -27,7 +27,8 @@ def _run(cache, **env):
 
 def test_compiled_loop_is_written_then_reused(tmp_path):
     first = _run(tmp_path)
-    folder = tmp_path / "xla"
+    from zoo.xla_cache import machine_key
+    folder = tmp_path / "xla" / machine_key()            # one subfolder per processor and TensorFlow version
     assert first["folder"] == str(folder)
     programs = sorted(os.listdir(folder))
     assert programs and all(p.endswith(".pb") for p in programs)
@@ -42,3 +43,14 @@ def test_switch_off_and_user_flag_are_respected(tmp_path):
     mine = tmp_path / "mine"
     user = _run(tmp_path / "user", TF_XLA_FLAGS=f"--tf_xla_persistent_cache_directory={mine}")
     assert user["folder"] == "None" and os.listdir(mine) and not (tmp_path / "user" / "xla").exists()
+
+
+def test_machine_key_names_the_processor_and_tensorflow(monkeypatch):
+    from importlib import metadata
+
+    from zoo import xla_cache
+    key = xla_cache.machine_key()
+    assert len(key) == 12 and int(key, 16) >= 0 and key == xla_cache.machine_key()
+    real = metadata.version
+    monkeypatch.setattr(metadata, "version", lambda name: "0.0.0" if name == "tensorflow" else real(name))
+    assert xla_cache.machine_key() != key                  # another TensorFlow: another folder

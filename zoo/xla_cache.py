@@ -1,4 +1,4 @@
-"""A persistent XLA compilation cache in the zoo's cache folder (`<cache>/xla/`).
+"""A persistent XLA compilation cache in the zoo's cache folder (`<cache>/xla/<machine key>/`).
 
 The probe's training loop is one XLA-compiled program per shape bucket (`zoo.hares.linear_probe`);
 compiling it costs 0.7 to 1.3 s on a CPU. TensorFlow can keep compiled programs on disk
@@ -15,22 +15,44 @@ Set `HARES_ZOO_XLA_CACHE=0` to turn it off; a `TF_XLA_FLAGS` that already names 
 is left as it is. Deleting the folder is always safe.
 """
 
+import hashlib
 import os
+import platform
 
 from zoo.cache import cache_dir
 
 FLAG = "--tf_xla_persistent_cache_directory"
 
 
+def machine_key():
+    """A short hash of what a compiled CPU program depends on beyond its own graph: the processor's
+    architecture and instruction-set flags and the TensorFlow version. Each key gets its own
+    subfolder, so a cache folder shared between different machines never hands one a program built
+    for another's instructions."""
+    from importlib import metadata
+    flags = ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = next((line for line in f if line.startswith(("flags", "Features"))), "")
+    except OSError:
+        pass
+    try:
+        version = metadata.version("tensorflow")
+    except metadata.PackageNotFoundError:
+        version = "none"
+    text = "|".join([platform.machine(), platform.processor(), " ".join(sorted(flags.split())), version])
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
 def enable():
-    """Point TensorFlow's persistent XLA cache at `<cache>/xla/` -> that folder, or None when turned
+    """Point TensorFlow's persistent XLA cache at `<cache>/xla/<machine key>/` -> that folder, or None when turned
     off, already set by the user, or impossible (a path with whitespace cannot go in `TF_XLA_FLAGS`)."""
     if os.environ.get("HARES_ZOO_XLA_CACHE", "1").strip().lower() in ("0", "false", "no", "off"):
         return None
     current = os.environ.get("TF_XLA_FLAGS", "")
     if FLAG in current:
         return None
-    folder = cache_dir("xla")
+    folder = cache_dir("xla", machine_key())
     if any(c.isspace() for c in folder):
         return None
     os.makedirs(folder, exist_ok=True)
