@@ -93,6 +93,14 @@ def test_any_model_loads_for_the_probe(tmp_path):
         load_probe_model(str(tmp_path / "missing.keras"))
     with pytest.raises(KeyError, match="unknown encoder"):
         load_probe_model("nf_slowfst_tiny")
+    # A fresh process that has imported no encoder module yet (as `hares-zoo probe --model=x.keras`).
+    import subprocess
+    import sys
+    code = ("from zoo.hares.models import load_probe_model; "
+            f"print(type(load_probe_model({os.path.join(out, 'encoder.keras')!r})).__name__)")
+    fresh = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                           env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+    assert fresh.returncode == 0 and fresh.stdout.strip() == "ConvBaseline", fresh.stderr[-2000:]
 
 
 def test_missing_task_data_and_unsupported_protocols_are_named(tmp_path):

@@ -54,6 +54,7 @@ def load_checkpoint(path):
         raise ZooError(f"checkpoint {path!r}: file not found")
     else:
         training = {}
+    import zoo.encoders  # noqa: F401  (registers the encoder classes the file names)
     encoder = keras.saving.load_model(path, compile=False)
     return encoder, training or {"objective": "unknown (loaded from a .keras file)", "data": None, "steps": None}
 

@@ -53,5 +53,6 @@ def load_probe_model(spec):
     if spec.endswith(".keras"):
         if not os.path.exists(spec):
             raise FileNotFoundError(f"model {spec!r}: file not found")
+        import zoo.encoders  # noqa: F401  (registers the encoder classes the file names)
         return keras.saving.load_model(spec, compile=False)
     return zoo.create_encoder(spec)
