@@ -18,6 +18,7 @@ flags.DEFINE_string("model", "logmel_conv_tiny", "Registry name, .keras file or 
 flags.DEFINE_enum("size", "default", ["tiny", "small", "default"], "mini-HARES size.")
 flags.DEFINE_integer("probe_steps", 0, "Keras probe steps (0: the zoo's default, scaled to the task).")
 flags.DEFINE_float("probe_learning_rate", 2e-4, "Probe peak learning rate (the zoo's default, the paper's).")
+flags.DEFINE_integer("probe_batch_size", 64, "Probe batch size (the zoo's default, the paper's: 64).")
 flags.DEFINE_enum("tasks", "mini", ["mini", "open-audio"], "Task suite (open-audio: the cached real-audio corpus).")
 flags.DEFINE_integer("max_iter", 1000, "LogisticRegression iterations.")
 flags.DEFINE_list("scale", ["20000x1536x50"], "Also synthetic rows at HARES scale, as ROWSxDIMxCLASSES "
@@ -34,7 +35,7 @@ def _compare(tr_x, tr_y, te_x, te_y, te_ids):
     from zoo.hares.linear_probe import ProbeSettings, average_by_clip, fit_and_score
     start = time.perf_counter()
     keras_score = fit_and_score(tr_x, tr_y, te_x, te_y, te_ids, ProbeSettings(
-        steps=FLAGS.probe_steps, peak_learning_rate=FLAGS.probe_learning_rate))
+        steps=FLAGS.probe_steps, peak_learning_rate=FLAGS.probe_learning_rate, batch_size=FLAGS.probe_batch_size))
     keras_seconds = time.perf_counter() - start
     start = time.perf_counter()
     mean, std = tr_x.mean(0), tr_x.std(0) + 1e-6
@@ -94,7 +95,7 @@ def main(argv):
         rows.append(_scale_row(*[int(v) for v in spec.split("x")]))
         print(rows[-1], flush=True)
     print(f"\n{FLAGS.model} embeddings, {FLAGS.tasks} {FLAGS.size}; Keras probe {FLAGS.probe_steps or 'auto'} steps "
-          f"at batch 64, peak {FLAGS.probe_learning_rate:g}; "
+          f"at batch {FLAGS.probe_batch_size}, peak {FLAGS.probe_learning_rate:g}; "
           f"LogisticRegression lbfgs max_iter={FLAGS.max_iter}; XLA cache: "
           f"{cached_programs if xla_folder else 'off'} compiled programs on disk at start "
           f"(0: the first task of each shape pays the compilation)\n")
