@@ -45,8 +45,9 @@ def machine_key():
 
 
 def enable():
-    """Point TensorFlow's persistent XLA cache at `<cache>/xla/<machine key>/` -> that folder, or None when turned
-    off, already set by the user, or impossible (a path with whitespace cannot go in `TF_XLA_FLAGS`)."""
+    """Point TensorFlow's persistent XLA cache at `<cache>/xla/<machine key>/` -> that folder, or
+    None when turned off, already set by the user, or impossible (a path with whitespace cannot go
+    in `TF_XLA_FLAGS`)."""
     if os.environ.get("HARES_ZOO_XLA_CACHE", "1").strip().lower() in ("0", "false", "no", "off"):
         return None
     current = os.environ.get("TF_XLA_FLAGS", "")

@@ -144,7 +144,6 @@ def evaluation_dataset(shard_dir, split="test", num_classes=0, crop_seconds=3.0,
     return ds.batch(batch_size).prefetch(AUTOTUNE)
 
 
-MIX_ALPHA, MIX_BETA = 5.0, 2.0      # the paper's mixing ratio law, Beta(5, 2) (hares-paper-facts.md section 3)
 PARTNER_BUFFER = 512                # partners come from a shuffle buffer of this many clips
 
 
@@ -157,7 +156,7 @@ def mixed_dataset(shard_dir, split, num_classes, crop_seconds, batch_size=32, pa
     lam ~ Beta(5, 2) per window (the pretraining's example mixing: `zoo.pretrain.augment`). Seeded
     and stateless: the same arguments give the same windows. Elements as `evaluation_dataset`'s,
     `labels` soft; `clip_id` is the clip's own."""
-    from zoo.pretrain.augment import fold_seed, stateless_beta
+    from zoo.pretrain.augment import MIX_ALPHA, MIX_BETA, fold_seed, stateless_beta
     if passes < 1:
         raise ValueError(f"mixed_dataset: passes must be >= 1, got {passes}")
     crop = int(round(crop_seconds * sample_rate))

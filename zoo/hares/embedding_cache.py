@@ -1,11 +1,12 @@
 """On-disk cache of frozen-encoder embeddings, one `.npz` per (encoder, task data, split, windows).
 
 The key hashes the encoder's identity (a Keras model's class, config and weight values, or a
-SavedModel folder's file names, sizes and times; other encoders are not cached), the shard folder's `dataset_info.json`
-(manifest fingerprint, labels, clip counts), the split and the evaluation windows (rule, seconds).
-Retraining an encoder, re-preparing a task or changing the crop therefore misses the cache; the
-same encoder scored again, or with a different probe head or learning rate, reads it in
-milliseconds. Files live in `cache_dir("embeddings")`; delete the folder to clear it.
+SavedModel folder's file names, sizes and times; other encoders are not cached), the shard
+folder's `dataset_info.json` (manifest fingerprint, labels, clip counts), the split and the
+evaluation windows (rule, seconds). Retraining an encoder, re-preparing a task or changing the
+crop therefore misses the cache; the same encoder scored again, or with a different probe head or
+learning rate, reads it in milliseconds. Files live in `cache_dir("embeddings")`; delete the
+folder to clear it.
 """
 
 import hashlib

@@ -42,8 +42,9 @@ def _fit_predict(train, test, regularization, seed):
 def svm_fold_sweep(folds, regularization=PAPER_REGULARIZATION, seed=0, train_folds=None):
     """`folds`: {fold name: (embeddings `[n, D]`, one-hot labels `[n, C]`, clip ids `[n]`)}, in fold
     order; `train_folds` (same keys; soft labels allowed, their argmax is the class) replaces them on
-    the training side (augmented passes). Returns {"score": mean accuracy over the splits, "regularization": the value picked on
-    the first split, "first_split": {value: accuracy}, "splits": {fold: accuracy}}."""
+    the training side (augmented passes). Returns {"score": mean accuracy over the splits,
+    "regularization": the value picked on the first split, "first_split": {value: accuracy},
+    "splits": {fold: accuracy}}."""
     try:
         import sklearn  # noqa: F401
     except ImportError as error:

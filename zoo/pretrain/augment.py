@@ -19,6 +19,9 @@ import keras
 import tensorflow as tf
 
 
+MIX_ALPHA, MIX_BETA = 5.0, 2.0      # the mixing ratio's law, Beta(5, 2) (hares-paper-facts.md section 3)
+
+
 def fold_seed(seed, *salt):
     """A new stateless seed `[2]` from `seed` and integers (or scalar tensors) `salt`."""
     seed = tf.cast(seed, tf.int64)
@@ -38,7 +41,7 @@ def stateless_beta(shape, alpha, beta, seed):
 class ExampleMixing(keras.layers.Layer):
     """`[batch, samples]` -> same shape: each clip mixed with a random partner (module docstring)."""
 
-    def __init__(self, alpha=5.0, beta=2.0, **kwargs):
+    def __init__(self, alpha=MIX_ALPHA, beta=MIX_BETA, **kwargs):
         super().__init__(**kwargs)
         if alpha <= 0 or beta <= 0:
             raise ValueError(f"Beta parameters must be > 0, got alpha={alpha}, beta={beta}")

@@ -11,7 +11,7 @@ run resumed from a checkpoint repeats the exact augmentations, and replicas draw
 import keras
 import tensorflow as tf
 
-from zoo.pretrain.augment import ExampleMixing, RandomGain, SpecAugment, fold_seed
+from zoo.pretrain.augment import MIX_ALPHA, MIX_BETA, ExampleMixing, RandomGain, SpecAugment, fold_seed
 from zoo.pretrain.optim import adaptive_gradient_clip
 
 
@@ -47,8 +47,8 @@ class Objective(keras.Model):
 
     metric_names = ("loss",)
 
-    def __init__(self, encoder, mixing=True, mix_alpha=5.0, mix_beta=2.0, gain_db=0.0, spec_augment=False,
-                 agc_clip=0.0, seed=0, **kwargs):
+    def __init__(self, encoder, mixing=True, mix_alpha=MIX_ALPHA, mix_beta=MIX_BETA, gain_db=0.0,
+                 spec_augment=False, agc_clip=0.0, seed=0, **kwargs):
         super().__init__(**kwargs)
         self.encoder = encoder
         self.mix_alpha, self.mix_beta, self.gain_db = float(mix_alpha), float(mix_beta), float(gain_db)
