@@ -29,6 +29,20 @@ class ProbeSettings:
     seed: int = 0
     paper_protocol: bool = False    # each task's paper batch and steps, peak 2e-4, 5k warm-up, augmented passes
     augmented_passes: int = 0       # ESC-50, AudioSet: train on this many passes of example-mixed windows
+    solver: str = "adam"            # "adam": the paper's protocol; "lbfgs": full batch, linear heads (`zoo.hares.lbfgs`)
+    inverse_l2: float = 1.0         # lbfgs only: scikit-learn's C, the penalty being ||W||^2 / (2 C n)
+    max_iterations: int = 1000      # lbfgs only
+    tolerance: float = 1e-4         # lbfgs only: stop when the largest gradient entry is below (scikit-learn's tol)
+
+    def __post_init__(self):
+        if self.solver not in SOLVERS:
+            raise ValueError(f"probe solver {self.solver!r}; expected one of {', '.join(SOLVERS)}")
+        if self.inverse_l2 <= 0 or self.max_iterations < 1 or self.tolerance <= 0:
+            raise ValueError(f"probe lbfgs settings: need inverse_l2 > 0, max_iterations >= 1, tolerance > 0; got "
+                             f"{self.inverse_l2}, {self.max_iterations}, {self.tolerance}")
+
+
+SOLVERS = ("adam", "lbfgs")
 
 
 MIN_STEPS, EPOCHS, MAX_STEPS = 20_000, 100, 400_000
@@ -196,6 +210,26 @@ def feature_moments(x):
     return mean.astype(np.float32), std.astype(np.float32)
 
 
+def padded_inputs(x, targets, standardize=None):
+    """(`x [n, D]` zero-padded to `[rows, D']`, each of `targets` padded to `[rows, C']`, one class
+    mask `[C']` per target): rows padded to a multiple of 512, features of 128, classes of 16, so
+    tasks of similar size share a compiled loop. With `standardize=(mean, std)` rows are
+    standardised slice by slice while copied (no full-size temporary)."""
+    n, dim = x.shape
+    rows, dim_pad = _round_up(n, 512), _round_up(dim, 128)
+    x_pad = _aligned_zeros((rows, dim_pad))
+    for start in range(0, n, CHUNK_ROWS):
+        part = x[start:start + CHUNK_ROWS]
+        x_pad[start:start + len(part), :dim] = part if standardize is None else (part - standardize[0]) / standardize[1]
+    t_pad, masks = [], []
+    for t in targets:
+        t_pad.append(np.zeros((rows, _round_up(t.shape[1], 16)), np.float32))
+        t_pad[-1][:n, :t.shape[1]] = t
+        masks.append(np.zeros(t_pad[-1].shape[1], np.float32))
+        masks[-1][:t.shape[1]] = 1.0
+    return x_pad, t_pad, masks
+
+
 def train_loop(model, x, targets, peak_learning_rate, steps, warmup_steps, batch_size, seed, multi_label,
                head="linear", standardize=None):
     """Adam (Keras' defaults), warm-up then cosine, on `model`'s weights for `steps` minibatches drawn
@@ -210,21 +244,10 @@ def train_loop(model, x, targets, peak_learning_rate, steps, warmup_steps, batch
     on disk across processes by `zoo.xla_cache`); after it, a step costs about 25 microseconds on a
     CPU for mini-HARES shapes."""
     import tensorflow as tf
-    n, dim = x.shape
-    rows, dim_pad = _round_up(n, 512), _round_up(dim, 128)
-    counts = [t.shape[1] for t in targets]
-    count_pads = [_round_up(c, 16) for c in counts]
-    batch = min(int(batch_size), n)
-    template, train = _trainer(head, dim_pad, count_pads, rows, batch, multi_label)
-    x_pad = _aligned_zeros((rows, dim_pad))
-    for start in range(0, n, CHUNK_ROWS):
-        part = x[start:start + CHUNK_ROWS]
-        x_pad[start:start + len(part), :dim] = part if standardize is None else (part - standardize[0]) / standardize[1]
-    t_pad = [np.zeros((rows, cp), np.float32) for cp in count_pads]
-    masks = [np.zeros(cp, np.float32) for cp in count_pads]
-    for t, tp, mask, c in zip(targets, t_pad, masks, counts):
-        tp[:n, :c] = t
-        mask[:c] = 1.0
+    n = len(x)
+    x_pad, t_pad, masks = padded_inputs(x, targets, standardize)
+    rows, dim_pad = x_pad.shape
+    template, train = _trainer(head, dim_pad, [m.shape[0] for m in masks], rows, min(int(batch_size), n), multi_label)
     # Start from this task's initial weights, padded (zero rows and columns stay zero: zero inputs).
     initial = []
     for w, slot in zip(model.trainable_weights, template.trainable_weights):
@@ -239,12 +262,27 @@ def train_loop(model, x, targets, peak_learning_rate, steps, warmup_steps, batch
         w.assign(value.numpy()[tuple(slice(0, s) for s in w.shape)])
 
 
+def fit_lbfgs(model, x, targets, multi_label, settings, standardize=None):
+    """Fit the linear output layers of `model` ("linear" or "three_slots" head) by full-batch L-BFGS
+    on `x [n, D]` and `targets` (one array per head) -> the solver's report (iterations, loss)."""
+    from zoo.hares import lbfgs
+    x_pad, t_pad, masks = padded_inputs(x, targets, standardize)
+    heads, report = lbfgs.fit_linear(x_pad, len(x), t_pad, masks, multi_label, settings.inverse_l2,
+                                     settings.max_iterations, settings.tolerance)
+    layers = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
+    for layer, (kernel, bias), target in zip(layers, heads, targets):
+        layer.set_weights([kernel[:x.shape[1], :target.shape[1]], bias[:target.shape[1]]])
+    return report
+
+
 def fit_and_score(train_x, train_y, test_x, test_y, test_clip_ids, settings=ProbeSettings(), multi_label=False,
                   head="linear", label_names=None):
     """Train a probe head on (train_x, train_y) and score the test clips (sub-clip scores averaged per
     clip): softmax cross-entropy and accuracy; with `multi_label` per-class sigmoid cross-entropy and
     mAP (AudioSet, MagnaTagATune); with head "three_slots" (`label_names` the intents) three softmax
-    heads with a summed loss, a clip counting as right only when all three slots are (FSC)."""
+    heads with a summed loss, a clip counting as right only when all three slots are (FSC). With
+    `settings.solver="lbfgs"` linear heads are fitted by full-batch L-BFGS (AudioSet's "mlp512"
+    head always trains with Adam)."""
     mean, std = feature_moments(train_x)
     keras.utils.set_random_seed(settings.seed)
     if head == "three_slots":
@@ -255,9 +293,13 @@ def fit_and_score(train_x, train_y, test_x, test_y, test_clip_ids, settings=Prob
         train_targets, test_targets, class_counts = [train_y.astype(np.float32)], [test_y], [train_y.shape[1]]
     # Zero-initialised output layers: the linear problem is convex, so the result depends on the data alone.
     model = build_head(head, train_x.shape[1], class_counts, settings.seed)
-    steps = settings.steps or auto_steps(len(train_x), settings.batch_size)
-    train_loop(model, train_x, train_targets, settings.peak_learning_rate, steps, int(settings.warmup_fraction * steps),
-               settings.batch_size, settings.seed, multi_label, head, standardize=(mean, std))
+    if settings.solver == "lbfgs" and head != "mlp512":
+        fit_lbfgs(model, train_x, train_targets, multi_label, settings, standardize=(mean, std))
+    else:
+        steps = settings.steps or auto_steps(len(train_x), settings.batch_size)
+        train_loop(model, train_x, train_targets, settings.peak_learning_rate, steps,
+                   int(settings.warmup_fraction * steps), settings.batch_size, settings.seed, multi_label, head,
+                   standardize=(mean, std))
     logits = model(((test_x - mean) / std).astype(np.float32))
     logits = logits if isinstance(logits, (list, tuple)) else [logits]
     right = None

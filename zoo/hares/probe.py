@@ -45,16 +45,16 @@ def find_task_folders(data_dir, tasks):
 
 
 def settings_for(task, settings):
-    """`settings`, or with `settings.paper_protocol` the paper's counts for `task`: its batch and steps
-    (64 x 400k; AudioSet 128 x 200k; MagnaTagATune 128 x 20k), peak 2e-4, a 5k-step warm-up and its
-    augmented passes (ESC-50 and AudioSet: 10). Tasks the paper trains without augmentation get
+    """`settings`, or with `settings.paper_protocol` the paper's counts for `task`: Adam, its batch and
+    steps (64 x 400k; AudioSet 128 x 200k; MagnaTagATune 128 x 20k), peak 2e-4, a 5k-step warm-up and
+    its augmented passes (ESC-50 and AudioSet: 10). Tasks the paper trains without augmentation get
     `augmented_passes` 0 whatever `settings` say."""
     if not task.paper_augmented_passes:
         settings = dataclasses.replace(settings, augmented_passes=0)
     if not settings.paper_protocol:
         return settings
     from zoo.hares.tasks import PAPER_PEAK_LEARNING_RATE, PAPER_WARMUP_STEPS
-    return dataclasses.replace(settings, batch_size=task.paper_batch, steps=task.paper_steps,
+    return dataclasses.replace(settings, solver="adam", batch_size=task.paper_batch, steps=task.paper_steps,
                                peak_learning_rate=PAPER_PEAK_LEARNING_RATE,
                                warmup_fraction=PAPER_WARMUP_STEPS / task.paper_steps,
                                augmented_passes=task.paper_augmented_passes)
