@@ -281,11 +281,12 @@ def test_cli_prepare_task_then_probe_it_with_a_custom_task(tmp_path):
     report = json.load(open(tmp_path / "report" / "scores.json"))
     assert set(report["logmel"]["tasks"]) == {"fluent_speech_commands", "my_sounds"}
     assert len(os.listdir(tmp_path / "cache" / "embeddings")) == 4        # train + test of each task
-    whole = subprocess.run(cli + ["probe", "--model=logmel", "--tasks=all", f"--data_dir={data}", "--probe_solver=lbfgs",
-                                  f"--out={tmp_path / 'all'}"], capture_output=True, text=True, env=env, timeout=300)
+    whole = subprocess.run(cli + ["probe", "--model=logmel", "--tasks=all", f"--data_dir={data}",
+                                  "--probe_solver=lbfgs", f"--out={tmp_path / 'all'}"], capture_output=True, text=True, env=env, timeout=300)
     assert whole.returncode == 0, whole.stderr[-2000:]
     assert "scoring the other 1 tasks" in whole.stdout and "Not run" in whole.stdout and "audioset" in whole.stdout
-    assert list(json.load(open(tmp_path / "all" / "scores.json"))["logmel"]["tasks"]) == ["fluent_speech_commands"]
+    whole_report = json.load(open(tmp_path / "all" / "scores.json"))["logmel"]
+    assert list(whole_report["tasks"]) == ["fluent_speech_commands"] and whole_report["probe"]["solver"] == "lbfgs"
 
 
 def test_tfds_source_not_prepared_names_the_place(tmp_path):

@@ -100,5 +100,6 @@ def test_solver_settings_are_checked_and_the_paper_protocol_uses_adam():
         ProbeSettings(solver="sgd")
     with pytest.raises(ValueError, match="inverse_l2"):
         ProbeSettings(solver="lbfgs", inverse_l2=0)
-    assert settings_for(get_task("speech_commands_v1"), ProbeSettings(solver="lbfgs")).solver == "lbfgs"
-    assert settings_for(get_task("speech_commands_v1"), ProbeSettings(solver="lbfgs", paper_protocol=True)).solver == "adam"
+    task = get_task("speech_commands_v1")
+    assert settings_for(task, ProbeSettings(solver="lbfgs")).solver == "lbfgs"
+    assert settings_for(task, ProbeSettings(solver="lbfgs", paper_protocol=True)).solver == "adam"

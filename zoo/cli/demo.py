@@ -92,7 +92,7 @@ def main(argv):
     table = mini.markdown_table(results)
     print("\nmini-HARES accuracy (%) per task, domain means and the plain mean over tasks:\n")
     print(table)
-    paths = write_report(results, os.path.join(work, "report"), title="mini-HARES linear probe")
+    paths = write_report(results, os.path.join(work, "report"), title="mini-HARES linear probe", settings=settings)
     out = os.path.join(work, "demo_results.json")
     with open(out, "w") as f:
         json.dump({n: {"tasks": s, **mini.summarize(s)} for n, s in results.items()}, f, indent=1)

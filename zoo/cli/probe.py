@@ -113,5 +113,5 @@ def main(argv):
     except (ZooError, KeyError, ValueError, FileNotFoundError) as error:
         sys.exit(f"hares-zoo probe: {error}")
     print(markdown_table(results))
-    paths = write_report(results, FLAGS.out)
+    paths = write_report(results, FLAGS.out, settings=settings)
     print(f"\nwrote {', '.join(paths.values())}")

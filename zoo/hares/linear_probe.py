@@ -10,6 +10,10 @@ paper's 400k. Small sets need the floor at peak 2e-4: on mini-HARES a random-ini
 score 55.1 % after 6,000 steps and 58.5 % after 20,000, where scikit-learn's converged L2 logistic
 regression gets 58.2 % (`benchmarks/probe_speed.py`). `ProbeSettings(paper_protocol=True)` runs
 each task's paper counts instead.
+
+`ProbeSettings(solver="lbfgs")` fits the linear heads by full-batch L-BFGS on scikit-learn's
+L2-penalised logistic objective instead (`zoo.hares.lbfgs`): faster than scikit-learn itself at
+the same accuracy, but not the paper's protocol.
 """
 
 import dataclasses
@@ -29,7 +33,7 @@ class ProbeSettings:
     seed: int = 0
     paper_protocol: bool = False    # each task's paper batch and steps, peak 2e-4, 5k warm-up, augmented passes
     augmented_passes: int = 0       # ESC-50, AudioSet: train on this many passes of example-mixed windows
-    solver: str = "adam"            # "adam": the paper's protocol; "lbfgs": full batch, linear heads (`zoo.hares.lbfgs`)
+    solver: str = "adam"            # "adam": the paper's; "lbfgs": full batch, linear heads (`zoo.hares.lbfgs`)
     inverse_l2: float = 1.0         # lbfgs only: scikit-learn's C, the penalty being ||W||^2 / (2 C n)
     max_iterations: int = 1000      # lbfgs only
     tolerance: float = 1e-4         # lbfgs only: stop when the largest gradient entry is below (scikit-learn's tol)

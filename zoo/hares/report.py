@@ -6,6 +6,7 @@ tasks named; as a Markdown table, JSON, CSV and a bar chart PNG, several models 
 """
 
 import csv
+import dataclasses
 import json
 import os
 
@@ -48,12 +49,16 @@ def markdown_table(results):
     return "\n".join(lines)
 
 
-def write_report(results, out_dir, title="HARES linear probe"):
-    """Write `scores.json`, `scores.csv`, `scores.md` and `scores.png` into `out_dir`; returns their paths."""
+def write_report(results, out_dir, title="HARES linear probe", settings=None):
+    """Write `scores.json`, `scores.csv`, `scores.md` and `scores.png` into `out_dir`; returns their
+    paths. With `settings` (a `ProbeSettings`), the JSON records them under each model's "probe"
+    and the Markdown ends with them."""
     os.makedirs(out_dir, exist_ok=True)
     paths = {kind: os.path.join(out_dir, f"scores.{kind}") for kind in ("json", "csv", "md", "png")}
+    probe = {"probe": dataclasses.asdict(settings)} if settings is not None else {}
     with open(paths["json"], "w") as f:
-        json.dump({model: {"tasks": scores, **summarize(scores)} for model, scores in results.items()}, f, indent=1)
+        json.dump({model: {"tasks": scores, **summarize(scores), **probe} for model, scores in results.items()}, f,
+                  indent=1)
     with open(paths["csv"], "w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["model", "task", "domain", "metric", "score_percent"])
@@ -63,6 +68,9 @@ def write_report(results, out_dir, title="HARES linear probe"):
             writer.writerow([model, "HARES mean", "", "", f"{summarize(scores)['score']:.2f}"])
     with open(paths["md"], "w") as f:
         f.write(markdown_table(results) + "\n")
+        if settings is not None:
+            listed = ", ".join(f"{k}={v}" for k, v in dataclasses.asdict(settings).items())
+            f.write(f"\nProbe settings: {listed}\n")
     plot(results, paths["png"], title)
     return paths
 
