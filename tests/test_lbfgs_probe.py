@@ -74,6 +74,20 @@ def test_lbfgs_reaches_the_regularised_logistic_optimum(rng, inverse_l2):
     assert np.abs(kernel).max() < (4.0 if inverse_l2 < 1 else 50.0)
 
 
+def test_lbfgs_multi_label_is_one_regression_per_class(rng):
+    n, dim = 240, 8
+    x = rng.standard_normal((n, dim)).astype(np.float32)
+    tags = np.stack([x[:, 0] + 0.5 * rng.standard_normal(n) > 0, x[:, 1] - x[:, 2] > 0.3], 1).astype(np.float32)
+    head = build_head("linear", dim, [2])
+    fit_lbfgs(head, x, [tags], True, ProbeSettings(solver="lbfgs", tolerance=1e-6))
+    kernel, bias = [w.astype(np.float64) for w in head.get_weights()]
+    for c in range(2):      # each class's own binary objective is at its optimum: zero gradient
+        p = 1 / (1 + np.exp(-(x @ kernel[:, c] + bias[c])))
+        grad = np.r_[x.T @ (p - tags[:, c]) / n + kernel[:, c] / n, np.mean(p - tags[:, c])]
+        assert np.abs(grad).max() < 1e-5
+    assert kernel[0, 0] > 1 and kernel[1, 1] > 1 and kernel[2, 1] < -1
+
+
 def _clusters(rng, n, classes, dim=16):
     labels = rng.integers(0, classes, n)
     return rng.standard_normal((classes, dim))[labels] * 2 + 0.3 * rng.standard_normal((n, dim)), labels

@@ -1,12 +1,12 @@
 """Full-batch L-BFGS for the probe's linear heads: `ProbeSettings(solver="lbfgs")`, `--probe_solver=lbfgs`.
 
 The objective is scikit-learn's `LogisticRegression`'s: the mean cross-entropy over the training
-rows (softmax; per-class sigmoid for multi-label; summed over Fluent Speech Commands' three slot
-heads) plus `||W||^2 / (2 C n)`, the bias not penalised, C = 1 by default. The fit therefore
-heads for the same optimum as scikit-learn's, with the same algorithm (L-BFGS, 10 correction
-pairs, the largest gradient entry <= 1e-4 to stop), computing in float32 where scikit-learn
-computes in float64; the loss is summed in float64 so that the line search still resolves small
-decreases.
+rows plus `||W||^2 / (2 C n)`, the bias not penalised, C = 1 by default; for multi-label tasks
+one binary (sigmoid) regression per class, summed (scikit-learn's `OneVsRestClassifier`); for
+Fluent Speech Commands one softmax regression per slot, summed. The fit therefore heads for the
+same optimum as scikit-learn's, with the same algorithm (L-BFGS, 10 correction pairs, the
+largest gradient entry <= 1e-4 to stop), computing in float32 where scikit-learn computes in
+float64; the loss is summed in float64 so that the line search still resolves small decreases.
 
 Where the time goes: each loss-and-gradient evaluation is one TensorFlow graph function of two
 matrix products over all rows, `logits = x W^T` and `grad = E^T x` (`E` the logits' gradient,
@@ -39,10 +39,9 @@ def _objective(x, targets, masks, row_weights, l2, dim, block_sizes, multi_label
         losses, errors, start = [], [], 0
         for size in block_sizes:
             z, t, mask = logits[:, start:start + size], targets[:, start:start + size], masks[start:start + size]
-            if multi_label:
-                real = tf.reduce_sum(mask)
-                losses.append(tf.reduce_sum(tf.nn.sigmoid_cross_entropy_with_logits(t, z) * mask, -1) / real)
-                errors.append((tf.sigmoid(z) - t) * mask / real)
+            if multi_label:                                                 # one binary regression per class
+                losses.append(tf.reduce_sum(tf.nn.sigmoid_cross_entropy_with_logits(t, z) * mask, -1))
+                errors.append((tf.sigmoid(z) - t) * mask)
             else:
                 z = z + (mask - 1.0) * 1e9                                  # padded classes never win
                 losses.append(-tf.reduce_sum(t * tf.nn.log_softmax(z), -1))
