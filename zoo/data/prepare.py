@@ -142,7 +142,7 @@ def prepare_shards(manifest, out_dir, clips_per_shard=256, workers=2, sample_rat
     total = sum(len(plan[n]) for n in todo)
     context = multiprocessing.get_context("spawn")
     with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool, \
-            tqdm(total=total, unit="clip", desc="prepare", disable=not progress) as bar:
+            tqdm(total=total, unit="clip", desc="prepare", disable=not progress or not total) as bar:
         for name in todo:
             shard_rows = plan[name]
             jobs = [(r.path, r.start, r.end, sample_rate) for r in shard_rows]
