@@ -70,6 +70,9 @@ def test_lbfgs_reaches_the_regularised_logistic_optimum(rng, inverse_l2):
     for _ in range(5):                                                # strictly convex: any move costs
         moved = kernel + 1e-2 * rng.standard_normal(kernel.shape)
         assert _objective_float64(xs, labels, moved, bias, inverse_l2)[0] > loss
+    with pytest.warns(RuntimeWarning, match="max_iterations=2"):
+        fit_lbfgs(build_head("linear", dim, [classes]), x, [y], False, ProbeSettings(solver="lbfgs", max_iterations=2),
+                  standardize=(mean, std))
     # The stronger penalty (smaller C) keeps the weights smaller.
     assert np.abs(kernel).max() < (4.0 if inverse_l2 < 1 else 50.0)
 

@@ -162,6 +162,8 @@ def minimize(value_and_grad, start, max_iterations=1000, tolerance=1e-4):
         if stalled:
             reason = "loss stopped falling"
             break
+    if reason == "max_iterations" and np.abs(grad).max() <= tolerance:     # converged on the last one
+        reason = "gradient below tolerance"
     return params, {"iterations": iterations, "evaluations": evaluations, "loss": float(loss),
                     "max_gradient": float(np.abs(grad).max()), "stopped": reason}
 

@@ -17,6 +17,7 @@ the same accuracy, but not the paper's protocol.
 """
 
 import dataclasses
+import warnings
 
 import keras
 import numpy as np
@@ -276,6 +277,10 @@ def fit_lbfgs(model, x, targets, multi_label, settings, standardize=None):
     layers = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
     for layer, (kernel, bias), target in zip(layers, heads, targets):
         layer.set_weights([kernel[:x.shape[1], :target.shape[1]], bias[:target.shape[1]]])
+    if report["stopped"] == "max_iterations":
+        warnings.warn(f"probe lbfgs: stopped at max_iterations={settings.max_iterations} with the largest gradient "
+                      f"entry {report['max_gradient']:.2g} above tolerance {settings.tolerance:g}; raise "
+                      f"max_iterations for the converged fit", RuntimeWarning, stacklevel=2)
     return report
 
 
