@@ -180,19 +180,17 @@ def _graph_objective(rows, dim, block_sizes, multi_label):
     return _OBJECTIVES[key]
 
 
-def fit_linear(x_pad, n, targets, masks, multi_label, inverse_l2=1.0, max_iterations=1000, tolerance=1e-4):
-    """Fit linear heads by L-BFGS on standardised, zero-padded features `x_pad [rows, dim]` (the first
-    `n` rows real); `targets` one `[rows, padded classes]` array per head, `masks` one `[padded
+def fit_linear(x, n, targets, masks, multi_label, inverse_l2=1.0, max_iterations=1000, tolerance=1e-4):
+    """Fit linear heads by L-BFGS on standardised, zero-padded features `x [rows, dim]` (a float32
+    tensor, the first `n` rows real; `zoo.hares.linear_probe.padded_inputs` makes them); `targets` one `[rows, padded classes]` array per head, `masks` one `[padded
     classes]` array per head (1 for real classes). Returns ([(kernel [dim, padded classes], bias)]
     per head, the solver's report: iterations, evaluations, loss, max_gradient, stopped)."""
     import tensorflow as tf
-
-    from zoo.hares.linear_probe import _as_tensor
-    rows, dim = x_pad.shape
+    rows, dim = x.shape
     sizes = [t.shape[1] for t in targets]
     row_weights = np.zeros(rows, np.float32)
     row_weights[:n] = 1.0 / n
-    inputs = (_as_tensor(x_pad), tf.constant(np.concatenate(targets, 1)), tf.constant(np.concatenate(masks)),
+    inputs = (tf.convert_to_tensor(x), tf.constant(np.concatenate(targets, 1)), tf.constant(np.concatenate(masks)),
               tf.constant(row_weights), tf.constant(1.0 / (inverse_l2 * n), tf.float32))
     start = np.zeros(sum(sizes) * (dim + 1))
     # The concrete function, called directly: about 0.3 ms less per evaluation than the tf.function.

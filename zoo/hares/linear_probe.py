@@ -272,7 +272,7 @@ def fit_lbfgs(model, x, targets, multi_label, settings, standardize=None):
     on `x [n, D]` and `targets` (one array per head) -> the solver's report (iterations, loss)."""
     from zoo.hares import lbfgs
     x_pad, t_pad, masks = padded_inputs(x, targets, standardize)
-    heads, report = lbfgs.fit_linear(x_pad, len(x), t_pad, masks, multi_label, settings.inverse_l2,
+    heads, report = lbfgs.fit_linear(_as_tensor(x_pad), len(x), t_pad, masks, multi_label, settings.inverse_l2,
                                      settings.max_iterations, settings.tolerance)
     layers = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
     for layer, (kernel, bias), target in zip(layers, heads, targets):
