@@ -7,8 +7,9 @@ sub-clip scores.
 
 Steps are scaled to the data set (`auto_steps`): 100 epochs, at least 20,000 steps, at most the
 paper's 400k. Small sets need the floor at peak 2e-4: on mini-HARES a random-init CNN's features
-score 55.1 % after 6,000 steps and 58.5 % after 20,000, where scikit-learn's converged L2 logistic
-regression gets 58.2 % (`benchmarks/probe_speed.py`). `ProbeSettings(paper_protocol=True)` runs
+score 55.1 % after 6,000 steps and 58.5 % after 20,000, where scikit-learn's L2 logistic
+regression gets 58.2 % with its defaults and 57.9 % at its exact optimum
+(`benchmarks/probe_speed.py`). `ProbeSettings(paper_protocol=True)` runs
 each task's paper counts instead.
 
 `ProbeSettings(solver="lbfgs")` fits the linear heads by full-batch L-BFGS on scikit-learn's
