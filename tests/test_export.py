@@ -13,7 +13,7 @@ import tensorflow as tf
 import zoo
 from zoo.data.audio_io import write_wav
 from zoo.errors import WaveformError, ZooError
-from zoo.export import ExportVerificationError, LiteRTEncoder, export_encoder, load_checkpoint
+from zoo.export import ExportVerificationError, LiteRTEncoder, export_encoder, load_checkpoint, summarize_parity
 from zoo.export.verify import real_like_clips
 
 # One small member of every family; tiny LiteRT input (0.5 s) keeps conversion quick.
@@ -209,6 +209,24 @@ def test_export_from_a_keras_checkpoint_and_a_failing_verification(tmp_path):
         verify.SAVED_MODEL_TOLERANCE = old
     card = json.load(open(tmp_path / "out" / "model_card.json"))
     assert card["parity"]["passed"] is False
+
+
+def test_export_without_the_litert_runtime_says_not_checked(tmp_path, monkeypatch):
+    """Where ai-edge-litert has no wheel, an export still writes the LiteRT files, passes on its other
+    checks, and says in the summary and the card that the LiteRT files were not checked."""
+    import importlib.util
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "ai_edge_litert" else real_find_spec(name, *a))
+    facts = export_encoder("logmel", str(tmp_path / "out"), tflite_seconds=0.25, progress=lambda _: None)
+    assert facts["parity"]["passed"] is True
+    assert facts["parity"]["tflite"]["int8"] == {
+        "checked": False, "reason": "ai-edge-litert is not installed (pip install ai-edge-litert)"}
+    assert "LiteRT float32: not checked (ai-edge-litert is not installed (pip install ai-edge-litert))" in \
+        summarize_parity(facts)
+    card = open(tmp_path / "out" / "MODEL_CARD.md").read()
+    assert "| LiteRT int8 vs SavedModel | not checked: ai-edge-litert is not installed" in card
+    assert os.path.exists(tmp_path / "out" / "tflite" / "encoder_int8.tflite")
 
 
 def test_cli_export_runs_and_reports_bad_flags(tmp_path):

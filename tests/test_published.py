@@ -1,4 +1,4 @@
-"""Every published encoder in export/published/ loads through each consumer door (hub.load,
+"""Every published encoder in zoo/assets/published/ loads through each consumer door (hub.load,
 keras.layers.TFSMLayer, LiteRT) and keeps the serving contract; its card is complete; the folder
 stays under its size budget."""
 

@@ -23,6 +23,15 @@ def test_front_door():
         zoo.create_encoder("logmel", width=3)
 
 
+@pytest.mark.parametrize("name", zoo.list_encoders())
+def test_create_encoder_returns_a_built_model(name):
+    """As keras-hub backbones: weights exist before the first call (full-size ones too)."""
+    encoder = zoo.create_encoder(name)
+    assert encoder.built
+    assert encoder.count_params() == get_spec(name).num_params    # raised on an unbuilt model
+    assert len(encoder.get_weights()) == len(encoder.weights)
+
+
 @pytest.mark.parametrize("name", SMALL)
 def test_contract_and_declared_metadata(name):
     spec = get_spec(name)

@@ -11,11 +11,12 @@ The front door (timm-style):
     >>> zoo.load("exports/sf_tiny").embed_file("clip.flac")    # an exported encoder
     >>> zoo.list_published()                                    # pretrained, with model cards
     >>> zoo.load().embed_file("clip.flac")                      # the default published encoder
+    >>> hub.load(zoo.published_path(zoo.DEFAULT_PUBLISHED))      # the same, through TF-Hub
 """
 
 __version__ = "0.1.0"
 
-from zoo.published import DEFAULT_PUBLISHED, list_published  # noqa: E402
+from zoo.published import DEFAULT_PUBLISHED, list_published, published_path  # noqa: E402
 from zoo.registry import create_encoder, encoder_info, list_encoders  # noqa: E402
 
 
@@ -29,4 +30,5 @@ def load(path=DEFAULT_PUBLISHED, chunk_seconds=10.0, batch_size=16):
     return _load(resolve_model_path(path), chunk_seconds=chunk_seconds, batch_size=batch_size)
 
 
-__all__ = ["create_encoder", "encoder_info", "list_encoders", "list_published", "load", "__version__"]
+__all__ = ["DEFAULT_PUBLISHED", "create_encoder", "encoder_info", "list_encoders", "list_published", "load",
+           "published_path", "__version__"]

@@ -1,10 +1,11 @@
-"""The published, pretrained encoders: `export/published/<encoder>-<objective>-<corpus>/` in the
-repository, each a verified export folder with its model card.
+"""The published, pretrained encoders: `zoo/assets/published/<encoder>-<objective>-<corpus>/`, shipped
+inside the package (a wheel or `pip install git+URL` carries them), each a verified export folder with
+its model card (see docs/published.md).
 
     zoo.list_published()                     # ["nf_slowfast_tiny-simclr-open-audio", ...]
     zoo.load("nf_slowfast_tiny-simclr-open-audio").embed(waveform)
 
-`$HARES_ZOO_PUBLISHED` points elsewhere (a copy of the folder, an installed data directory).
+`$HARES_ZOO_PUBLISHED` points elsewhere (a folder of more export folders, e.g. your own).
 """
 
 import os
@@ -13,9 +14,9 @@ DEFAULT_PUBLISHED = "nf_slowfast_tiny-simclr-open-audio"   # what zoo.load(), th
 
 
 def published_dir():
-    """The folder that holds the published encoders."""
+    """The folder that holds the published encoders: `$HARES_ZOO_PUBLISHED`, else the package's own."""
     return os.environ.get("HARES_ZOO_PUBLISHED") or os.path.join(
-        os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "export", "published")
+        os.path.dirname(os.path.abspath(__file__)), "assets", "published")
 
 
 def list_published():

@@ -79,11 +79,16 @@ def encoder_info(name):
 
 
 def create_encoder(name, **overrides):
-    """Build encoder `name` with its registered defaults updated by `overrides`."""
+    """Encoder `name` with its registered defaults updated by `overrides`, built (every weight
+    created, as keras-hub backbones and `keras.applications` come): `count_params()`, `summary()`
+    and `get_weights()` work before the first call."""
     spec = get_spec(name)
     unknown = set(overrides) - set(spec.defaults)
     if unknown:
         raise TypeError(
             f"create_encoder({name!r}): unknown option(s) {sorted(unknown)}; "
             f"this encoder takes {sorted(spec.defaults)}")
-    return spec.builder(**{**spec.defaults, **overrides})
+    model = spec.builder(**{**spec.defaults, **overrides})
+    if not model.built:
+        model.build()
+    return model

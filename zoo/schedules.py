@@ -1,6 +1,6 @@
 """Learning-rate schedules.
 
-The paper's schedule (hares-paper-facts.md sections 2 and 3): the learning rate rises linearly
+The paper's schedule (docs/paper-facts.md sections 2 and 3): the learning rate rises linearly
 from 0 to its peak over the warm-up steps (5k in the paper), then follows a cosine decay to 0 at
 the last step.
 """

@@ -4,7 +4,7 @@
 2. pretrain a tiny encoder with SimCLR on its unlabelled pool (resumes if interrupted);
 3. export it (SavedModel + LiteRT, verified, with a model card);
 4. score, with the frozen-encoder linear probe on the six tasks: the zoo's default published
-   encoder (pretrained on real recordings, `export/published/`), the freshly exported encoder
+   encoder (pretrained on real recordings, `zoo/assets/published/`), the freshly exported encoder
    (through the SavedModel contract), the same encoder at random initialisation, and the log-mel
    baseline;
 5. print the table and write scores.{md,json,csv,png} and demo_results.json.

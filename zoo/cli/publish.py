@@ -16,7 +16,7 @@ from absl import flags
 FLAGS = flags.FLAGS
 flags.DEFINE_string("run", None, "A finished `hares-zoo pretrain` run folder (with encoder.keras and "
                     "pretrain_config.json). Required.")
-flags.DEFINE_string("out_root", None, "Where the published folder goes (default: the repository's export/published).")
+flags.DEFINE_string("out_root", None, "Where the published folder goes (default: zoo.published.published_dir(), the package's zoo/assets/published in a checkout).")
 flags.DEFINE_string("corpus", None, "The open-audio corpus folder (default: the cache's open-audio/).")
 flags.DEFINE_enum("size", "default", ["tiny", "small", "default"], "mini-HARES size for the scores.")
 flags.DEFINE_integer("probe_steps", 1500, "Linear-probe training steps per task (the published cards: 1500).")

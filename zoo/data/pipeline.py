@@ -3,7 +3,7 @@
 - `training_dataset`: random crops of `crop_seconds` (clips shorter than the crop are zero-padded),
   shuffled, batched with a fixed batch size, parallel map, prefetch.
 - `evaluation_dataset`: every clip cut into windows of `crop_seconds` by the task's evaluation rule
-  (hares-paper-facts.md section 1d), each carrying its `clip_id`, so scores can be averaged per clip:
+  (docs/paper-facts.md section 1d), each carrying its `clip_id`, so scores can be averaged per clip:
   `subclips` (consecutive non-overlapping windows covering the clip, the last one zero-padded),
   `overlapped10` (10 overlapped, equally spaced windows: AudioSet) or `full` (one window from the
   start: the whole fixed-length clip).

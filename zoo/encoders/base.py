@@ -1,10 +1,10 @@
 """`AudioEncoder`: the base class every registered encoder derives from.
 
-Contract (DESIGN.md, "The serving contract"): waveform float32 `[batch, samples]`, mono 16 kHz in
+Contract (docs/design.md, "The serving contract"): waveform float32 `[batch, samples]`, mono 16 kHz in
 [-1, 1], any length >= 1 sample (shorter than `min_samples` is zero-padded at the end inside the
 graph) -> `{"embedding": [batch, D], "frame_embeddings": [batch, frames, D]}`, where `embedding`
 is the mean of `frame_embeddings` over time (the HARES representation: global average pooling of
-the last layer, hares-paper-facts.md section 2). Outputs are float32 even under mixed precision.
+the last layer, docs/paper-facts.md section 2). Outputs are float32 even under mixed precision.
 """
 
 import keras

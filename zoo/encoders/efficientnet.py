@@ -3,7 +3,7 @@
 The B0 table, the filter/repeat rounding and the MBConv block (expand 1x1 -> depthwise kxk ->
 squeeze-excite with ratio 0.25 of the block's input width -> project 1x1, batch norm after each
 conv, swish, drop-connect 0.2 linear in block index) are those of the published model as in
-`keras.applications.EfficientNetB0`. What differs, on purpose (hares-paper-facts.md section 4a:
+`keras.applications.EfficientNetB0`. What differs, on purpose (docs/paper-facts.md section 4a:
 "EfficientNet-B0, 4.0m, Spectrogram"):
   * the stem sees one channel (the standardised log-mel), not RGB;
   * there are no ImageNet `Rescaling`/`Normalization` layers inside: the frontend standardises;

@@ -3,7 +3,7 @@
 The log-mel image `[batch, time, mel]` is cut into 16 x 16 patches (time x mel; non-overlapping
 by default, AST's overlap through `patch_stride`), linearly embedded, given learned position
 embeddings and run through pre-norm transformer blocks (ViT: LayerNorm eps 1e-6, exact GELU MLP).
-`vit_base` is ViT-Base (hares-paper-facts.md section 4a: "ViT-Base, 86m, Spectrogram", 768-d).
+`vit_base` is ViT-Base (docs/paper-facts.md section 4a: "ViT-Base, 86m, Spectrogram", 768-d).
 
 Any clip length. Position embeddings are a learned grid `[max_time_patches, mel_patches, D]`
 (64 time patches = 10.24 s by default, AST's input length). A clip with fewer time patches uses

@@ -1,4 +1,4 @@
-"""Export under the serving contract (DESIGN.md; `export/README.md` is the user-facing spec).
+"""Export under the serving contract (docs/design.md; `export/README.md` is the user-facing spec).
 
     export_encoder(name, out_dir, checkpoint=None)   SavedModel + encoder.keras + LiteRT files + model card,
                                                      verified (bundle.py)

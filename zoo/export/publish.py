@@ -1,6 +1,6 @@
 """Publishing a pretraining run: scores beside its baselines, a verified export, an honest card.
 
-    hares-zoo publish --run=runs/nf_slowfast_tiny-simclr          # -> export/published/<name>/
+    hares-zoo publish --run=runs/nf_slowfast_tiny-simclr          # -> zoo/assets/published/<name>/
 
 `publish_run` probes three encoders on the same clips with the same linear probe — the trained one,
 its random-initialisation twin (same config, fresh weights) and the log-mel baseline — on

@@ -1,4 +1,4 @@
-"""The serving contract as a SavedModel root object (DESIGN.md, "The serving contract").
+"""The serving contract as a SavedModel root object (docs/design.md, "The serving contract").
 
 `serving_module(encoder, encoder_name)` returns a `tf.train.Checkpoint` root that holds:
 

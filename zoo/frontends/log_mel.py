@@ -2,7 +2,7 @@
 
 The STFT is a strided 1-D convolution whose kernels are the Hann-windowed DFT basis (cosine and
 sine rows), the same arithmetic as `tf.signal.stft` but lowered to one CONV_2D: no complex dtype,
-no FFT op, no Flex op (the trap listed in ecosystem-notes.md, "TFLite that runs").
+no FFT op, no Flex op (docs/design.md, "LiteRT notes").
 
 Framing rule (centred frames): the waveform is zero-padded by `window // 2` samples on both sides,
 so frame `i` is centred on sample `i * hop` (time `i * hop_seconds`) and
@@ -72,7 +72,7 @@ class LogMelSpectrogram(keras.layers.Layer):
 
     Output is `log(mel_power + log_offset)` in natural-log units, with mel power from the
     Hann-windowed power spectrum. Defaults are the paper's (25 ms window, 10 ms hop, 80 bins at
-    16 kHz; hares-paper-facts.md section 3); `n_mels=128` gives the paper's Table 5 input.
+    16 kHz; docs/paper-facts.md section 3); `n_mels=128` gives the paper's Table 5 input.
     """
 
     def __init__(self, sample_rate=ac.SAMPLE_RATE, window_seconds=ac.WINDOW_SECONDS,

@@ -1,5 +1,5 @@
 """Per-example standardisation: "we standardize each input spectrogram by its mean and standard
-deviation" (paper section 3; hares-paper-facts.md section 3)."""
+deviation" (paper section 3; docs/paper-facts.md section 3)."""
 
 import keras
 import tensorflow as tf
@@ -13,7 +13,7 @@ class PerExampleStandardization(keras.layers.Layer):
 
     Mean and std are taken over every axis but the batch axis. `std_floor` (natural-log units for a
     log-mel input) keeps silent or near-silent clips from blowing rounding noise up to unit scale,
-    which made TF and TFLite disagree (DESIGN.md, TFLite notes).
+    which made TF and TFLite disagree (docs/design.md, "LiteRT notes").
     """
 
     def __init__(self, std_floor=ac.STD_FLOOR, **kwargs):

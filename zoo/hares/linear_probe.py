@@ -1,6 +1,6 @@
 """A linear probe on frozen embeddings, scored per clip by averaging sub-clip predictions.
 
-Protocol (hares-paper-facts.md section 2): frozen encoder, global average pooling, one linear
+Protocol (docs/paper-facts.md section 2): frozen encoder, global average pooling, one linear
 layer, Adam with a linear warm-up then cosine decay to 0 from the paper's peak 2e-4, batch 64;
 features standardised with the training set's statistics; clip scores are the mean of the clip's
 sub-clip scores.

@@ -1,4 +1,4 @@
-"""The HARES report: score = plain mean of the task scores that ran (hares-paper-facts.md section 2:
+"""The HARES report: score = plain mean of the task scores that ran (docs/paper-facts.md section 2:
 unweighted mean of raw task scores in %, not the mean of domain means), domain means, the missing
 tasks named; as a Markdown table, JSON, CSV and a bar chart PNG, several models side by side.
 

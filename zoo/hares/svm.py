@@ -1,5 +1,5 @@
 """ESC-50's protocol: a linear SVM (scikit-learn, the `benchmarks` extra) on frozen embeddings of the
-full 5-s clips, cross-validated over the 5 folds (hares-paper-facts.md section 1d, after BraVe):
+full 5-s clips, cross-validated over the 5 folds (docs/paper-facts.md section 1d, after BraVe):
 
 - the regularisation is swept over `PAPER_REGULARIZATION`; the best value is picked on the first
   split (fold 1 held out) and the reported score is the mean accuracy over all 5 splits;

@@ -1,7 +1,7 @@
 """The HARES task registry: the paper's 12 tasks, the 6 generated mini-HARES tasks and the 4 tasks
 of the real-audio open-audio suite (`zoo.data.corpora.open_audio`), as data.
 
-Every fact comes from hares-paper-facts.md: Table 1 (domain, data set, task, classes; section 1a),
+Every fact comes from docs/paper-facts.md: Table 1 (domain, data set, task, classes; section 1a),
 the metrics (section 1c), the per-task crops and evaluation rules (Appendix A, section 1d) and
 the probe protocol (section 2). `get_task(name)`, `list_tasks("hares" | "mini" | "open-audio" | "all")`.
 

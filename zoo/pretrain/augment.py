@@ -4,7 +4,7 @@ Each layer takes `seed`, an int32 `[2]` tensor; the objectives derive it from (r
 step, replica id, purpose), so a resumed run draws exactly the augmentations it would have drawn,
 and replicas never share draws. Random crops are done in `tf.data` (`zoo.data.pipeline`).
 
-- `ExampleMixing` (the paper's "example mixing", hares-paper-facts.md section 3): each clip is mixed
+- `ExampleMixing` (the paper's "example mixing", docs/paper-facts.md section 3): each clip is mixed
   with a partner clip drawn by a random permutation of the batch,
       x' = lam * x + (1 - lam) * x[perm],   lam ~ Beta(5, 2) per example (mean 0.71),
   on waveforms, so the clip itself dominates. The paper gives the ratio's law but not the formula;
@@ -19,7 +19,7 @@ import keras
 import tensorflow as tf
 
 
-MIX_ALPHA, MIX_BETA = 5.0, 2.0      # the mixing ratio's law, Beta(5, 2) (hares-paper-facts.md section 3)
+MIX_ALPHA, MIX_BETA = 5.0, 2.0      # the mixing ratio's law, Beta(5, 2) (docs/paper-facts.md section 3)
 
 
 def fold_seed(seed, *salt):

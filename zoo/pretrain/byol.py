@@ -9,7 +9,7 @@ moving average of the online one, updated inside `train_step` after each optimiz
 with k the optimizer step and K `total_steps` (tau_base = 0.99, BYOL-A's `ema_decay`, rising to 1).
 Loss, symmetric over the two views: `2 - 2 cos(q(z_a), sg(z'_b)) + 2 - 2 cos(q(z_b), sg(z'_a))`, averaged
 over the batch. The target weights are Keras weights of this model, so checkpoints hold them and a
-resumed run loses nothing (ecosystem-notes: BackupAndRestore silently dropping EMA state).
+resumed run loses nothing (docs/design.md, "Training state that must survive a restart").
 Metrics: `loss`, `embedding_std` (collapse monitor), `target_decay` (tau).
 """
 

@@ -6,7 +6,7 @@ import keras
 @keras.saving.register_keras_serializable(package="zoo")
 class MLPHead(keras.layers.Layer):
     """`[batch, D]` -> `[batch, output_size]`: `len(hidden_sizes)` x (Dense -> BatchNorm -> ReLU), then
-    a Dense output. SimCLR's projector in the paper has 3 hidden layers of 4096 (hares-paper-facts.md
+    a Dense output. SimCLR's projector in the paper has 3 hidden layers of 4096 (docs/paper-facts.md
     section 3); BYOL's projector and predictor have one hidden layer of 4096 and a 256-d output
     (BYOL-A `proj_dim`, `proj_size`). Batch norm is synchronised across replicas (SimCLR v2)."""
 

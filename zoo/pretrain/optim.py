@@ -2,7 +2,7 @@
 clipping (unit-wise, Brock et al. 2021, "High-Performance Large-Scale Image Recognition Without
 Normalization", section 4.1).
 
-The paper trains with Adam, a linear warm-up (5k steps) and a cosine decay to 0 (hares-paper-facts.md
+The paper trains with Adam, a linear warm-up (5k steps) and a cosine decay to 0 (docs/paper-facts.md
 section 3); it uses no AGC (appendix B). LARS and AGC are options for large-batch runs.
 """
 

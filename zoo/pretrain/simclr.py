@@ -1,4 +1,4 @@
-"""SimCLR (Chen et al. 2020) on audio, as the paper pretrains it (hares-paper-facts.md section 3).
+"""SimCLR (Chen et al. 2020) on audio, as the paper pretrains it (docs/paper-facts.md section 3).
 
 Data: `{"views": [batch, 2, samples]}`, two independent random crops of each clip (`tf.data`). Each
 view is independently example-mixed (Beta(5, 2), see `zoo.pretrain.augment`), encoded, and projected

@@ -1,7 +1,7 @@
 """The NF residual block and one NFNet pathway (stem + stages + final conv), composed from
 `layers.py` and configured by the variant tables of `variants.py`.
 
-Layout: NHWC with H = time and W = frequency (hares-paper-facts.md section 4c).
+Layout: NHWC with H = time and W = frequency (docs/paper-facts.md section 4c).
 """
 
 import keras

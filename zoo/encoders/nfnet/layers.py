@@ -1,5 +1,5 @@
 """Normalizer-free primitives (Brock et al. 2021), as in the official slowfast_nfnets `base.py`
-(hares-paper-facts.md section 4c): scaled weight-standardised conv, gamma-scaled activations,
+(docs/paper-facts.md section 4c): scaled weight-standardised conv, gamma-scaled activations,
 squeeze-excite, stochastic depth without rescaling, SkipInit gain.
 """
 
@@ -9,7 +9,7 @@ from keras import ops
 
 # 1 / std(f(z)) for z ~ N(0, 1): keeps activations at unit scale. Copied verbatim from the
 # official tables (identical in deepmind-research/nfnets, slowfast_nfnets, timm); section 6 of
-# hares-paper-facts.md notes they sit 0.05-0.1 % off the analytic values: kept as shipped.
+# docs/paper-facts.md notes they sit 0.05-0.1 % off the analytic values: kept as shipped.
 NONLINEARITY_GAMMA = {
     "identity": 1.0,
     "celu": 1.270926833152771,

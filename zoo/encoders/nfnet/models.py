@@ -1,7 +1,7 @@
 """Slowfast NFNet (the paper's model) and the single-path NFNet, as log-mel encoders.
 
 Slowfast NFNet-F0 follows the official `SlowFastNFNet` (google-deepmind/slowfast_nfnets;
-hares-paper-facts.md section 4c): the slow path sees the spectrogram max-pooled by 4 over time;
+docs/paper-facts.md section 4c): the slow path sees the spectrogram max-pooled by 4 over time;
 before each of the 4 stages the fast features go through a (7, 1) WS-conv with stride (4, 1) and
 a plain GELU and are concatenated to the slow features; each path ends with a 1x1 final conv
 doubling its width and a plain GELU; the embedding is `concat(mean(fast), mean(slow))`, fast first:

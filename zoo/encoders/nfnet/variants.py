@@ -1,4 +1,4 @@
-"""Architecture tables, one row per variant (hares-paper-facts.md sections 4b and 4c).
+"""Architecture tables, one row per variant (docs/paper-facts.md sections 4b and 4c).
 
 `SLOWFAST["F0"]` is verbatim the official `slowfast_nfnet_params` ('F0-slow', 'F0-fast'); kernels
 and strides are (time, frequency). The official code derives the fusion widths as

@@ -1,6 +1,6 @@
 """Environment-domain adapters: AudioSet, Birdsong (DCASE2018 task 3), TUT18 (DCASE2018 task 1A), ESC-50.
 
-Task facts (classes, splits) from hares-paper-facts.md sections 1a and 1d.
+Task facts (classes, splits) from docs/paper-facts.md sections 1a and 1d.
 """
 
 import os
