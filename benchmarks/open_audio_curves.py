@@ -34,7 +34,7 @@ def main(argv):
     import matplotlib.pyplot as plt
 
     import zoo
-    from zoo.export.publish import score_models, training_curve
+    from zoo.workflows.publish import score_models, training_curve
     from zoo.hares.linear_probe import ProbeSettings
 
     settings = ProbeSettings(steps=FLAGS.probe_steps, peak_learning_rate=FLAGS.probe_learning_rate)

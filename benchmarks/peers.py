@@ -59,7 +59,8 @@ def _median_seconds(fn, repeats):
 
 def entries(models, threads):
     """[(encoder label, format, model, size in bytes)] in table order, BirdNET first."""
-    from zoo.hares.models import SavedModelEncoder, load_probe_model
+    from zoo.export.loader import SavedModelEncoder
+    from zoo.hares.models import load_probe_model
     from zoo.peers import BirdNETEncoder, LibrosaLogMel, LiteRTWindowEncoder
     from zoo.published import published_path
     bird = BirdNETEncoder(threads)
@@ -105,7 +106,7 @@ def main(argv):
     import tensorflow as tf
 
     import zoo
-    from zoo.export.publish import suite_folders
+    from zoo.workflows.publish import suite_folders
     from zoo.hares.linear_probe import ProbeSettings
     from zoo.hares.probe import score_tasks
     from zoo.hares.tasks import get_task

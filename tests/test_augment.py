@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from zoo.pretrain.augment import ExampleMixing, RandomGain, SpecAugment, stateless_beta
+from zoo.data.seeded import stateless_beta
+from zoo.pretrain.augment import ExampleMixing, RandomGain, SpecAugment
 
 SEED_A, SEED_B = tf.constant([1, 2]), tf.constant([3, 4])
 

@@ -11,8 +11,9 @@ import pytest
 
 import zoo
 from zoo.errors import ZooError
+from zoo.export.loader import SavedModelEncoder
 from zoo.hares.linear_probe import ProbeSettings, fit_and_score, mean_average_precision
-from zoo.hares.models import SavedModelEncoder, load_probe_model
+from zoo.hares.models import load_probe_model
 from zoo.hares.probe import find_task_folders, score_task
 from zoo.hares.report import markdown_table, summarize, write_report
 from zoo.hares.tasks import get_task, list_tasks, resolve_tasks

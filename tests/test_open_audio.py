@@ -184,7 +184,8 @@ def test_free_form_copyright_files_still_name_their_licence():
 
 def test_publish_a_run_scores_baselines_and_writes_an_honest_card(corpus, tmp_path, monkeypatch):
     import zoo
-    from zoo.export.publish import publish_run, reproduce_command
+    from zoo.pretrain.config import reproduce_command
+    from zoo.workflows.publish import publish_run
     from zoo.hares.linear_probe import ProbeSettings
     from zoo.hares.models import load_probe_model
     from zoo.pretrain.run import PretrainConfig, pretrain

@@ -100,16 +100,3 @@ def test_training_and_evaluation_pipelines(corpus, tmp_path):
         views = next(iter(training_dataset(out, "test", 3, 0.5, 2, seed=3, views=2, shared_crop=shared)))["views"]
         same = np.array_equal(views[:, 0].numpy(), views[:, 1].numpy())
         assert views.shape == (2, 2, 8000) and same == shared
-
-
-def test_in_graph_wav_decode(tmp_path):
-    from zoo.data.pipeline import decode_wav_tensor
-    stereo = np.stack([np.full(800, 0.25), np.full(800, -0.25 + 0.5)], axis=1)
-    import soundfile
-    soundfile.write(tmp_path / "s.wav", stereo, 16000, subtype="PCM_16")
-    audio = decode_wav_tensor(tf.io.read_file(str(tmp_path / "s.wav")))
-    assert audio.shape == (800,)
-    np.testing.assert_allclose(audio.numpy(), 0.25, atol=1e-4)
-    soundfile.write(tmp_path / "r.wav", stereo, 8000, subtype="PCM_16")
-    with pytest.raises(tf.errors.InvalidArgumentError, match="16000 Hz"):
-        decode_wav_tensor(tf.io.read_file(str(tmp_path / "r.wav")))

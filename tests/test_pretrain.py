@@ -69,6 +69,37 @@ def test_byol_target_is_an_ema_of_the_online_network():
     assert byol.target_encoder.trainable_weights == []
 
 
+def test_byol_masks_the_target_branch_as_the_online_one_with_spec_augment():
+    """SpecAugment is passed explicitly to every encoder call: BYOL's target encoder (a copy of the
+    online one at the start) sees the same masked spectrogram of the same view, not an unmasked one."""
+    byol = BYOL(zoo.create_encoder("logmel_conv_tiny"), projector_hidden=(16,), projection_size=8,
+                total_steps=10, spec_augment=True, mixing=False)
+    byol.compile(optimizer=build_optimizer("adam", 1e-2, 10, 0))
+    views = _views(batch=2, samples=16000)
+    byol.build_for(views)
+    wave = views["views"][:, 0]
+    online = byol.embed(wave, 1, training=True).numpy()
+    target = byol.embed(wave, 1, training=True, encoder=byol.target_encoder).numpy()
+    np.testing.assert_allclose(target, online, atol=1e-6)               # same weights, same masks
+    unmasked = byol.encoder(wave, training=True)["embedding"].numpy()
+    assert np.max(np.abs(unmasked - online)) > 1e-3                      # the masks did change it
+    assert byol.encoder(wave, training=False, spectrogram_augmentation=lambda x: x * 0.0)["embedding"].numpy() \
+        == pytest.approx(byol.encoder(wave, training=False)["embedding"].numpy())   # inference: never masked
+    with pytest.raises(ValueError, match="needs a log-mel encoder"):
+        BYOL(zoo.create_encoder("sincnet"), spec_augment=True)
+
+
+def test_a_failed_mixed_precision_run_restores_the_precision_policy(tmp_path):
+    import keras
+    from zoo.errors import ZooError
+    from zoo.pretrain.run import PretrainConfig, pretrain
+    cfg = PretrainConfig(encoder="logmel_conv_tiny", objective="simclr", shards=str(tmp_path / "no_shards"),
+                         model_dir=str(tmp_path / "run"), steps=1, mixed_precision=True)
+    with pytest.raises((ZooError, FileNotFoundError)):
+        pretrain(cfg)
+    assert keras.mixed_precision.global_policy().name == "float32"
+
+
 def test_byol_trains_no_target_weight_even_when_sublayers_are_built_late():
     # nf_slowfast_tiny's squeeze-excite layers create their Dense sublayers in build(), after the
     # target was frozen: they must not reach the optimizer (no gradient, no slots).
@@ -198,3 +229,29 @@ def test_cli_rejects_unknown_encoder_and_missing_data(tmp_path, tiny_minihares):
     assert result.returncode != 0 and "exactly one of --shards, --manifest or --corpus" in result.stderr
     result = run_cli(f"--shards={tmp_path / 'nowhere'}", f"--model_dir={tmp_path}")
     assert result.returncode != 0 and "nowhere" in result.stderr
+
+
+def test_the_config_is_the_one_source_of_the_flags_the_json_and_the_reproduce_command():
+    import dataclasses
+    import shlex
+
+    from absl import flags
+
+    from zoo.pretrain.config import PretrainConfig, define_flags, flag_fields, from_flags, reproduce_command
+    flag_values = flags.FlagValues()
+    define_flags(flag_values)
+    assert sorted(f.name for f in flag_fields()) == sorted(
+        n for n in flag_values if n not in ("shards", "verbose"))            # every flag field is a flag
+    cfg = PretrainConfig(encoder="logmel_conv_tiny", objective="byol", shards="/data/s", model_dir="runs/x",
+                         mixing=False, shared_crop=True, gain_db=3.0, projector_hidden=(64, 32), split="valid",
+                         encoder_overrides={"n_mels": 64}, learning_rate=3e-4, mixed_precision=True)
+    command = reproduce_command(dataclasses.asdict(cfg))
+    flag_values(["hares-zoo"] + [a for a in shlex.split(command)[2:] if not a.startswith("--shards")])
+    rebuilt = from_flags(flag_values, shards=cfg.shards, verbose=cfg.verbose)
+    assert dataclasses.replace(rebuilt, model_dir=cfg.model_dir) == cfg     # the command rebuilds the run
+    assert rebuilt.model_dir == "runs/logmel_conv_tiny-byol"
+    # the published cards' commands name the same settings as the one derived from their configs
+    for name in ("nf_slowfast_tiny-byol-open-audio", "nf_slowfast_tiny-simclr-open-audio"):
+        card = json.load(open(os.path.join(zoo.published_path(name), "model_card.json")))["publication"]
+        derived = set(reproduce_command(card["pretrain_config"]).split()) - {"--shards=SHARDS"}
+        assert derived == set(card["reproduce"][1].split()) - {"--corpus=open-audio"}

@@ -172,10 +172,11 @@ def test_augmented_passes_reach_esc50_only_where_the_paper_augments(tmp_path, rn
 
 
 def test_encoder_key_follows_the_weights():
-    encoder = zoo.create_encoder("logmel_conv_tiny")
-    assert embedding_cache.encoder_key(encoder) is None              # unbuilt: no identity yet
-    encoder(np.zeros((1, 16000), np.float32))
+    encoder = zoo.create_encoder("logmel_conv_tiny")                # built: it has weights, so an identity
+    unbuilt = encoder.__class__.from_config(encoder.get_config())
+    assert embedding_cache.encoder_key(unbuilt) is None               # no weights yet: no identity
     key = embedding_cache.encoder_key(encoder)
+    assert key is not None
     assert key == embedding_cache.encoder_key(encoder)
     encoder.weights[0].assign(encoder.weights[0] + 1.0)
     assert embedding_cache.encoder_key(encoder) != key

@@ -29,6 +29,10 @@ class WaveformError(ZooError, ValueError):
     """A waveform array has the wrong rank, dtype, rate, length or holds NaN/Inf."""
 
 
+class ServingContractError(ZooError, ValueError):
+    """A SavedModel does not keep the serving contract (export/README.md)."""
+
+
 class UnknownEncoderError(ZooError, KeyError):
     """The registry has no encoder of that name."""
 

@@ -23,7 +23,7 @@ needs torch. Audio is at `model.sample_rate` (16 kHz) in [-1, 1]; NumPy arrays a
 import numpy as np
 import tensorflow as tf
 
-from zoo.errors import WaveformError
+from zoo.data.audio_io import check_waveform
 
 CHUNK_SECONDS = 10.0
 
@@ -55,17 +55,7 @@ def load_model(model_file_path=""):
 
 def _clips(audio, name="audio"):
     """`[n_sounds, samples]` tf.Tensor or array -> float32 NumPy, validated (module docstring)."""
-    array = audio.numpy() if isinstance(audio, tf.Tensor) else np.asarray(audio)
-    if array.ndim != 2:
-        raise WaveformError(f"HEAR {name}: shape {array.shape}, expected [n_sounds, samples] (rank 2)")
-    if not np.issubdtype(array.dtype, np.floating):
-        raise WaveformError(f"HEAR {name}: dtype {array.dtype}, expected float32 samples in [-1, 1] "
-                            "(int16 PCM: divide by 32768)")
-    if array.shape[0] and array.shape[1] == 0:
-        raise WaveformError(f"HEAR {name}: empty clips (shape {array.shape}); each needs at least 1 sample")
-    if not np.all(np.isfinite(array)):
-        raise WaveformError(f"HEAR {name}: contains NaN or Inf samples")
-    return array.astype(np.float32, copy=False)
+    return check_waveform(audio, f"HEAR {name}", layout="sounds")
 
 
 def get_scene_embeddings(audio, model):

@@ -81,10 +81,6 @@ class BirdNETEncoder:
         self.interpreter.invoke()
         return self.interpreter.get_tensor(self._embedding).copy()
 
-    def embed_windows(self, waveform48k):
-        """`[batch, window]` at 48 kHz (BirdNET's own input) -> `[batch, 1024]` in one call."""
-        return self._run(np.ascontiguousarray(waveform48k, np.float32))
-
     def embed_batch(self, waveform, sample_rate=ac.SAMPLE_RATE):
         from zoo.data.audio_io import resample
         waveform = check_waveform(waveform, f"{self.name} waveform", sample_rate)

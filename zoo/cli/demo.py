@@ -55,7 +55,7 @@ def main(argv):
     from zoo.cache import cache_dir
     from zoo.hares import mini
     from zoo.hares.linear_probe import ProbeSettings
-    from zoo.hares.models import SavedModelEncoder
+    from zoo.export.loader import SavedModelEncoder
     from zoo.hares.report import write_report
 
     work = FLAGS.work_dir or cache_dir("demo", FLAGS.size)

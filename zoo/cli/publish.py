@@ -29,7 +29,7 @@ def main(argv):
     del argv
     from zoo.errors import ZooError
     from zoo.export.bundle import summarize_parity
-    from zoo.export.publish import publish_run
+    from zoo.workflows.publish import publish_run
     from zoo.hares.linear_probe import ProbeSettings
     try:
         out_dir, facts = publish_run(FLAGS.run, FLAGS.out_root, FLAGS.corpus, FLAGS.size,

@@ -2,8 +2,7 @@
 
 WAV/FLAC/OGG (and MP3 where the bundled libsndfile supports it) are decoded with `soundfile`,
 channels are averaged, other sample rates are resampled with `soxr` (its "HQ" quality). This module
-does not import TensorFlow, so decoding workers start fast; the in-graph WAV decoder is
-`zoo.data.pipeline.decode_wav_tensor`.
+does not import TensorFlow, so decoding workers start fast.
 """
 
 import os
@@ -62,28 +61,51 @@ def to_int16(waveform):
     return np.clip(np.round(np.asarray(waveform, np.float64) * 32768.0), -32768, 32767).astype(np.int16)
 
 
-def check_waveform(waveform, name="waveform", sample_rate=None, expected_rate=ac.SAMPLE_RATE):
-    """Validate a NumPy waveform batch from user code; returns float32 `[batch, samples]`.
+# The layouts a caller may accept: what the error message says was expected, and the ranks allowed.
+WAVEFORM_LAYOUTS = {
+    "batch": ("[samples] or [batch, samples]", (1, 2)),      # -> [batch, samples]
+    "clip": ("[samples] or [samples, channels]", (1, 2)),    # -> [samples], channels averaged
+    "sounds": ("[n_sounds, samples] (rank 2)", (2,)),        # -> [n_sounds, samples]; n_sounds may be 0
+}
 
-    Accepts `[samples]` (one clip) or `[batch, samples]`; refuses other ranks, non-float dtypes,
-    empty clips, NaN/Inf and a `sample_rate` other than `expected_rate`.
+
+def check_waveform(waveform, name="waveform", sample_rate=None, expected_rate=ac.SAMPLE_RATE, layout="batch"):
+    """The zoo's one validator of waveforms from user code (NumPy arrays or tensors); returns float32.
+
+    Refuses, with a `WaveformError` that starts with `name`: a `sample_rate` other than
+    `expected_rate` (`expected_rate=None`: any positive rate), a non-float dtype, a rank the `layout`
+    does not allow (`WAVEFORM_LAYOUTS`), empty clips, and NaN/Inf samples. `layout="batch"` returns
+    `[batch, samples]` (one clip gains a batch axis), `"clip"` returns one mono `[samples]` clip,
+    `"sounds"` (the HEAR API) returns `[n_sounds, samples]`.
     """
-    if sample_rate is not None and int(sample_rate) != expected_rate:
-        raise WaveformError(
-            f"{name}: sample rate {sample_rate} Hz, expected {expected_rate} Hz (resample first, "
-            f"e.g. with zoo.data.audio_io.resample)")
-    array = np.asarray(waveform)
+    if layout not in WAVEFORM_LAYOUTS:
+        raise ValueError(f"check_waveform: layout {layout!r}; expected one of {sorted(WAVEFORM_LAYOUTS)}")
+    if sample_rate is not None:
+        if expected_rate is not None and int(sample_rate) != expected_rate:
+            raise WaveformError(
+                f"{name}: sample rate {sample_rate} Hz, expected {expected_rate} Hz (resample first, "
+                f"e.g. with zoo.data.audio_io.resample)")
+        if int(sample_rate) <= 0:
+            raise WaveformError(f"{name}: sample rate {sample_rate} Hz; expected a positive rate")
+    array = waveform.numpy() if hasattr(waveform, "numpy") else np.asarray(waveform)
     if not np.issubdtype(array.dtype, np.floating):
         raise WaveformError(
             f"{name}: dtype {array.dtype}, expected float32 in [-1, 1] (int16 PCM: divide by 32768)")
-    if array.ndim == 1:
-        array = array[None]
-    if array.ndim != 2:
-        raise WaveformError(f"{name}: shape {array.shape}, expected [samples] or [batch, samples]")
-    if array.shape[1] == 0 or array.shape[0] == 0:
-        raise WaveformError(f"{name}: empty clip (shape {array.shape}); need at least 1 sample")
+    expected, ranks = WAVEFORM_LAYOUTS[layout]
+    if array.ndim not in ranks:
+        raise WaveformError(f"{name}: shape {array.shape}, expected {expected}")
+    if layout == "clip":
+        empty = array.size == 0
+    else:
+        array = array[None] if array.ndim == 1 else array
+        empty = array.shape[1] == 0 and (array.shape[0] > 0 or layout == "batch") or \
+            (array.shape[0] == 0 and layout == "batch")
+    if empty:
+        raise WaveformError(f"{name}: empty clips (shape {array.shape}); each needs at least 1 sample")
     if not np.all(np.isfinite(array)):
         raise WaveformError(f"{name}: contains NaN or Inf samples")
+    if layout == "clip" and array.ndim == 2:
+        array = array.mean(axis=1)
     return array.astype(np.float32, copy=False)
 
 

@@ -21,22 +21,11 @@ import os
 import tensorflow as tf
 
 from zoo import audio_constants as ac
+from zoo.data.seeded import MIX_ALPHA, MIX_BETA, fold_seed, stateless_beta
 from zoo.data.tfrecords import parse_example
 from zoo.errors import ZooError
 
 AUTOTUNE = tf.data.AUTOTUNE
-
-
-def decode_wav_tensor(contents, sample_rate=ac.SAMPLE_RATE):
-    """In-graph: WAV file bytes (scalar string) -> float32 `[samples]` mono.
-
-    Fails with a message naming the expected rate when the file's rate differs (resample offline
-    with `hares-zoo prepare`, which writes 16 kHz shards).
-    """
-    audio, rate = tf.audio.decode_wav(contents)
-    tf.debugging.assert_equal(rate, tf.constant(sample_rate, tf.int32),
-                              message=f"WAV sample rate differs from the expected {sample_rate} Hz")
-    return tf.reduce_mean(audio, axis=1)
 
 
 def shard_files(shard_dir, split):
@@ -153,10 +142,9 @@ def mixed_dataset(shard_dir, split, num_classes, crop_seconds, batch_size=32, pa
     (`rule` "full": the clip from its start; otherwise a seeded random crop), each mixed with a
     partner clip's window drawn through a seeded shuffle buffer of the same split:
         x' = lam * x + (1 - lam) * x_partner,   labels' = lam * labels + (1 - lam) * labels_partner,
-    lam ~ Beta(5, 2) per window (the pretraining's example mixing: `zoo.pretrain.augment`). Seeded
+    lam ~ Beta(5, 2) per window (the pretraining's example mixing; `zoo.data.seeded`). Seeded
     and stateless: the same arguments give the same windows. Elements as `evaluation_dataset`'s,
     `labels` soft; `clip_id` is the clip's own."""
-    from zoo.pretrain.augment import MIX_ALPHA, MIX_BETA, fold_seed, stateless_beta
     if passes < 1:
         raise ValueError(f"mixed_dataset: passes must be >= 1, got {passes}")
     crop = int(round(crop_seconds * sample_rate))

@@ -80,17 +80,58 @@ def plan_shards(rows, clips_per_shard):
     return plan
 
 
-def _write_info(out_dir, rows, vocab, plan, fingerprint, sample_rate, done):
-    splits = collections.OrderedDict()
-    for name, shard_rows in plan.items():
-        split = shard_rows[0].split
-        entry = splits.setdefault(split, {"shards": [], "clips": 0})
-        entry["shards"].append(name)
-        entry["clips"] += done.get(name, {}).get("clips", 0)
-    info = {"labels": vocab, "splits": splits, "sample_rate": sample_rate,
-            "manifest_fingerprint": fingerprint, "manifest_clips": len(rows)}
+def write_dataset_info(out_dir, vocabulary, splits, sample_rate, fingerprint, manifest_clips, skipped, complete):
+    """The one writer of `dataset_info.json`: the label vocabulary, {split: {"shards", "clips"}}, the
+    sample rate, the source's fingerprint, how many clips the source listed, the skipped
+    [clip, problem] pairs, and whether every shard is written."""
+    info = {"labels": list(vocabulary), "splits": splits, "sample_rate": sample_rate,
+            "manifest_fingerprint": fingerprint, "manifest_clips": manifest_clips,
+            "skipped": [list(s) for s in skipped], "complete": bool(complete)}
     with open(os.path.join(out_dir, INFO_FILE), "w") as f:
         json.dump(info, f, indent=1)
+    return info
+
+
+class ShardWriter:
+    """The one TFRecord shard writer: `open(name)` starts `out_dir/name.tmp`, `write(...)` appends an
+    example, `close()` renames the finished file to `name` (a shard is never seen half-written)."""
+
+    def __init__(self, out_dir, vocabulary, sample_rate):
+        self.out_dir, self.sample_rate = out_dir, sample_rate
+        self.index = {label: i for i, label in enumerate(vocabulary)}
+        self._writer, self._name = None, None
+
+    def open(self, name):
+        import tensorflow as tf
+        self.close()
+        self._name = name
+        self._writer = tf.io.TFRecordWriter(os.path.join(self.out_dir, name + ".tmp"))
+
+    def write(self, pcm, labels, clip_id):
+        """`pcm`: int16 samples at `sample_rate`; `labels`: a tuple of vocabulary labels."""
+        from zoo.data.tfrecords import encode_example
+        self._writer.write(encode_example(pcm, self.sample_rate, labels, [self.index[l] for l in labels], clip_id))
+
+    def close(self):
+        if self._writer is not None:
+            self._writer.close()
+            os.replace(os.path.join(self.out_dir, self._name + ".tmp"), os.path.join(self.out_dir, self._name))
+            self._writer, self._name = None, None
+
+
+def _planned_splits(plan, done):
+    splits = collections.OrderedDict()
+    for name, shard_rows in plan.items():
+        entry = splits.setdefault(shard_rows[0].split, {"shards": [], "clips": 0})
+        entry["shards"].append(name)
+        entry["clips"] += done.get(name, {}).get("clips", 0)
+    return splits
+
+
+def _write_planned_info(out_dir, rows, vocab, plan, fingerprint, sample_rate, done):
+    skipped = [s for name in plan if name in done for s in done[name]["skipped"]]
+    write_dataset_info(out_dir, vocab, _planned_splits(plan, done), sample_rate, fingerprint, len(rows),
+                       skipped, complete=all(name in done for name in plan))
 
 
 def prepare_shards(manifest, out_dir, clips_per_shard=256, workers=2, sample_rate=ac.SAMPLE_RATE,
@@ -102,17 +143,13 @@ def prepare_shards(manifest, out_dir, clips_per_shard=256, workers=2, sample_rat
     local copy or not); by default it is the sorted labels of the rows. Shards of a different
     manifest or sample rate in `out_dir` are refused, or with `replace_stale` deleted and rebuilt
     (a built-in corpus whose file list changed)."""
-    import tensorflow as tf
-    from zoo.data.tfrecords import encode_example
-
     if clips_per_shard < 1 or workers < 1:
         raise ValueError(f"clips_per_shard and workers must be >= 1; got {clips_per_shard}, {workers}")
     rows = list(manifest) if isinstance(manifest, (list, tuple)) else read_manifest(manifest)
     if not rows:
         raise ZooError(f"no clips to write into {out_dir}")
     vocab = list(vocabulary) if vocabulary is not None else label_vocabulary(rows)
-    index = {label: i for i, label in enumerate(vocab)}
-    unknown = sorted({label for row in rows for label in row.labels} - set(index))
+    unknown = sorted({label for row in rows for label in row.labels} - set(vocab))
     if unknown:
         raise ZooError(f"labels {unknown[:5]} of the clips are not in the vocabulary of {len(vocab)} labels")
     fingerprint = _fingerprint(rows) + ("" if vocabulary is None else _fingerprint_vocab(vocab))
@@ -137,32 +174,31 @@ def prepare_shards(manifest, out_dir, clips_per_shard=256, workers=2, sample_rat
             with open(marker) as f:
                 done[name] = json.load(f)
     resumed = len(done)
-    _write_info(out_dir, rows, vocab, plan, fingerprint, sample_rate, done)
+    _write_planned_info(out_dir, rows, vocab, plan, fingerprint, sample_rate, done)
     todo = [name for name in plan if name not in done]
     total = sum(len(plan[n]) for n in todo)
     context = multiprocessing.get_context("spawn")
     with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool, \
             tqdm(total=total, unit="clip", desc="prepare", disable=not progress or not total) as bar:
+        shards = ShardWriter(out_dir, vocab, sample_rate)
         for name in todo:
             shard_rows = plan[name]
             jobs = [(r.path, r.start, r.end, sample_rate) for r in shard_rows]
-            tmp = os.path.join(out_dir, name + ".tmp")
             clips, skipped = 0, []
-            with tf.io.TFRecordWriter(tmp) as writer:
-                for row, (pcm, problem) in zip(shard_rows, pool.map(_decode, jobs, chunksize=4)):
-                    bar.update(1)
-                    if problem is not None:
-                        skipped.append([row.relative_path, problem])
-                        bar.write(f"skipped {row.relative_path}: {problem}")
-                        continue
-                    writer.write(encode_example(pcm, sample_rate, row.labels,
-                                                [index[l] for l in row.labels], row.clip_id))
-                    clips += 1
-            os.replace(tmp, os.path.join(out_dir, name))
+            shards.open(name)
+            for row, (pcm, problem) in zip(shard_rows, pool.map(_decode, jobs, chunksize=4)):
+                bar.update(1)
+                if problem is not None:
+                    skipped.append([row.relative_path, problem])
+                    bar.write(f"skipped {row.relative_path}: {problem}")
+                    continue
+                shards.write(pcm, row.labels, row.clip_id)
+                clips += 1
+            shards.close()
             done[name] = {"clips": clips, "skipped": skipped}
             with open(os.path.join(out_dir, name + ".json"), "w") as f:
                 json.dump(done[name], f)
-    _write_info(out_dir, rows, vocab, plan, fingerprint, sample_rate, done)
+    _write_planned_info(out_dir, rows, vocab, plan, fingerprint, sample_rate, done)
     skipped = [tuple(s) for name in plan for s in done[name]["skipped"]]
     return PrepareReport(sum(d["clips"] for d in done.values()), skipped, len(plan), resumed)
 
@@ -186,35 +222,29 @@ def write_example_shards(examples, out_dir, vocabulary, fingerprint, clips_per_s
     identity): a rerun of a finished job returns at once, an interrupted one starts over.
     """
     import numpy as np
-    import tensorflow as tf
-    from zoo.data.audio_io import to_int16
-    from zoo.data.tfrecords import encode_example, shard_name
+    from zoo.data.tfrecords import shard_name
 
     info_path = os.path.join(out_dir, INFO_FILE)
     if os.path.exists(info_path):
         info = read_dataset_info(out_dir)
         if info.get("manifest_fingerprint") == fingerprint and info.get("complete"):
             counts = {s: v["clips"] for s, v in info["splits"].items()}
-            return PrepareReport(sum(counts.values()), info.get("skipped", []),
+            return PrepareReport(sum(counts.values()), [tuple(s) for s in info.get("skipped", [])],
                                  sum(len(v["shards"]) for v in info["splits"].values()), 0)
     shutil.rmtree(out_dir, ignore_errors=True)
     os.makedirs(out_dir)
-    index = {label: i for i, label in enumerate(vocabulary)}
-    splits, skipped = collections.OrderedDict(), []
-    writer, current = None, None
+    shards = ShardWriter(out_dir, vocabulary, sample_rate)
+    splits, skipped, current = collections.OrderedDict(), [], None
 
     def close_split():
-        nonlocal writer
-        if writer is not None:
-            writer.close()
-            writer = None
+        """Shards are named `split-i-of-count` once the split's count is known."""
+        shards.close()
         if current is None:
             return
         entry = splits[current]
-        count = len(entry["shards"])
-        names = [shard_name(current, i, count) for i in range(count)]
-        for tmp, name in zip(entry["shards"], names):
-            os.replace(os.path.join(out_dir, tmp), os.path.join(out_dir, name))
+        names = [shard_name(current, i, len(entry["shards"])) for i in range(len(entry["shards"]))]
+        for provisional, name in zip(entry["shards"], names):
+            os.replace(os.path.join(out_dir, provisional), os.path.join(out_dir, name))
         entry["shards"] = names
 
     with tqdm(total=total, unit="clip", desc="prepare", disable=not progress) as bar:
@@ -233,21 +263,14 @@ def write_example_shards(examples, out_dir, vocabulary, fingerprint, clips_per_s
                 bar.write(f"skipped {clip_id}: {problem}")
                 continue
             entry = splits[split]
-            if writer is None or entry["clips"] % clips_per_shard == 0:
-                if writer is not None:
-                    writer.close()
-                entry["shards"].append(f"{split}-{len(entry['shards']):05d}.tmp")
-                writer = tf.io.TFRecordWriter(os.path.join(out_dir, entry["shards"][-1]))
-            writer.write(encode_example(to_int16(waveform), sample_rate, labels,
-                                        [index[l] for l in labels], clip_id))
+            if entry["clips"] % clips_per_shard == 0:
+                entry["shards"].append(f"{split}-{len(entry['shards']):05d}.part")
+                shards.open(entry["shards"][-1])
+            shards.write(to_int16(waveform), labels, clip_id)
             entry["clips"] += 1
         close_split()
     if not splits:
         raise ZooError(f"no examples to write into {out_dir}")
-    info = {"labels": list(vocabulary), "splits": splits, "sample_rate": sample_rate,
-            "manifest_fingerprint": fingerprint, "manifest_clips": sum(v["clips"] for v in splits.values()),
-            "skipped": skipped, "complete": True}
-    with open(info_path, "w") as f:
-        json.dump(info, f, indent=1)
-    return PrepareReport(info["manifest_clips"], [tuple(s) for s in skipped],
-                         sum(len(v["shards"]) for v in splits.values()), 0)
+    written = sum(v["clips"] for v in splits.values())
+    write_dataset_info(out_dir, vocabulary, splits, sample_rate, fingerprint, written, skipped, complete=True)
+    return PrepareReport(written, [tuple(s) for s in skipped], sum(len(v["shards"]) for v in splits.values()), 0)

@@ -57,8 +57,15 @@ class AudioEncoder(keras.Model):
         pooled embedding is not the plain time-mean of its frames (Slowfast: see its docstring)."""
         raise NotImplementedError
 
-    def call(self, waveform, training=False):
-        result = self.frame_features(self.pad_to_min_length(waveform), training=training)
+    def call(self, waveform, training=False, spectrogram_augmentation=None):
+        """`spectrogram_augmentation`: optional `log_mel [batch, frames, mel] -> same shape`, applied
+        between the frontend and the network when `training` (pretraining's SpecAugment); only
+        log-mel encoders take one."""
+        if spectrogram_augmentation is not None and not isinstance(self, LogMelEncoder):
+            raise ValueError(f"{self.name}: spectrogram augmentation needs a log-mel encoder; this one "
+                             f"takes waveforms")
+        extra = {} if spectrogram_augmentation is None else {"spectrogram_augmentation": spectrogram_augmentation}
+        result = self.frame_features(self.pad_to_min_length(waveform), training=training, **extra)
         embedding, frames = result if isinstance(result, tuple) else (None, result)
         frames = tf.cast(frames, tf.float32)
         embedding = tf.reduce_mean(frames, axis=1) if embedding is None else tf.cast(embedding, tf.float32)
@@ -74,11 +81,14 @@ class LogMelEncoder(AudioEncoder):
     """An `AudioEncoder` whose frontend is log-mel (+ optional per-example standardisation);
     subclasses implement `encode_spectrogram(log_mel [batch, frames, mel], training)`."""
 
-    def __init__(self, n_mels=ac.N_MELS, standardize=True, min_samples=1, **kwargs):
+    def __init__(self, n_mels=ac.N_MELS, standardize=True, min_samples=1, frontend_constants_at_run_time=False,
+                 **kwargs):
         super().__init__(min_samples=min_samples, **kwargs)
         self.n_mels = int(n_mels)
         self.standardize = bool(standardize)
-        self.log_mel = LogMelSpectrogram(n_mels=self.n_mels, name="log_mel")
+        self.frontend_constants_at_run_time = bool(frontend_constants_at_run_time)   # LiteRT export only
+        self.log_mel = LogMelSpectrogram(n_mels=self.n_mels, constants_at_run_time=self.frontend_constants_at_run_time,
+                                         name="log_mel")
         self.standardization = PerExampleStandardization(name="standardize") if standardize else None
 
     def features(self, waveform):
@@ -86,19 +96,12 @@ class LogMelEncoder(AudioEncoder):
         x = self.log_mel(self.pad_to_min_length(waveform))
         return self.standardization(x) if self.standardization is not None else x
 
-    def set_spectrogram_augmentation(self, augment):
-        """Training-only hook: `augment(log_mel [batch, frames, mel]) -> same shape` runs between the
-        frontend and the network when `training=True` (SpecAugment during pretraining). Not part of
-        the config or the weights; `None` removes it."""
-        object.__setattr__(self, "_spectrogram_augmentation", augment)
-
-    def frame_features(self, waveform, training=False):
+    def frame_features(self, waveform, training=False, spectrogram_augmentation=None):
         x = self.log_mel(waveform)
         if self.standardization is not None:
             x = self.standardization(x)
-        augment = getattr(self, "_spectrogram_augmentation", None)
-        if training and augment is not None:
-            x = augment(x)
+        if training and spectrogram_augmentation is not None:
+            x = spectrogram_augmentation(x)
         return self.encode_spectrogram(x, training=training)
 
     def encode_spectrogram(self, spectrogram, training=False):
@@ -107,4 +110,6 @@ class LogMelEncoder(AudioEncoder):
     def get_config(self):
         config = super().get_config()
         config.update(n_mels=self.n_mels, standardize=self.standardize)
+        if self.frontend_constants_at_run_time:     # only when set: saved configs stay as they were
+            config.update(frontend_constants_at_run_time=True)
         return config

@@ -56,6 +56,7 @@ def round_repeats(repeats, depth_coefficient):
     return int(math.ceil(depth_coefficient * repeats))
 
 
+@keras.saving.register_keras_serializable(package="zoo")
 class MBConv(keras.layers.Layer):
     """Inverted residual block `[batch, h, w, filters_in]` -> `[batch, h/stride, w/stride, filters_out]`."""
 
@@ -92,6 +93,11 @@ class MBConv(keras.layers.Layer):
         if self.drop is not None:
             x = self.drop(x, training=training)
         return x + inputs
+
+    def get_config(self):
+        return {**super().get_config(), "filters_in": self.filters_in, "filters_out": self.filters_out,
+                "kernel_size": self.kernel_size, "stride": self.stride, "expand_ratio": self.expand_ratio,
+                "drop_rate": self.drop_rate}
 
 
 @keras.saving.register_keras_serializable(package="zoo")

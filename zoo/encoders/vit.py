@@ -29,11 +29,13 @@ INIT_STDDEV = 0.02          # ViT / AST position-embedding and class-token init
 AST_TIME_PATCHES = 64       # 1024 frames / 16 (AST's 10.24 s input)
 
 
+@keras.saving.register_keras_serializable(package="zoo")
 class TransformerBlock(keras.layers.Layer):
     """Pre-norm block: `x + MHA(LN(x))`, then `x + MLP(LN(x))`; `[batch, tokens, D]` in and out."""
 
     def __init__(self, hidden_size, num_heads, mlp_dim, dropout=0.0, **kwargs):
         super().__init__(**kwargs)
+        self.hidden_size, self.num_heads, self.mlp_dim, self.dropout_rate = hidden_size, num_heads, mlp_dim, dropout
         self.norm1 = keras.layers.LayerNormalization(epsilon=LAYER_NORM_EPSILON, name="norm1")
         self.attention = keras.layers.MultiHeadAttention(num_heads, hidden_size // num_heads,
                                                          dropout=dropout, name="attention")
@@ -47,6 +49,10 @@ class TransformerBlock(keras.layers.Layer):
         x = x + self.dropout(self.attention(y, y, training=training), training=training)
         y = self.mlp_out(ops.gelu(self.mlp_in(self.norm2(x)), approximate=False))
         return x + self.dropout(y, training=training)
+
+    def get_config(self):
+        return {**super().get_config(), "hidden_size": self.hidden_size, "num_heads": self.num_heads,
+                "mlp_dim": self.mlp_dim, "dropout": self.dropout_rate}
 
 
 @keras.saving.register_keras_serializable(package="zoo")

@@ -74,7 +74,7 @@ def export_encoder(encoder_name, out_dir, checkpoint=None, tflite_seconds=None,
       probe_scores: optional {task: score} written into the card.
       overrides: `create_encoder` overrides (ignored with a checkpoint, whose config is stored).
       card_extras: facts that replace or extend the card's (e.g. `training`, `publication`: see
-        `zoo.export.publish`).
+        `zoo.workflows.publish`).
     """
     spec = zoo.registry.get_spec(encoder_name)
     if checkpoint:

@@ -17,25 +17,55 @@ import os
 import numpy as np
 
 from zoo import audio_constants as ac
-from zoo.data.audio_io import read_audio, resample
-from zoo.errors import WaveformError
+from zoo.data.audio_io import check_waveform, read_audio, resample
+from zoo.errors import ServingContractError
+
+
+class SavedModelEncoder:
+    """The zoo's one SavedModel wrapper: a contract SavedModel (ours or a third party's: `obj(waveform)`
+    returning a dict with `embedding`, or a `serving_default` signature with a `waveform` input) as a
+    frozen encoder, `__call__(waveform [batch, samples], training=False) -> {"embedding", ...}`
+    (`training` is ignored). The probe and `ExportedEncoder` both call SavedModels through it."""
+
+    def __init__(self, path):
+        import tensorflow as tf
+        self.path = os.fspath(path)
+        self.module = tf.saved_model.load(self.path)
+        self.name = os.path.basename(os.path.normpath(self.path))
+        if callable(self.module):
+            self._fn = lambda waveform: self.module(waveform)
+        elif "serving_default" in getattr(self.module, "signatures", {}):
+            signature = self.module.signatures["serving_default"]
+            self._fn = lambda waveform: signature(waveform=waveform)
+        else:
+            raise ServingContractError(f"SavedModel {self.path!r} has neither __call__ nor a serving_default "
+                                       "signature; expected the serving contract (export/README.md)")
+
+    def __call__(self, waveform, training=False):
+        import tensorflow as tf
+        del training
+        outputs = self._fn(tf.convert_to_tensor(waveform, tf.float32))
+        if not isinstance(outputs, dict) or "embedding" not in outputs:
+            raise ServingContractError(f"SavedModel {self.path!r} returned {type(outputs).__name__} without an "
+                                       "'embedding' output; expected the serving contract (export/README.md)")
+        return outputs
 
 
 class ExportedEncoder:
     """An export folder loaded with `tf.saved_model.load`; see the module docstring."""
 
     def __init__(self, path, chunk_seconds=10.0, batch_size=16):
-        import tensorflow as tf
         path = os.fspath(path)
         if not os.path.exists(os.path.join(path, "saved_model.pb")):
             raise FileNotFoundError(f"{path!r} is not an export folder (no saved_model.pb); export one with "
                                     f"`hares-zoo export --encoder=NAME --out={path}`")
         self.path = path
-        self.model = tf.saved_model.load(path)
-        self.sample_rate = int(self.model.sample_rate.numpy())
-        self.embedding_size = int(self.model.embedding_size.numpy())
-        self.frame_hop_seconds = float(self.model.frame_hop_seconds.numpy())
-        self.encoder_name = self.model.encoder_name.numpy().decode()
+        self.model = SavedModelEncoder(path)
+        module = self.model.module
+        self.sample_rate = int(module.sample_rate.numpy())
+        self.embedding_size = int(module.embedding_size.numpy())
+        self.frame_hop_seconds = float(module.frame_hop_seconds.numpy())
+        self.encoder_name = module.encoder_name.numpy().decode()
         self.hop_samples = max(1, int(round(self.frame_hop_seconds * self.sample_rate)))
         self.chunk_samples = max(1, int(round(chunk_seconds * self.sample_rate / self.hop_samples))) * self.hop_samples
         self.batch_size = int(batch_size)
@@ -45,24 +75,11 @@ class ExportedEncoder:
                 f"hop={self.frame_hop_seconds:g} s, path={self.path!r})")
 
     def _prepare(self, clip, sample_rate, name):
-        clip = np.asarray(clip)
-        if not np.issubdtype(clip.dtype, np.floating):
-            raise WaveformError(f"{name}: dtype {clip.dtype}, expected float in [-1, 1] (int16 PCM: divide by 32768)")
-        if clip.ndim == 2:          # [samples, channels] -> mono
-            clip = clip.mean(axis=1)
-        if clip.ndim != 1:
-            raise WaveformError(f"{name}: shape {clip.shape}, expected [samples] or [samples, channels]")
-        if clip.size == 0:
-            raise WaveformError(f"{name}: empty clip; need at least 1 sample")
-        if not np.all(np.isfinite(clip)):
-            raise WaveformError(f"{name}: contains NaN or Inf samples")
-        if int(sample_rate) <= 0:
-            raise WaveformError(f"{name}: sample rate {sample_rate} Hz; expected a positive rate")
-        return resample(clip.astype(np.float32), sample_rate, self.sample_rate)
+        clip = check_waveform(clip, name, sample_rate, expected_rate=None, layout="clip")
+        return resample(clip, sample_rate, self.sample_rate)
 
     def _run(self, batch):
-        import tensorflow as tf
-        out = self.model(tf.constant(batch))
+        out = self.model(batch)
         return out["embedding"].numpy(), out["frame_embeddings"].numpy()
 
     def _embed_long(self, clip):

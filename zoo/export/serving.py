@@ -38,12 +38,13 @@ def check_waveform(waveform):
         return tf.identity(waveform)
 
 
-def frontend_fn(encoder):
+def frontend_fn(encoder, constants_at_run_time=False):
     """The `log_mel` signature's function: the encoder's own log-mel frontend (standardised when the
-    encoder standardises), or the default 80-bin log-mel for waveform encoders (SincNet)."""
+    encoder standardises), or the default 80-bin log-mel for waveform encoders (SincNet), which
+    `constants_at_run_time` builds as the LiteRT exporter needs (`LogMelSpectrogram`)."""
     if hasattr(encoder, "features"):
         return encoder.features
-    return LogMelSpectrogram(name="export_log_mel")
+    return LogMelSpectrogram(constants_at_run_time=constants_at_run_time, name="export_log_mel")
 
 
 def serving_module(encoder, encoder_name):

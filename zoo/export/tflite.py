@@ -8,8 +8,9 @@ samples). Two files rather than one with two signatures: TensorFlow 2.21's conve
 one of several signatures of a SavedModel.
 
 Variants (`QUANTIZATIONS`): `float32`; `int8`, dynamic-range quantisation (weights stored as int8,
-activations computed in float, no calibration data needed; the log-mel frontend stays float32,
-see `zoo.frontends.log_mel.constants_computed_at_run_time`); `float16` (weights stored as float16).
+activations computed in float, no calibration data needed; the log-mel frontend stays float32:
+the file is converted from a twin of the encoder built with `frontend_constants_at_run_time=True`,
+see `zoo.frontends.log_mel.LogMelSpectrogram`); `float16` (weights stored as float16).
 
 LiteRT has no assert op, so the documented behaviour on non-finite input differs from the
 SavedModel's error: NaN and Inf samples are replaced by 0 inside the graph, so a bad sample never
@@ -24,7 +25,7 @@ import numpy as np
 import tensorflow as tf
 
 from zoo.export.serving import frontend_fn
-from zoo.frontends.log_mel import constants_computed_at_run_time
+from zoo.encoders.base import LogMelEncoder
 
 QUANTIZATIONS = ("float32", "int8", "float16")
 FLOAT32_MAX = float(np.finfo(np.float32).max)
@@ -48,9 +49,21 @@ def _frozen(fn, spec):
     return tf.function(call, input_signature=[spec])
 
 
+def for_litert(encoder):
+    """A twin of `encoder` (same config and weights) whose log-mel frontend computes its matrices at
+    run time, so int8 conversion keeps it in float; waveform encoders are returned as they are."""
+    if not isinstance(encoder, LogMelEncoder):
+        return encoder
+    twin = encoder.__class__.from_config({**encoder.get_config(), "frontend_constants_at_run_time": True})
+    twin.build()
+    twin.set_weights(encoder.get_weights())
+    return twin
+
+
 def _fixed_shape_module(encoder, samples, batch):
     spec = tf.TensorSpec([batch, samples], tf.float32, name="waveform")
-    frontend = frontend_fn(encoder)
+    encoder = for_litert(encoder)
+    frontend = frontend_fn(encoder, constants_at_run_time=True)
 
     def serving_default(waveform):
         return encoder(zero_nonfinite(waveform), training=False)
@@ -74,8 +87,7 @@ def convert(encoder, samples, quantization="float32", batch=1, signature="servin
         raise ValueError(f"TFLite input must be at least [1, 1]; got batch {batch}, samples {samples}")
     if not encoder.built:
         encoder.build()
-    with constants_computed_at_run_time():    # keeps the frontend in float under int8 (log_mel.py)
-        module = _fixed_shape_module(encoder, int(samples), int(batch))
+    module = _fixed_shape_module(encoder, int(samples), int(batch))
     function = module.serve if signature == "serving_default" else module.log_mel
     with tempfile.TemporaryDirectory() as tmp:
         tf.saved_model.save(module, tmp, signatures={signature: function},

@@ -12,8 +12,6 @@ so frame `i` is centred on sample `i * hop` (time `i * hop_seconds`) and
 Any clip of at least one sample gives at least one frame; nothing is rejected for being short.
 """
 
-import contextlib
-
 import keras
 import numpy as np
 import tensorflow as tf
@@ -42,30 +40,6 @@ def windowed_dft_kernel(window_length, fft_length):
     return np.concatenate([window * np.cos(phase), -window * np.sin(phase)], axis=1)
 
 
-_RUNTIME_CONSTANTS = [False]
-
-
-@contextlib.contextmanager
-def constants_computed_at_run_time():
-    """While active, traced log-mel graphs derive the DFT and mel matrices from the input at run time
-    (`matrix * (1 + min(|x|, 0))` with `x` an input value, which no optimiser folds) instead of embedding them as constants. A TFLite converter
-    then cannot see them as weights, so dynamic-range int8 quantisation leaves the frontend in float
-    (quantising it raises the spectral noise floor to ~-48 dB, which the log turns into errors of
-    several nats). The waveform must be finite (the TFLite exporter zeroes NaN/Inf first)."""
-    _RUNTIME_CONSTANTS[0] = True
-    try:
-        yield
-    finally:
-        _RUNTIME_CONSTANTS[0] = False
-
-
-def _matrix(array, like):
-    matrix = tf.constant(array)
-    if _RUNTIME_CONSTANTS[0]:
-        matrix = matrix * (1.0 + tf.minimum(tf.abs(like[0, 0]), 0.0))
-    return matrix
-
-
 @keras.saving.register_keras_serializable(package="zoo")
 class LogMelSpectrogram(keras.layers.Layer):
     """Waveform `[batch, samples]` (16 kHz, float32 in [-1, 1]) -> log-mel `[batch, frames, n_mels]`.
@@ -77,8 +51,10 @@ class LogMelSpectrogram(keras.layers.Layer):
 
     def __init__(self, sample_rate=ac.SAMPLE_RATE, window_seconds=ac.WINDOW_SECONDS,
                  hop_seconds=ac.HOP_SECONDS, fft_length=ac.FFT_LENGTH, n_mels=ac.N_MELS,
-                 fmin=ac.MEL_FMIN, fmax=ac.MEL_FMAX, log_offset=ac.LOG_OFFSET, **kwargs):
+                 fmin=ac.MEL_FMIN, fmax=ac.MEL_FMAX, log_offset=ac.LOG_OFFSET, constants_at_run_time=False,
+                 **kwargs):
         super().__init__(**kwargs)
+        self.constants_at_run_time = bool(constants_at_run_time)
         self.sample_rate = int(sample_rate)
         self.window_seconds = float(window_seconds)
         self.hop_seconds = float(hop_seconds)
@@ -102,6 +78,18 @@ class LogMelSpectrogram(keras.layers.Layer):
         self._mel = mel_weight_matrix(self.n_mels, self.fft_length // 2 + 1, self.sample_rate,
                                       self.fmin, self.fmax).astype(np.float32)
 
+    def _matrix(self, array, like):
+        """The DFT or mel matrix as a graph constant, or with `constants_at_run_time` derived from the
+        input at run time (`matrix * (1 + min(|x|, 0))`, `x` one input value, which no optimiser
+        folds). A TFLite converter then cannot see the matrices as weights, so dynamic-range int8
+        quantisation leaves the frontend in float (quantising it raises the spectral noise floor to
+        about -48 dB, which the log turns into errors of several nats). The LiteRT exporter sets it
+        (`zoo.export.tflite`); the input must then be finite (the exporter zeroes NaN/Inf first)."""
+        matrix = tf.constant(array)
+        if self.constants_at_run_time:
+            matrix = matrix * (1.0 + tf.minimum(tf.abs(like[0, 0]), 0.0))
+        return matrix
+
     def num_frames(self, num_samples):
         """Frames produced for a clip of `num_samples` samples (centred framing)."""
         return 1 + int(num_samples) // self.hop_length
@@ -115,7 +103,7 @@ class LogMelSpectrogram(keras.layers.Layer):
         waveform = tf.cast(waveform, tf.float32)
         half = self.window_length // 2
         padded = tf.pad(waveform, [[0, 0], [half, self.window_length - half]])
-        kernel = _matrix(self._dft, waveform)[:, None, :]
+        kernel = self._matrix(self._dft, waveform)[:, None, :]
         spectrum = tf.nn.conv1d(padded[:, :, None], kernel, stride=self.hop_length, padding="VALID")
         bins = self.fft_length // 2 + 1
         real, imag = spectrum[..., :bins], spectrum[..., bins:]
@@ -123,7 +111,7 @@ class LogMelSpectrogram(keras.layers.Layer):
 
     def call(self, waveform):
         power = self.power_spectrogram(waveform)
-        mel = tf.tensordot(power, _matrix(self._mel, power[:, :, 0]), axes=1)
+        mel = tf.tensordot(power, self._matrix(self._mel, power[:, :, 0]), axes=1)
         return tf.math.log(mel + self.log_offset)
 
     def compute_output_shape(self, input_shape):
@@ -135,5 +123,6 @@ class LogMelSpectrogram(keras.layers.Layer):
         config = super().get_config()
         config.update(sample_rate=self.sample_rate, window_seconds=self.window_seconds,
                       hop_seconds=self.hop_seconds, fft_length=self.fft_length, n_mels=self.n_mels,
-                      fmin=self.fmin, fmax=self.fmax, log_offset=self.log_offset)
+                      fmin=self.fmin, fmax=self.fmax, log_offset=self.log_offset,
+                      constants_at_run_time=self.constants_at_run_time)
         return config

@@ -8,32 +8,7 @@ follows the serving contract (ours or a third party's: `obj(waveform)` returning
 
 import os
 
-import tensorflow as tf
-
-
-class SavedModelEncoder:
-    """A contract SavedModel seen as an encoder (frozen: `training` is ignored)."""
-
-    def __init__(self, path):
-        self.path = os.fspath(path)
-        self.module = tf.saved_model.load(self.path)
-        self.name = os.path.basename(os.path.normpath(self.path))
-        if callable(self.module):
-            self._fn = lambda waveform: self.module(waveform)
-        elif "serving_default" in getattr(self.module, "signatures", {}):
-            signature = self.module.signatures["serving_default"]
-            self._fn = lambda waveform: signature(waveform=waveform)
-        else:
-            raise ValueError(f"SavedModel {self.path!r} has neither __call__ nor a serving_default signature; "
-                             "expected the serving contract (export/README.md)")
-
-    def __call__(self, waveform, training=False):
-        del training
-        outputs = self._fn(tf.convert_to_tensor(waveform, tf.float32))
-        if not isinstance(outputs, dict) or "embedding" not in outputs:
-            raise ValueError(f"SavedModel {self.path!r} returned {type(outputs).__name__} without an "
-                             "'embedding' output; expected the serving contract (export/README.md)")
-        return outputs
+from zoo.export.loader import SavedModelEncoder
 
 
 def load_probe_model(spec):

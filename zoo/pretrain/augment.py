@@ -18,23 +18,7 @@ and replicas never share draws. Random crops are done in `tf.data` (`zoo.data.pi
 import keras
 import tensorflow as tf
 
-
-MIX_ALPHA, MIX_BETA = 5.0, 2.0      # the mixing ratio's law, Beta(5, 2) (docs/paper-facts.md section 3)
-
-
-def fold_seed(seed, *salt):
-    """A new stateless seed `[2]` from `seed` and integers (or scalar tensors) `salt`."""
-    seed = tf.cast(seed, tf.int64)
-    for s in salt:
-        seed = tf.stack([seed[0] * 1_000_003 + tf.cast(s, tf.int64), seed[1] + 7919 * tf.cast(s, tf.int64)])
-    return tf.cast(tf.math.floormod(seed, 2**31 - 1), tf.int32)
-
-
-def stateless_beta(shape, alpha, beta, seed):
-    """Beta(alpha, beta) samples as g_a / (g_a + g_b), g ~ Gamma (TF has no stateless Beta)."""
-    a = tf.random.stateless_gamma(shape, fold_seed(seed, 1), alpha=alpha)
-    b = tf.random.stateless_gamma(shape, fold_seed(seed, 2), alpha=beta)
-    return a / (a + b)
+from zoo.data.seeded import MIX_ALPHA, MIX_BETA, fold_seed, stateless_beta
 
 
 @keras.saving.register_keras_serializable(package="zoo")

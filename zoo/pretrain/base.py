@@ -11,7 +11,9 @@ run resumed from a checkpoint repeats the exact augmentations, and replicas draw
 import keras
 import tensorflow as tf
 
-from zoo.pretrain.augment import MIX_ALPHA, MIX_BETA, ExampleMixing, RandomGain, SpecAugment, fold_seed
+from zoo.data.seeded import MIX_ALPHA, MIX_BETA, fold_seed
+from zoo.encoders.base import LogMelEncoder
+from zoo.pretrain.augment import ExampleMixing, RandomGain, SpecAugment
 from zoo.pretrain.optim import adaptive_gradient_clip
 
 
@@ -32,16 +34,6 @@ def normalized_std(embedding):
     return tf.reduce_mean(tf.math.reduce_std(z, axis=0)) * tf.sqrt(dims)
 
 
-class _SeededSpecAugment:
-    """Binds SpecAugment to the seed of the step being traced (see `LogMelEncoder.set_spectrogram_augmentation`)."""
-
-    def __init__(self, layer):
-        self.layer, self.seed = layer, None
-
-    def __call__(self, spectrogram):
-        return self.layer(spectrogram, self.seed)
-
-
 class Objective(keras.Model):
     """Base of `SimCLR`, `BYOL` and `Supervised`; `encoder` is any registered `AudioEncoder`."""
 
@@ -56,11 +48,8 @@ class Objective(keras.Model):
         self.mixing = ExampleMixing(mix_alpha, mix_beta, name="mixing") if mixing else None
         self.gain = RandomGain(gain_db, name="gain") if gain_db > 0 else None
         self.spec_augment = SpecAugment(name="spec_augment") if spec_augment else None
-        self._spec_hook = _SeededSpecAugment(self.spec_augment) if spec_augment else None
-        if self._spec_hook is not None:
-            if not hasattr(encoder, "set_spectrogram_augmentation"):
-                raise ValueError(f"spec_augment needs a log-mel encoder; {encoder.name} takes waveforms")
-            encoder.set_spectrogram_augmentation(self._spec_hook)
+        if spec_augment and not isinstance(encoder, LogMelEncoder):
+            raise ValueError(f"spec_augment needs a log-mel encoder; {encoder.name} takes waveforms")
         self.trackers = {name: keras.metrics.Mean(name=name) for name in self.metric_names}
 
     @property
@@ -82,12 +71,19 @@ class Objective(keras.Model):
             waveform = self.mixing(waveform, self.step_seed(purpose * 10 + 2))
         return waveform
 
+    def spectrogram_augmentation(self, purpose, training):
+        """SpecAugment bound to this step's seed for `purpose` (None when off or not training): every
+        encoder that embeds the same view (BYOL's online and target) masks it the same way."""
+        if self.spec_augment is None or not training:
+            return None
+        seed = self.step_seed(purpose * 10 + 3)
+        return lambda spectrogram: self.spec_augment(spectrogram, seed)
+
     def embed(self, waveform, purpose, training, encoder=None):
         """Augment, then the encoder's pooled embedding `[batch, D]` (SpecAugment inside when on)."""
-        if self._spec_hook is not None:
-            self._spec_hook.seed = self.step_seed(purpose * 10 + 3)
         encoder = encoder or self.encoder
-        return encoder(self.augment(waveform, purpose, training), training=training)["embedding"]
+        return encoder(self.augment(waveform, purpose, training), training=training,
+                       spectrogram_augmentation=self.spectrogram_augmentation(purpose, training))["embedding"]
 
     # -- Keras hooks ----------------------------------------------------------------------------
     def call(self, waveform, training=False):

@@ -21,46 +21,7 @@ import shutil
 import keras
 import tensorflow as tf
 
-OBJECTIVES = ("simclr", "byol", "supervised")
-STRATEGIES = ("default", "mirrored", "multi_worker", "tpu")
-
-
-@dataclasses.dataclass
-class PretrainConfig:
-    """Everything a run needs; `hares-zoo pretrain --help` documents each field."""
-    encoder: str
-    objective: str
-    shards: str                          # folder of TFRecord shards (hares-zoo prepare)
-    model_dir: str
-    split: str = "train"
-    crop_seconds: float = 3.0
-    batch_size: int = 32                 # global batch, over all replicas
-    steps: int = 1000
-    learning_rate: float = 1e-4
-    warmup_steps: int = 5000
-    optimizer: str = "adam"
-    weight_decay: float = 0.0
-    agc_clip: float = 0.0
-    mixing: bool = True
-    shared_crop: bool = False            # both views from one crop (BYOL-A), not two independent crops
-    gain_db: float = 0.0
-    spec_augment: bool = False
-    projection_size: int = 0             # 0: the objective's default (SimCLR 128, BYOL 256)
-    projector_hidden: tuple = ()         # (): the objective's default (SimCLR 3 x 4096, BYOL 1 x 4096)
-    temperature: float = 0.1
-    target_decay: float = 0.99
-    multi_label: bool = False
-    mixed_precision: bool = False
-    strategy: str = "default"
-    tpu: str = ""
-    checkpoint_every: int = 100
-    snapshot_every: int = 0
-    log_every: int = 10
-    seed: int = 0
-    jit_compile: bool = False
-    verbose: int = 1
-    encoder_overrides: dict = dataclasses.field(default_factory=dict)
-
+from zoo.pretrain.config import OBJECTIVES, STRATEGIES, PretrainConfig  # noqa: F401  (PretrainConfig: callers' import)
 
 def make_strategy(name, tpu=""):
     """`default` (one device), `mirrored` (all local GPUs), `multi_worker` (TF_CONFIG), `tpu`."""
@@ -170,13 +131,23 @@ class ScalarLogger(keras.callbacks.Callback):
 
 
 def pretrain(cfg, strategy=None):
-    """Run (or resume) pretraining; returns {"encoder_path", "steps", "history"}."""
-    from zoo.data.prepare import read_dataset_info
-    from zoo.pretrain.optim import build_optimizer
-    strategy = strategy or make_strategy(cfg.strategy, cfg.tpu)
+    """Run (or resume) pretraining; returns {"encoder_path", "steps", "history"}. With
+    `cfg.mixed_precision` the global Keras policy is mixed for the run and restored afterwards,
+    also when the run fails."""
+    previous = keras.mixed_precision.global_policy()
     if cfg.mixed_precision:
         on_gpu = bool(tf.config.list_logical_devices("GPU"))
         keras.mixed_precision.set_global_policy("mixed_float16" if on_gpu else "mixed_bfloat16")
+    try:
+        return _pretrain(cfg, strategy)
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
+
+
+def _pretrain(cfg, strategy):
+    from zoo.data.prepare import read_dataset_info
+    from zoo.pretrain.optim import build_optimizer
+    strategy = strategy or make_strategy(cfg.strategy, cfg.tpu)
     chief = is_chief(strategy)
     os.makedirs(cfg.model_dir, exist_ok=True)
     num_classes = len(read_dataset_info(cfg.shards).get("labels", []))
@@ -207,15 +178,11 @@ def pretrain(cfg, strategy=None):
                             verbose=cfg.verbose if chief else 0)
         history = fit.history
     encoder_path = os.path.join(cfg.model_dir, "encoder.keras")
-    if hasattr(objective.encoder, "set_spectrogram_augmentation"):
-        objective.encoder.set_spectrogram_augmentation(None)
     if chief:
         objective.encoder.save(encoder_path)
         with open(os.path.join(cfg.model_dir, "pretrain_config.json"), "w") as f:
             json.dump({**dataclasses.asdict(cfg), "completed_steps": current_step(optimizer)}, f, indent=1)
     else:
         shutil.rmtree(ckpt_dir, ignore_errors=True)
-    if cfg.mixed_precision:
-        keras.mixed_precision.set_global_policy("float32")
     return {"encoder_path": encoder_path, "steps": current_step(optimizer), "history": history,
             "objective": objective}

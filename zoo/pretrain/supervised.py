@@ -35,9 +35,8 @@ class Supervised(Objective):
             samples = tf.shape(waveform)[1]
             mixed = self.mixing(tf.concat([waveform, labels], axis=1), self.step_seed(12))
             waveform, labels = mixed[:, :samples], mixed[:, samples:]
-        if self._spec_hook is not None:
-            self._spec_hook.seed = self.step_seed(13)
-        h = self.encoder(waveform, training=training)["embedding"]
+        h = self.encoder(waveform, training=training,
+                         spectrogram_augmentation=self.spectrogram_augmentation(1, training))["embedding"]
         logits = tf.cast(self.classifier(h), tf.float32)
         if self.multi_label:
             loss = tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels, logits))

@@ -29,7 +29,6 @@ Steps (each resumable; a rerun skips what is done):
 import collections
 import csv
 import dataclasses
-import hashlib
 import json
 import os
 import re
@@ -40,11 +39,12 @@ import zipfile
 import soundfile
 
 from zoo.data import debs
+from zoo.data.splits import stable_split
 
 AUDIO_SUFFIX = r"\.(ogg|wav|flac)$"
 POOL_SEGMENT_SECONDS = 10.0          # pretraining pool: long files are cut into segments this long
 PROBE_CLIP_SECONDS = 6.0             # probe tasks: the middle of each file, at most this long
-PROBE_TRAIN_PERCENT, PROBE_TEST_PERCENT = 25, 15   # of the hash buckets; the rest is the pool
+SPLIT_PERCENTS = (("probe-train", 25), ("probe-test", 15), ("pretrain", 60))   # of the hash buckets
 MIN_FILES_PER_CLASS = 2              # per probe split; rarer classes are left out of a task
 
 
@@ -87,12 +87,7 @@ def labels_of(package, path):
 
 def split_of(package, path):
     """"pretrain", "probe-train" or "probe-test", from a stable hash of `package:path`."""
-    bucket = int(hashlib.sha1(f"{package}:{path}".encode()).hexdigest()[:8], 16) % 100
-    if bucket < PROBE_TRAIN_PERCENT:
-        return "probe-train"
-    if bucket < PROBE_TRAIN_PERCENT + PROBE_TEST_PERCENT:
-        return "probe-test"
-    return "pretrain"
+    return stable_split(f"{package}:{path}", SPLIT_PERCENTS, digest="sha1")
 
 
 # ----------------------------------------------------------------------------- extraction

@@ -5,7 +5,6 @@ Layout: NHWC with H = time and W = frequency (docs/paper-facts.md section 4c).
 """
 
 import keras
-from keras import ops
 
 from zoo.encoders.nfnet.layers import GammaActivation, SkipInitGain, SqueezeExcite, StochasticDepth, WSConv2D
 
@@ -151,7 +150,3 @@ class NFNetPath(keras.layers.Layer):
     def get_config(self):
         return {**super().get_config(), **self.config}
 
-
-def time_pool_mean(x):
-    """`[batch, time, freq, ch]` -> `[batch, time, ch]` (mean over frequency)."""
-    return ops.mean(x, axis=2)

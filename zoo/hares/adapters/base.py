@@ -8,7 +8,6 @@ audio file is reported and skipped there, never fatal.
 
 import csv
 import dataclasses
-import hashlib
 import os
 from typing import Callable, Sequence
 
@@ -45,17 +44,6 @@ def row(root, relative_path, labels, split, start=None, end=None):
     relative_path = relative_path.replace("\\", "/").lstrip("/")
     labels = (labels,) if isinstance(labels, str) else tuple(labels)
     return ManifestRow(os.path.join(root, relative_path), relative_path, labels, split, start, end, 0)
-
-
-def stable_split(key, fractions=(("train", 0.8), ("test", 0.2))):
-    """A split chosen by a hash of `key`: the same on every machine and run, independent of file order."""
-    value = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big") / 2.0 ** 64
-    total = 0.0
-    for name, fraction in fractions:
-        total += fraction
-        if value < total:
-            return name
-    return fractions[-1][0]
 
 
 def require(task, source, relative_paths, layout):

@@ -6,8 +6,9 @@ Task facts (classes, splits) from docs/paper-facts.md sections 1a and 1d.
 import os
 
 from zoo.data.manifest import read_manifest
+from zoo.data.splits import stable_split
 from zoo.hares.adapters.base import (FileAdapter, MissingDataError, Rows, index_audio, read_csv,
-                                     read_dict_csv, require, row, stable_split)
+                                     read_dict_csv, require, row)
 
 AUDIOSET_LAYOUT = """\
   SOURCE/class_labels_indices.csv        index,mid,display_name (the 527 classes)

@@ -6,7 +6,8 @@ import os
 
 import soundfile
 
-from zoo.hares.adapters.base import FileAdapter, MissingDataError, Rows, read_csv, read_dict_csv, require, row, stable_split
+from zoo.data.splits import stable_split
+from zoo.hares.adapters.base import FileAdapter, MissingDataError, Rows, read_csv, read_dict_csv, require, row
 
 SPEECH_COMMANDS_LAYOUT = """\
   SOURCE/<word>/<speaker>_nohash_<n>.wav   one folder per word (v0.01: 30 words, v0.02: 35)

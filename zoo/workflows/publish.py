@@ -16,6 +16,7 @@ import json
 import os
 
 from zoo.hares.linear_probe import ProbeSettings
+from zoo.pretrain.config import reproduce_command
 
 SUITES = ("mini", "open-audio")
 LITERT_WINDOW_SECONDS = 1.0
@@ -59,32 +60,6 @@ def corpus_facts(corpus_root):
     for entry in packages.values():
         entry["hours"], entry["pool_hours"] = round(entry["hours"], 3), round(entry["pool_hours"], 3)
     return {"packages": packages, "pool_hours": round(sum(p["pool_hours"] for p in packages.values()), 3)}
-
-
-def reproduce_command(config):
-    """The `hares-zoo pretrain` command line that reproduces a run from its `pretrain_config.json`."""
-    flags = {"encoder": config["encoder"], "objective": config["objective"]}
-    shards = os.path.normpath(config.get("shards") or ".")
-    corpus_root = os.path.dirname(os.path.dirname(shards))
-    if os.path.basename(shards) == "pretrain" and os.path.exists(os.path.join(corpus_root, "provenance.csv")):
-        flags["corpus"] = "open-audio"
-    else:
-        flags["shards"] = "SHARDS"
-    for key in ("crop_seconds", "batch_size", "steps", "learning_rate", "warmup_steps", "optimizer",
-                "weight_decay", "temperature", "target_decay", "projection_size", "seed", "snapshot_every"):
-        if key in config:
-            flags[key] = config[key]
-    if not config.get("mixing", True):
-        flags["nomixing"] = None
-    if config.get("spec_augment"):
-        flags["spec_augment"] = None
-    if config.get("projector_hidden"):
-        flags["projector_hidden"] = ",".join(str(h) for h in config["projector_hidden"])
-    if config.get("encoder_overrides"):
-        flags["encoder_overrides"] = "'" + json.dumps(config["encoder_overrides"]) + "'"
-    name = f"{config['encoder']}-{config['objective']}"
-    parts = [f"--{k}" if v is None else f"--{k}={v}" for k, v in flags.items()]
-    return "hares-zoo pretrain " + " ".join(parts) + f" --model_dir=runs/{name}"
 
 
 def suite_folders(suite, mini_size="default", corpus_root=None):
