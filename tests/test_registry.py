@@ -105,3 +105,18 @@ def test_full_size_encoders_match_declared_metadata(name):
     assert encoder.frame_hop_seconds == pytest.approx(spec.frame_hop_seconds)
     if spec.paper_params:                          # within 1 % of the paper's Table 2 (e.g. "63m")
         assert abs(spec.num_params / (float(spec.paper_params[:-1]) * 1e6) - 1) < 0.012
+
+
+@pytest.mark.parametrize("name", SMALL)
+def test_every_custom_layer_is_registered_and_round_trips_its_config(name):
+    """Each zoo layer inside an encoder is registered for serialisation and rebuilds from its config."""
+    encoder = zoo.create_encoder(name)
+    layers = [layer for layer in encoder._flatten_layers(include_self=True) if type(layer).__module__.startswith("zoo.")]
+    assert layers
+    for layer in layers:
+        cls = type(layer)
+        registered = keras.saving.get_registered_name(cls)
+        assert registered == f"zoo>{cls.__name__}", f"{cls.__name__} is not registered"
+        assert keras.saving.get_registered_object(registered) is cls
+        config = layer.get_config()
+        assert cls.from_config(config).get_config() == config

@@ -49,8 +49,14 @@ def test_machine_key_names_the_processor_and_tensorflow(monkeypatch):
     from importlib import metadata
 
     from zoo import xla_cache
+    assert xla_cache.key_of("x86_64||avx2 fma sse4_2|2.21.0") == "2162e6966afd"    # sha256, 12 hex digits
+    monkeypatch.setattr(xla_cache.platform, "machine", lambda: "x86_64")
+    monkeypatch.setattr(xla_cache.platform, "processor", lambda: "")
     key = xla_cache.machine_key()
-    assert len(key) == 12 and int(key, 16) >= 0 and key == xla_cache.machine_key()
+    assert key == xla_cache.machine_key()
+    monkeypatch.setattr(xla_cache.platform, "machine", lambda: "aarch64")
+    assert xla_cache.machine_key() != key                  # another architecture: another folder
+    monkeypatch.setattr(xla_cache.platform, "machine", lambda: "x86_64")
     real = metadata.version
     monkeypatch.setattr(metadata, "version", lambda name: "0.0.0" if name == "tensorflow" else real(name))
     assert xla_cache.machine_key() != key                  # another TensorFlow: another folder

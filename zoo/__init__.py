@@ -16,6 +16,7 @@ The front door (timm-style):
 
 __version__ = "0.1.0"
 
+from zoo.cache import cache_dir  # noqa: E402
 from zoo.published import DEFAULT_PUBLISHED, list_published, published_path  # noqa: E402
 from zoo.registry import create_encoder, encoder_info, list_encoders  # noqa: E402
 
@@ -30,5 +31,5 @@ def load(path=DEFAULT_PUBLISHED, chunk_seconds=10.0, batch_size=16):
     return _load(resolve_model_path(path), chunk_seconds=chunk_seconds, batch_size=batch_size)
 
 
-__all__ = ["DEFAULT_PUBLISHED", "create_encoder", "encoder_info", "list_encoders", "list_published", "load",
+__all__ = ["DEFAULT_PUBLISHED", "cache_dir", "create_encoder", "encoder_info", "list_encoders", "list_published", "load",
            "published_path", "__version__"]

@@ -1,5 +1,5 @@
 """Encoders from outside the zoo, and the zoo's LiteRT files, behind one NumPy interface for the
-side-by-side bench (`hares-zoo bench --peers`, `benchmarks/peers.py`).
+side-by-side bench (`hares-zoo bench --peers`, `zoo.workflows.peers_bench`).
 
 Every class here has `name`, `embedding_size`, `size_bytes` and
 `embed_batch(waveform [batch, samples] float32 at 16 kHz, sample_rate=16000) -> [batch, D]`, which

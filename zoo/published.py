@@ -10,6 +10,8 @@ its model card (see docs/published.md).
 
 import os
 
+from zoo.errors import NotFoundError, UnknownNameError
+
 DEFAULT_PUBLISHED = "nf_slowfast_tiny-simclr-open-audio"   # what zoo.load(), the notebooks and the demo use
 
 
@@ -31,7 +33,7 @@ def published_path(name):
     """The export folder of the published encoder `name`; a KeyError lists the known names."""
     path = os.path.join(published_dir(), name)
     if not os.path.exists(os.path.join(path, "saved_model.pb")):
-        raise KeyError(f"no published encoder {name!r} in {published_dir()}; published: "
+        raise UnknownNameError(f"no published encoder {name!r} in {published_dir()}; published: "
                        f"{', '.join(list_published()) or 'none'}")
     return path
 
@@ -44,5 +46,5 @@ def resolve_model_path(name_or_path):
         return path
     if path in list_published():
         return published_path(path)
-    raise FileNotFoundError(f"{path!r} is not a SavedModel folder (no saved_model.pb) nor a published encoder "
+    raise NotFoundError(f"{path!r} is not a SavedModel folder (no saved_model.pb) nor a published encoder "
                             f"in {published_dir()}; published: {', '.join(list_published()) or 'none'}")

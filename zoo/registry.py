@@ -13,7 +13,7 @@ import dataclasses
 import difflib
 from typing import Callable, Optional
 
-from zoo.errors import UnknownEncoderError
+from zoo.errors import UnknownEncoderError, UnknownOptionError
 
 _REGISTRY = {}
 
@@ -85,7 +85,7 @@ def create_encoder(name, **overrides):
     spec = get_spec(name)
     unknown = set(overrides) - set(spec.defaults)
     if unknown:
-        raise TypeError(
+        raise UnknownOptionError(
             f"create_encoder({name!r}): unknown option(s) {sorted(unknown)}; "
             f"this encoder takes {sorted(spec.defaults)}")
     model = spec.builder(**{**spec.defaults, **overrides})

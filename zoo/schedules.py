@@ -10,6 +10,8 @@ import math
 import keras
 from keras import ops
 
+from zoo.errors import ConfigError
+
 
 def warmup_cosine(step, peak, total_steps, warmup_steps):
     """The schedule as a function of tensors (or numbers): `WarmupCosine` and the probe's compiled loop."""
@@ -27,7 +29,7 @@ class WarmupCosine(keras.optimizers.schedules.LearningRateSchedule):
 
     def __init__(self, peak_learning_rate, total_steps, warmup_steps):
         if total_steps < 1 or not 0 <= warmup_steps <= total_steps:
-            raise ValueError(f"need 0 <= warmup_steps <= total_steps and total_steps >= 1; got "
+            raise ConfigError(f"need 0 <= warmup_steps <= total_steps and total_steps >= 1; got "
                              f"warmup_steps={warmup_steps}, total_steps={total_steps}")
         self.peak_learning_rate = float(peak_learning_rate)
         self.total_steps = int(total_steps)

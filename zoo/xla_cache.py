@@ -40,8 +40,12 @@ def machine_key():
         version = metadata.version("tensorflow")
     except metadata.PackageNotFoundError:
         version = "none"
-    text = "|".join([platform.machine(), platform.processor(), " ".join(sorted(flags.split())), version])
-    return hashlib.sha256(text.encode()).hexdigest()[:12]
+    return key_of("|".join([platform.machine(), platform.processor(), " ".join(sorted(flags.split())), version]))
+
+
+def key_of(description):
+    """The 12-hex-digit folder name of a machine description (`machine_key`)."""
+    return hashlib.sha256(description.encode()).hexdigest()[:12]
 
 
 def enable():

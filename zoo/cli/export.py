@@ -43,7 +43,7 @@ def main(argv):
         facts = export_encoder(FLAGS.encoder, FLAGS.out, checkpoint=FLAGS.checkpoint,
                                tflite_seconds=FLAGS.tflite_seconds or None, quantizations=tuple(FLAGS.tflite),
                                verify_export=FLAGS.verify, probe_scores=scores, overrides=overrides)
-    except (ZooError, ValueError, TypeError, OSError) as error:   # ExportVerificationError included: status 1
+    except ZooError as error:   # user errors (ExportVerificationError included): status 1, no traceback
         sys.exit(f"hares-zoo export: {error}")
     for line in summarize_parity(facts):
         print(line)

@@ -63,7 +63,7 @@ def main(argv):
             for task in FLAGS.task:
                 prepare_task(task, FLAGS.source, FLAGS.data_dir, FLAGS.format, FLAGS.workers,
                              FLAGS.clips_per_shard, max_per_split=FLAGS.max_per_split)
-        except (ZooError, KeyError, ValueError) as error:
+        except ZooError as error:
             sys.exit(f"hares-zoo prepare: {error}")
         return
     if FLAGS.corpus == "open-audio":
@@ -73,7 +73,7 @@ def main(argv):
             report = open_audio.build_open_audio(
                 FLAGS.out or open_audio.default_root(), FLAGS.debs, FLAGS.download,
                 FLAGS.packages or open_audio.PACKAGE_NAMES, FLAGS.workers)
-        except (ZooError, ValueError) as error:
+        except ZooError as error:
             sys.exit(f"hares-zoo prepare: {error}")
         print(report.summary())
         return

@@ -50,10 +50,7 @@ def resolve_shards():
         from zoo.data.corpora.open_audio import pool_folder
         if FLAGS.objective == "supervised":
             sys.exit("hares-zoo pretrain: the open-audio pool is unlabelled; use simclr or byol")
-        try:
-            return pool_folder()
-        except FileNotFoundError as error:
-            sys.exit(f"hares-zoo pretrain: {error}")
+        return pool_folder()          # a missing corpus: NotFoundError, reported by main
     from zoo.hares.mini import prepare_minihares
     folders = prepare_minihares(os.path.join(cache_dir(), f"mini-hares-{FLAGS.size}"), FLAGS.size,
                                 workers=FLAGS.workers)
@@ -67,11 +64,11 @@ def resolve_shards():
 def main(argv):
     del argv
     from zoo.pretrain.run import make_strategy, pretrain
-    strategy = make_strategy(FLAGS.strategy, FLAGS.tpu)   # before any other TF work (multi-worker)
-    cfg = from_flags(FLAGS, shards=resolve_shards(), verbose=1 if sys.stdout.isatty() else 2)
     from zoo.errors import ZooError
     try:
+        strategy = make_strategy(FLAGS.strategy, FLAGS.tpu)   # before any other TF work (multi-worker)
+        cfg = from_flags(FLAGS, shards=resolve_shards(), verbose=1 if sys.stdout.isatty() else 2)
         result = pretrain(cfg, strategy)
-    except (ZooError, ValueError) as error:   # bad names, missing shards, bad options: no traceback
+    except ZooError as error:   # bad names, missing shards, bad options: no traceback
         sys.exit(f"hares-zoo pretrain: {error}")
     print(f"trained {cfg.encoder} with {cfg.objective} to step {result['steps']}; encoder: {result['encoder_path']}")

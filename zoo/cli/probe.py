@@ -56,13 +56,14 @@ def _register_custom(spec, data_dir):
     """Register names in `spec` that are not built in but have shards under `data_dir` as custom tasks."""
     from zoo.data.prepare import read_dataset_info
     from zoo.hares.probe import has_task_data
+    from zoo.errors import UnknownNameError
     from zoo.hares.tasks import get_task, register_custom_task
     if spec in ("all", "hares", "mini", "open-audio") or not data_dir:
         return spec
     for name in [n.strip() for n in spec.split(",") if n.strip()]:
         try:
             get_task(name)
-        except KeyError:
+        except UnknownNameError:
             if has_task_data(data_dir, name):
                 labels = read_dataset_info(os.path.join(data_dir, name))["labels"]
                 register_custom_task(name, len(labels), FLAGS.custom_crop_seconds, FLAGS.custom_multi_label)
@@ -110,7 +111,7 @@ def main(argv):
             model = load_probe_model(spec)
             results[os.path.basename(os.path.normpath(spec))] = score_tasks(model, folders, tasks, settings,
                                                                                 cache=FLAGS.embedding_cache)
-    except (ZooError, KeyError, ValueError, FileNotFoundError) as error:
+    except ZooError as error:
         sys.exit(f"hares-zoo probe: {error}")
     print(markdown_table(results))
     paths = write_report(results, FLAGS.out, settings=settings)

@@ -34,7 +34,7 @@ def main(argv):
     try:
         out_dir, facts = publish_run(FLAGS.run, FLAGS.out_root, FLAGS.corpus, FLAGS.size,
                                      ProbeSettings(steps=FLAGS.probe_steps, peak_learning_rate=FLAGS.probe_learning_rate), tuple(FLAGS.quantizations))
-    except (ZooError, FileNotFoundError, KeyError, ValueError) as error:
+    except ZooError as error:
         sys.exit(f"hares-zoo publish: {error}")
     print("\n".join(facts["publication"]["markdown"]))
     print("\n".join(summarize_parity(facts)))

@@ -12,7 +12,7 @@ import soundfile
 import soxr
 
 from zoo import audio_constants as ac
-from zoo.errors import AudioFileError, WaveformError
+from zoo.errors import AudioFileError, ConfigError, WaveformError
 
 
 def read_audio(path, sample_rate=ac.SAMPLE_RATE, start=None, end=None):
@@ -79,7 +79,7 @@ def check_waveform(waveform, name="waveform", sample_rate=None, expected_rate=ac
     `"sounds"` (the HEAR API) returns `[n_sounds, samples]`.
     """
     if layout not in WAVEFORM_LAYOUTS:
-        raise ValueError(f"check_waveform: layout {layout!r}; expected one of {sorted(WAVEFORM_LAYOUTS)}")
+        raise ConfigError(f"check_waveform: layout {layout!r}; expected one of {sorted(WAVEFORM_LAYOUTS)}")
     if sample_rate is not None:
         if expected_rate is not None and int(sample_rate) != expected_rate:
             raise WaveformError(

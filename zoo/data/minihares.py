@@ -36,6 +36,7 @@ from zoo import audio_constants as ac
 from zoo.data import synth
 from zoo.data.audio_io import write_wav
 from zoo.data.manifest import write_manifest
+from zoo.errors import ConfigError, UnknownNameError
 
 SR = ac.SAMPLE_RATE
 SPLITS = ("train", "test")
@@ -76,7 +77,7 @@ def get_task(name):
     for task in TASKS:
         if task.name == name:
             return task
-    raise KeyError(f"unknown mini-HARES task {name!r}; tasks: {', '.join(TASK_NAMES)}")
+    raise UnknownNameError(f"unknown mini-HARES task {name!r}; tasks: {', '.join(TASK_NAMES)}")
 
 
 # ----- generators: (rng, class name, split, samples) -> float64 waveform ---------------------------
@@ -236,7 +237,7 @@ def _write_pool(root, count, seed):
 def generate(root, size="default", seed=0, workers=2):
     """Write the corpus under `root` (skipped when `root/minihares.json` already matches); returns its info dict."""
     if size not in SIZES:
-        raise ValueError(f"unknown mini-HARES size {size!r}; sizes: {', '.join(SIZES)}")
+        raise ConfigError(f"unknown mini-HARES size {size!r}; sizes: {', '.join(SIZES)}")
     train_per_class, test_per_class, pool = SIZES[size]
     info_path = os.path.join(root, "minihares.json")
     if os.path.exists(info_path):

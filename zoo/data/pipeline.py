@@ -23,7 +23,7 @@ import tensorflow as tf
 from zoo import audio_constants as ac
 from zoo.data.seeded import MIX_ALPHA, MIX_BETA, fold_seed, stateless_beta
 from zoo.data.tfrecords import parse_example
-from zoo.errors import ZooError
+from zoo.errors import ConfigError, ZooError
 
 AUTOTUNE = tf.data.AUTOTUNE
 
@@ -114,7 +114,7 @@ def evaluation_dataset(shard_dir, split="test", num_classes=0, crop_seconds=3.0,
                        sample_rate=ac.SAMPLE_RATE, rule="subclips"):
     """Evaluation windows by `rule` (see module docstring), batched in file order."""
     if rule not in EVAL_RULES:
-        raise ValueError(f"evaluation rule {rule!r}; expected one of {', '.join(EVAL_RULES)}")
+        raise ConfigError(f"evaluation rule {rule!r}; expected one of {', '.join(EVAL_RULES)}")
     windows = EVAL_RULES[rule]
     crop = int(round(crop_seconds * sample_rate))
     ds = tf.data.TFRecordDataset(shard_files(shard_dir, split))
@@ -146,7 +146,7 @@ def mixed_dataset(shard_dir, split, num_classes, crop_seconds, batch_size=32, pa
     and stateless: the same arguments give the same windows. Elements as `evaluation_dataset`'s,
     `labels` soft; `clip_id` is the clip's own."""
     if passes < 1:
-        raise ValueError(f"mixed_dataset: passes must be >= 1, got {passes}")
+        raise ConfigError(f"mixed_dataset: passes must be >= 1, got {passes}")
     crop = int(round(crop_seconds * sample_rate))
     files = shard_files(shard_dir, split)
 

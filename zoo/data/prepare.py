@@ -25,7 +25,7 @@ from tqdm import tqdm
 from zoo import audio_constants as ac
 from zoo.data.audio_io import read_audio, to_int16
 from zoo.data.manifest import label_vocabulary, read_manifest
-from zoo.errors import AudioFileError, ZooError
+from zoo.errors import AudioFileError, ConfigError, ZooError
 
 INFO_FILE = "dataset_info.json"
 
@@ -144,7 +144,7 @@ def prepare_shards(manifest, out_dir, clips_per_shard=256, workers=2, sample_rat
     manifest or sample rate in `out_dir` are refused, or with `replace_stale` deleted and rebuilt
     (a built-in corpus whose file list changed)."""
     if clips_per_shard < 1 or workers < 1:
-        raise ValueError(f"clips_per_shard and workers must be >= 1; got {clips_per_shard}, {workers}")
+        raise ConfigError(f"clips_per_shard and workers must be >= 1; got {clips_per_shard}, {workers}")
     rows = list(manifest) if isinstance(manifest, (list, tuple)) else read_manifest(manifest)
     if not rows:
         raise ZooError(f"no clips to write into {out_dir}")

@@ -7,6 +7,8 @@
 
 import hashlib
 
+from zoo.errors import ConfigError
+
 DEFAULT_SPLITS = (("train", 0.8), ("test", 0.2))
 
 
@@ -23,7 +25,7 @@ def stable_split(key, fractions=DEFAULT_SPLITS, digest="sha256"):
         scale = 100 if all(isinstance(share, int) for _, share in fractions) else 1.0
         value = value if scale == 100 else value / 100
     else:
-        raise ValueError(f"stable_split: digest {digest!r}; expected 'sha256' or 'sha1'")
+        raise ConfigError(f"stable_split: digest {digest!r}; expected 'sha256' or 'sha1'")
     total = 0
     for name, share in fractions:
         total += share

@@ -12,6 +12,7 @@ import tensorflow as tf
 
 from zoo import audio_constants as ac
 from zoo.frontends import LogMelSpectrogram, PerExampleStandardization
+from zoo.errors import ConfigError, WaveformError
 
 
 class AudioEncoder(keras.Model):
@@ -24,7 +25,7 @@ class AudioEncoder(keras.Model):
     def __init__(self, min_samples=1, **kwargs):
         super().__init__(**kwargs)
         if min_samples < 1:
-            raise ValueError(f"min_samples must be >= 1, got {min_samples}")
+            raise ConfigError(f"min_samples must be >= 1, got {min_samples}")
         self.min_samples = int(min_samples)
 
     def build(self, input_shape=None):
@@ -37,13 +38,13 @@ class AudioEncoder(keras.Model):
         """Validate rank, cast to float32 and zero-pad clips shorter than `min_samples` at the end."""
         waveform = tf.convert_to_tensor(waveform)
         if waveform.shape.rank != 2:
-            raise ValueError(
+            raise WaveformError(
                 f"{self.name}: waveform must be float32 [batch, samples] (mono, 16 kHz); got shape "
                 f"{waveform.shape}. Add a batch axis with waveform[None] for one clip.")
         if not (waveform.dtype.is_floating or waveform.dtype.is_integer):
-            raise ValueError(f"{self.name}: waveform must be float32 in [-1, 1]; got dtype {waveform.dtype}")
+            raise WaveformError(f"{self.name}: waveform must be float32 in [-1, 1]; got dtype {waveform.dtype}")
         if waveform.dtype.is_integer:
-            raise ValueError(
+            raise WaveformError(
                 f"{self.name}: waveform has integer dtype {waveform.dtype}; convert PCM to float32 "
                 f"in [-1, 1] first (int16 samples / 32768)")
         waveform = tf.cast(waveform, tf.float32)
@@ -62,7 +63,7 @@ class AudioEncoder(keras.Model):
         between the frontend and the network when `training` (pretraining's SpecAugment); only
         log-mel encoders take one."""
         if spectrogram_augmentation is not None and not isinstance(self, LogMelEncoder):
-            raise ValueError(f"{self.name}: spectrogram augmentation needs a log-mel encoder; this one "
+            raise ConfigError(f"{self.name}: spectrogram augmentation needs a log-mel encoder; this one "
                              f"takes waveforms")
         extra = {} if spectrogram_augmentation is None else {"spectrogram_augmentation": spectrogram_augmentation}
         result = self.frame_features(self.pad_to_min_length(waveform), training=training, **extra)

@@ -23,6 +23,7 @@ from keras import ops
 from zoo import audio_constants as ac
 from zoo.encoders.base import LogMelEncoder
 from zoo.registry import register_encoder
+from zoo.errors import ConfigError
 
 LAYER_NORM_EPSILON = 1e-6   # ViT
 INIT_STDDEV = 0.02          # ViT / AST position-embedding and class-token init
@@ -64,16 +65,16 @@ class ViTEncoder(LogMelEncoder):
                  n_mels=ac.N_MELS, **kwargs):
         super().__init__(n_mels=n_mels, **kwargs)
         if pooling not in ("mean", "cls"):
-            raise ValueError(f"pooling must be 'mean' or 'cls', got {pooling!r}")
+            raise ConfigError(f"pooling must be 'mean' or 'cls', got {pooling!r}")
         if hidden_size % num_heads:
-            raise ValueError(f"hidden_size {hidden_size} is not divisible by num_heads {num_heads}")
+            raise ConfigError(f"hidden_size {hidden_size} is not divisible by num_heads {num_heads}")
         self.hidden_size, self.num_layers, self.num_heads = int(hidden_size), int(num_layers), int(num_heads)
         self.mlp_dim, self.dropout_rate, self.pooling = int(mlp_dim), float(dropout), pooling
         self.patch_size = tuple(int(p) for p in patch_size)
         self.patch_stride = tuple(int(p) for p in (patch_stride or patch_size))
         self.max_time_patches = int(max_time_patches)
         if self.n_mels < self.patch_size[1]:
-            raise ValueError(f"n_mels {self.n_mels} is smaller than the patch height {self.patch_size[1]}")
+            raise ConfigError(f"n_mels {self.n_mels} is smaller than the patch height {self.patch_size[1]}")
         self.mel_patches = (self.n_mels - self.patch_size[1]) // self.patch_stride[1] + 1
         self.patch_embed = keras.layers.Conv2D(self.hidden_size, self.patch_size, self.patch_stride,
                                                name="patch_embed")

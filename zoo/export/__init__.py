@@ -8,10 +8,11 @@
 """
 
 from zoo.export.bundle import ExportVerificationError, export_encoder, load_checkpoint, summarize_parity
-from zoo.export.loader import ExportedEncoder, load
+from zoo.export.loader import ExportedEncoder, SavedModelEncoder, load
 from zoo.export.saved_model import export_saved_model
 from zoo.export.tflite import QUANTIZATIONS, LiteRTEncoder, convert, export_tflite
+from zoo.export.verify import cosine_similarities, real_like_clips
 
-__all__ = ["ExportVerificationError", "ExportedEncoder", "LiteRTEncoder", "QUANTIZATIONS", "convert",
-           "export_encoder", "export_saved_model", "export_tflite", "load", "load_checkpoint",
-           "summarize_parity"]
+__all__ = ["ExportVerificationError", "ExportedEncoder", "LiteRTEncoder", "QUANTIZATIONS", "SavedModelEncoder",
+           "convert", "cosine_similarities", "export_encoder", "export_saved_model", "export_tflite", "load",
+           "load_checkpoint", "real_like_clips", "summarize_parity"]

@@ -18,7 +18,7 @@ import numpy as np
 
 from zoo import audio_constants as ac
 from zoo.data.audio_io import check_waveform, read_audio, resample
-from zoo.errors import ServingContractError
+from zoo.errors import NotFoundError, ServingContractError
 
 
 class SavedModelEncoder:
@@ -57,7 +57,7 @@ class ExportedEncoder:
     def __init__(self, path, chunk_seconds=10.0, batch_size=16):
         path = os.fspath(path)
         if not os.path.exists(os.path.join(path, "saved_model.pb")):
-            raise FileNotFoundError(f"{path!r} is not an export folder (no saved_model.pb); export one with "
+            raise NotFoundError(f"{path!r} is not an export folder (no saved_model.pb); export one with "
                                     f"`hares-zoo export --encoder=NAME --out={path}`")
         self.path = path
         self.model = SavedModelEncoder(path)

@@ -14,6 +14,7 @@ import keras
 import tensorflow as tf
 
 from zoo.export.serving import serving_module
+from zoo.errors import ConfigError
 
 KERAS_FILE = "encoder.keras"
 
@@ -21,7 +22,7 @@ KERAS_FILE = "encoder.keras"
 def export_saved_model(encoder, out_dir, encoder_name):
     """Write the SavedModel into `out_dir` (created) and `out_dir/encoder.keras`; returns `out_dir`."""
     if keras.mixed_precision.global_policy().name != "float32":
-        raise ValueError(f"export runs in float32; the global dtype policy is "
+        raise ConfigError(f"export runs in float32; the global dtype policy is "
                          f"{keras.mixed_precision.global_policy().name!r}: set it back to 'float32' first")
     os.makedirs(out_dir, exist_ok=True)
     root, signatures = serving_module(encoder, encoder_name)

@@ -26,6 +26,7 @@ import tensorflow as tf
 
 from zoo.export.serving import frontend_fn
 from zoo.encoders.base import LogMelEncoder
+from zoo.errors import ConfigError, WaveformError
 
 QUANTIZATIONS = ("float32", "int8", "float16")
 FLOAT32_MAX = float(np.finfo(np.float32).max)
@@ -80,11 +81,11 @@ def convert(encoder, samples, quantization="float32", batch=1, signature="servin
     """Encoder -> TFLite flatbuffer bytes of one signature (`serving_default` or `log_mel`) on a
     `[batch, samples]` input; see the module docstring."""
     if quantization not in QUANTIZATIONS:
-        raise ValueError(f"quantization {quantization!r}; expected one of {QUANTIZATIONS}")
+        raise ConfigError(f"quantization {quantization!r}; expected one of {QUANTIZATIONS}")
     if signature not in ("serving_default", "log_mel"):
-        raise ValueError(f"signature {signature!r}; expected 'serving_default' or 'log_mel'")
+        raise ConfigError(f"signature {signature!r}; expected 'serving_default' or 'log_mel'")
     if int(samples) < 1 or int(batch) < 1:
-        raise ValueError(f"TFLite input must be at least [1, 1]; got batch {batch}, samples {samples}")
+        raise ConfigError(f"TFLite input must be at least [1, 1]; got batch {batch}, samples {samples}")
     if not encoder.built:
         encoder.build()
     module = _fixed_shape_module(encoder, int(samples), int(batch))
@@ -139,6 +140,6 @@ class LiteRTEncoder:
     def run(self, waveform, signature=None):
         waveform = np.asarray(waveform, np.float32)
         if waveform.shape != self.input_shape:
-            raise ValueError(f"{os.path.basename(self.path)}: waveform shape {waveform.shape}, expected "
+            raise WaveformError(f"{os.path.basename(self.path)}: waveform shape {waveform.shape}, expected "
                              f"{self.input_shape} (TFLite input length is fixed at export)")
         return self.runner(signature or self.signatures[0])(waveform=waveform)

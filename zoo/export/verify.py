@@ -44,10 +44,14 @@ def _errors(outputs, reference):
 
 
 def _raises(fn):
-    """The message of the error `fn()` raises, or None if it returns."""
+    """The message of the refusal `fn()` raises, or None if it returns. Only the refusals the contract
+    promises count: an `InvalidArgumentError` from the graph's input checks (NaN/Inf, empty clips), or
+    the `ValueError`/`TypeError` of a call that matches no signature (wrong rank or dtype); any other
+    error is a bug and propagates."""
+    import tensorflow as tf
     try:
         fn()
-    except Exception as error:   # noqa: BLE001 (any refusal counts; the message is recorded)
+    except (tf.errors.InvalidArgumentError, ValueError, TypeError) as error:
         lines = [line.strip() for line in str(error).splitlines() if line.strip()]
         named = [line for line in lines if "waveform" in line and "[[" not in line]
         first = lines[0] if lines else ""

@@ -18,6 +18,7 @@ import tensorflow as tf
 
 from zoo import audio_constants as ac
 from zoo.frontends.mel_matrix import mel_weight_matrix
+from zoo.errors import ConfigError
 
 
 def hann_window(length):
@@ -66,14 +67,14 @@ class LogMelSpectrogram(keras.layers.Layer):
         self.window_length = int(round(self.window_seconds * self.sample_rate))
         self.hop_length = int(round(self.hop_seconds * self.sample_rate))
         if self.hop_length < 1 or self.window_length < self.hop_length:
-            raise ValueError(
+            raise ConfigError(
                 f"need 1 <= hop <= window in samples; got window={self.window_length}, "
                 f"hop={self.hop_length} at sample_rate={self.sample_rate}")
         if self.fft_length < self.window_length:
-            raise ValueError(
+            raise ConfigError(
                 f"fft_length={self.fft_length} is shorter than the window ({self.window_length} samples)")
         if self.log_offset <= 0:
-            raise ValueError(f"log_offset must be > 0, got {self.log_offset}")
+            raise ConfigError(f"log_offset must be > 0, got {self.log_offset}")
         self._dft = windowed_dft_kernel(self.window_length, self.fft_length).astype(np.float32)
         self._mel = mel_weight_matrix(self.n_mels, self.fft_length // 2 + 1, self.sample_rate,
                                       self.fmin, self.fmax).astype(np.float32)
@@ -98,7 +99,7 @@ class LogMelSpectrogram(keras.layers.Layer):
         """Waveform `[batch, samples]` -> Hann-windowed power spectrum `[batch, frames, fft_length//2+1]`."""
         waveform = tf.convert_to_tensor(waveform)
         if waveform.shape.rank != 2:
-            raise ValueError(
+            raise ConfigError(
                 f"LogMelSpectrogram expects waveform of shape [batch, samples]; got shape {waveform.shape}")
         waveform = tf.cast(waveform, tf.float32)
         half = self.window_length // 2

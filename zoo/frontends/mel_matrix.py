@@ -5,6 +5,8 @@ evenly in mel between `fmin` and `fmax`, weights computed in the mel domain, DC 
 
 import numpy as np
 
+from zoo.errors import ConfigError
+
 _MEL_BREAK_HZ = 700.0
 _MEL_HIGH_Q = 1127.0
 
@@ -22,7 +24,7 @@ def mel_to_hz(mel):
 def mel_weight_matrix(n_mels, n_fft_bins, sample_rate, fmin, fmax):
     """Triangular mel weights, float64 `[n_fft_bins, n_mels]` (multiply a power spectrum on the right)."""
     if not 0.0 <= fmin < fmax <= sample_rate / 2:
-        raise ValueError(
+        raise ConfigError(
             f"mel range must satisfy 0 <= fmin < fmax <= sample_rate / 2; got fmin={fmin}, "
             f"fmax={fmax}, sample_rate={sample_rate}")
     bin_hz = np.linspace(0.0, sample_rate / 2.0, n_fft_bins)[1:]  # DC bin excluded, as in TF

@@ -17,6 +17,7 @@ import tensorflow as tf
 
 from zoo import audio_constants as ac
 from zoo.frontends.mel_matrix import hz_to_mel, mel_to_hz
+from zoo.errors import ConfigError
 
 # SincNet's initial band range: lowest cut-off 30 Hz, highest edge sr/2 - (min_low + min_band).
 _INIT_LOW_HZ = 30.0
@@ -38,11 +39,11 @@ class SincConv1D(keras.layers.Layer):
                  min_low_hz=50.0, min_band_hz=50.0, **kwargs):
         super().__init__(**kwargs)
         if kernel_size < 3 or kernel_size % 2 == 0:
-            raise ValueError(f"kernel_size must be odd and >= 3 (symmetric filters); got {kernel_size}")
+            raise ConfigError(f"kernel_size must be odd and >= 3 (symmetric filters); got {kernel_size}")
         if filters < 1 or stride < 1:
-            raise ValueError(f"filters and stride must be >= 1; got filters={filters}, stride={stride}")
+            raise ConfigError(f"filters and stride must be >= 1; got filters={filters}, stride={stride}")
         if min_low_hz + min_band_hz >= sample_rate / 2:
-            raise ValueError(
+            raise ConfigError(
                 f"min_low_hz + min_band_hz ({min_low_hz} + {min_band_hz}) must be below Nyquist "
                 f"({sample_rate / 2} Hz)")
         self.filters = int(filters)
@@ -91,7 +92,7 @@ class SincConv1D(keras.layers.Layer):
         if x.shape.rank == 2:
             x = x[:, :, None]
         if x.shape.rank != 3 or x.shape[-1] != 1:
-            raise ValueError(
+            raise ConfigError(
                 f"SincConv1D expects waveform [batch, samples] or [batch, samples, 1]; got {x.shape}")
         kernel = tf.cast(self.kernels(), x.dtype)[:, None, :]
         return tf.nn.conv1d(x, kernel, stride=self.stride, padding="SAME")

@@ -5,6 +5,7 @@ import keras
 import tensorflow as tf
 
 from zoo import audio_constants as ac
+from zoo.errors import ConfigError
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -19,7 +20,7 @@ class PerExampleStandardization(keras.layers.Layer):
     def __init__(self, std_floor=ac.STD_FLOOR, **kwargs):
         super().__init__(**kwargs)
         if std_floor <= 0:
-            raise ValueError(f"std_floor must be > 0, got {std_floor}")
+            raise ConfigError(f"std_floor must be > 0, got {std_floor}")
         self.std_floor = float(std_floor)
 
     def call(self, x):

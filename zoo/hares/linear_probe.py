@@ -24,6 +24,7 @@ import keras
 import numpy as np
 
 from zoo.schedules import warmup_cosine
+from zoo.errors import ConfigError
 
 
 @dataclasses.dataclass
@@ -42,9 +43,9 @@ class ProbeSettings:
 
     def __post_init__(self):
         if self.solver not in SOLVERS:
-            raise ValueError(f"probe solver {self.solver!r}; expected one of {', '.join(SOLVERS)}")
+            raise ConfigError(f"probe solver {self.solver!r}; expected one of {', '.join(SOLVERS)}")
         if self.inverse_l2 <= 0 or self.max_iterations < 1 or self.tolerance <= 0:
-            raise ValueError(f"probe lbfgs settings: need inverse_l2 > 0, max_iterations >= 1, tolerance > 0; got "
+            raise ConfigError(f"probe lbfgs settings: need inverse_l2 > 0, max_iterations >= 1, tolerance > 0; got "
                              f"{self.inverse_l2}, {self.max_iterations}, {self.tolerance}")
 
 
@@ -93,7 +94,7 @@ def slot_targets(labels, label_names):
     the three slot vocabularies (Fluent Speech Commands' three heads)."""
     parts = [name.split(SLOT_SEPARATOR) for name in label_names]
     if any(len(p) != 3 for p in parts):
-        raise ValueError(f"three-slot head: labels must read action{SLOT_SEPARATOR}object{SLOT_SEPARATOR}location, "
+        raise ConfigError(f"three-slot head: labels must read action{SLOT_SEPARATOR}object{SLOT_SEPARATOR}location, "
                          f"got e.g. {label_names[0]!r}")
     vocabularies = [sorted({p[s] for p in parts}) for s in range(3)]
     intent = np.asarray(labels).argmax(1)
@@ -109,7 +110,7 @@ def build_head(kind, input_dim, class_counts, seed=0):
     task but AudioSet), "mlp512" (one hidden ReLU layer of 512, AudioSet, after Jansen et al.) or
     "three_slots" (three linear heads, Fluent Speech Commands). Output layers start at zero."""
     if kind not in HEADS:
-        raise ValueError(f"probe head {kind!r}; expected one of {', '.join(HEADS)}")
+        raise ConfigError(f"probe head {kind!r}; expected one of {', '.join(HEADS)}")
     inputs = keras.Input((input_dim,))
     x = inputs
     if kind == "mlp512":

@@ -4,6 +4,7 @@ import os
 
 from zoo.data import minihares
 from zoo.data.prepare import prepare_shards
+from zoo.errors import ZooError
 from zoo.hares.linear_probe import ProbeSettings
 from zoo.hares.report import markdown_table, summarize  # noqa: F401 (re-exported)
 
@@ -21,7 +22,7 @@ def prepare_minihares(root, size="default", seed=0, workers=2, progress=True):
         report = prepare_shards(os.path.join(audio, name, "manifest.csv"), out, workers=workers,
                                 progress=progress)
         if report.skipped:
-            raise RuntimeError(f"mini-HARES task {name}: {report.summary()}")
+            raise ZooError(f"mini-HARES task {name}: {report.summary()}")
         folders[name] = out
     return folders
 

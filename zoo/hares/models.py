@@ -9,6 +9,7 @@ follows the serving contract (ours or a third party's: `obj(waveform)` returning
 import os
 
 from zoo.export.loader import SavedModelEncoder
+from zoo.errors import NotFoundError
 
 
 def load_probe_model(spec):
@@ -22,12 +23,12 @@ def load_probe_model(spec):
         spec = published_path(spec)
     if os.path.isdir(spec):
         if not os.path.exists(os.path.join(spec, "saved_model.pb")):
-            raise FileNotFoundError(f"model {spec!r} is a folder without saved_model.pb; expected a SavedModel "
+            raise NotFoundError(f"model {spec!r} is a folder without saved_model.pb; expected a SavedModel "
                                     "export, a .keras file or a registered encoder name")
         return SavedModelEncoder(spec)
     if spec.endswith(".keras"):
         if not os.path.exists(spec):
-            raise FileNotFoundError(f"model {spec!r}: file not found")
+            raise NotFoundError(f"model {spec!r}: file not found")
         import zoo.encoders  # noqa: F401  (registers the encoder classes the file names)
         return keras.saving.load_model(spec, compile=False)
     return zoo.create_encoder(spec)

@@ -13,6 +13,7 @@ import os
 import numpy as np
 
 from zoo.hares.tasks import DOMAINS, get_task, list_tasks
+from zoo.errors import ConfigError
 
 
 def summarize(scores, group=None):
@@ -21,7 +22,7 @@ def summarize(scores, group=None):
     `group` ("hares" or "mini") names the suite whose absent tasks are listed as missing; by default
     the suite of the first task."""
     if not scores:
-        raise ValueError("no task scores to summarise")
+        raise ConfigError("no task scores to summarise")
     group = group or get_task(next(iter(scores))).group
     domains = {}
     for domain in DOMAINS:

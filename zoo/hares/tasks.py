@@ -20,6 +20,8 @@ is the paper's; AudioSet's 10 is ours (the paper mixes on the fly over 128 x 200
 import dataclasses
 from typing import Optional
 
+from zoo.errors import ConfigError, UnknownNameError
+
 DOMAINS = ("environment", "speech", "music")
 PAPER_PEAK_LEARNING_RATE = 2e-4     # linear warm-up over 5k steps, then cosine to 0 (section 2)
 PAPER_WARMUP_STEPS = 5000
@@ -100,9 +102,9 @@ def register_custom_task(name, num_classes, crop_seconds=1.0, multi_label=False)
     like the paper's: linear head, sub-clip averaging over `crop_seconds` windows, accuracy or mAP.
     Returns the `HaresTask`; `get_task(name)` finds it from then on."""
     if name in [t.name for t in HARES_TASKS + _mini_tasks() + OPEN_AUDIO_TASKS]:
-        raise ValueError(f"{name!r} is a built-in task; choose another name for a custom task")
+        raise ConfigError(f"{name!r} is a built-in task; choose another name for a custom task")
     if not crop_seconds or crop_seconds <= 0:
-        raise ValueError(f"custom task {name}: crop_seconds must be > 0, got {crop_seconds}")
+        raise ConfigError(f"custom task {name}: crop_seconds must be > 0, got {crop_seconds}")
     task = HaresTask(name, "custom", "custom manifest", "custom", int(num_classes), "mAP" if multi_label else "accuracy",
                      float(crop_seconds), "subclips", float(crop_seconds), group="custom")
     _CUSTOM_TASKS[name] = task
@@ -116,7 +118,7 @@ def list_tasks(group="all"):
     if group == "custom":
         return list(_CUSTOM_TASKS)
     if group not in tuple(groups) + ("all",):
-        raise ValueError(f"task group {group!r}; expected 'hares', 'mini', 'open-audio', 'custom' or 'all'")
+        raise ConfigError(f"task group {group!r}; expected 'hares', 'mini', 'open-audio', 'custom' or 'all'")
     tasks = sum(groups.values(), ()) if group == "all" else groups[group]
     return [t.name for t in tasks]
 
@@ -126,7 +128,7 @@ def get_task(name):
     for task in HARES_TASKS + _mini_tasks() + OPEN_AUDIO_TASKS + tuple(_CUSTOM_TASKS.values()):
         if task.name == name:
             return task
-    raise KeyError(f"unknown HARES task {name!r}; tasks: {', '.join(list_tasks('all'))}")
+    raise UnknownNameError(f"unknown HARES task {name!r}; tasks: {', '.join(list_tasks('all'))}")
 
 
 def resolve_tasks(spec):

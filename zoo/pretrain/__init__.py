@@ -1,7 +1,14 @@
-"""Pretraining objectives (`SimCLR`, `BYOL`, `Supervised`) and the loop behind `hares-zoo pretrain`."""
+"""Pretraining: the objectives (`SimCLR`, `BYOL`, `Supervised`, each a `keras.Model` with its own
+`train_step`) and the run loop behind `hares-zoo pretrain`.
+
+    from zoo.pretrain import PretrainConfig, pretrain
+    pretrain(PretrainConfig(encoder="logmel_conv_tiny", objective="simclr", shards=FOLDER, model_dir="runs/x"))
+"""
 
 from zoo.pretrain.byol import BYOL
+from zoo.pretrain.config import PretrainConfig, reproduce_command
+from zoo.pretrain.run import pretrain
 from zoo.pretrain.simclr import SimCLR
 from zoo.pretrain.supervised import Supervised
 
-__all__ = ["BYOL", "SimCLR", "Supervised"]
+__all__ = ["BYOL", "PretrainConfig", "SimCLR", "Supervised", "pretrain", "reproduce_command"]

@@ -19,6 +19,7 @@ import keras
 import tensorflow as tf
 
 from zoo.data.seeded import MIX_ALPHA, MIX_BETA, fold_seed, stateless_beta
+from zoo.errors import ConfigError
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -28,7 +29,7 @@ class ExampleMixing(keras.layers.Layer):
     def __init__(self, alpha=MIX_ALPHA, beta=MIX_BETA, **kwargs):
         super().__init__(**kwargs)
         if alpha <= 0 or beta <= 0:
-            raise ValueError(f"Beta parameters must be > 0, got alpha={alpha}, beta={beta}")
+            raise ConfigError(f"Beta parameters must be > 0, got alpha={alpha}, beta={beta}")
         self.alpha, self.beta = float(alpha), float(beta)
 
     def call(self, waveform, seed):
@@ -49,7 +50,7 @@ class RandomGain(keras.layers.Layer):
     def __init__(self, max_db=6.0, **kwargs):
         super().__init__(**kwargs)
         if max_db < 0:
-            raise ValueError(f"max_db must be >= 0, got {max_db}")
+            raise ConfigError(f"max_db must be >= 0, got {max_db}")
         self.max_db = float(max_db)
 
     def call(self, waveform, seed):

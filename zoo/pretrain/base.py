@@ -15,6 +15,7 @@ from zoo.data.seeded import MIX_ALPHA, MIX_BETA, fold_seed
 from zoo.encoders.base import LogMelEncoder
 from zoo.pretrain.augment import ExampleMixing, RandomGain, SpecAugment
 from zoo.pretrain.optim import adaptive_gradient_clip
+from zoo.errors import ConfigError
 
 
 def replica_id():
@@ -49,7 +50,7 @@ class Objective(keras.Model):
         self.gain = RandomGain(gain_db, name="gain") if gain_db > 0 else None
         self.spec_augment = SpecAugment(name="spec_augment") if spec_augment else None
         if spec_augment and not isinstance(encoder, LogMelEncoder):
-            raise ValueError(f"spec_augment needs a log-mel encoder; {encoder.name} takes waveforms")
+            raise ConfigError(f"spec_augment needs a log-mel encoder; {encoder.name} takes waveforms")
         self.trackers = {name: keras.metrics.Mean(name=name) for name in self.metric_names}
 
     @property

@@ -11,6 +11,7 @@ import tensorflow as tf
 from keras import ops
 
 from zoo.schedules import WarmupCosine
+from zoo.errors import ConfigError
 
 AGC_EPSILON = 1e-3   # NFNets: the floor on a unit's weight norm
 
@@ -60,7 +61,7 @@ def build_optimizer(name="adam", learning_rate=1e-4, total_steps=100_000, warmup
         return keras.optimizers.Adam(schedule)
     if name == "lars":
         return LARS(schedule, weight_decay=weight_decay)
-    raise ValueError(f"unknown optimizer {name!r}; choose 'adam' or 'lars'")
+    raise ConfigError(f"unknown optimizer {name!r}; choose 'adam' or 'lars'")
 
 
 def unitwise_norm(x):

@@ -22,6 +22,7 @@ import keras
 import tensorflow as tf
 
 from zoo.pretrain.config import OBJECTIVES, STRATEGIES, PretrainConfig  # noqa: F401  (PretrainConfig: callers' import)
+from zoo.errors import ConfigError
 
 def make_strategy(name, tpu=""):
     """`default` (one device), `mirrored` (all local GPUs), `multi_worker` (TF_CONFIG), `tpu`."""
@@ -31,7 +32,7 @@ def make_strategy(name, tpu=""):
         return tf.distribute.MirroredStrategy()
     if name == "multi_worker":
         if "TF_CONFIG" not in os.environ:
-            raise ValueError("strategy 'multi_worker' needs the TF_CONFIG environment variable "
+            raise ConfigError("strategy 'multi_worker' needs the TF_CONFIG environment variable "
                              "(cluster spec and this worker's task)")
         return tf.distribute.MultiWorkerMirroredStrategy()
     if name == "tpu":
@@ -39,7 +40,7 @@ def make_strategy(name, tpu=""):
         tf.config.experimental_connect_to_cluster(resolver)
         tf.tpu.experimental.initialize_tpu_system(resolver)
         return tf.distribute.TPUStrategy(resolver)
-    raise ValueError(f"unknown strategy {name!r}; choose one of {STRATEGIES}")
+    raise ConfigError(f"unknown strategy {name!r}; choose one of {STRATEGIES}")
 
 
 def is_chief(strategy):
@@ -54,7 +55,7 @@ def build_objective(cfg, num_classes):
     import zoo
     from zoo.pretrain import BYOL, SimCLR, Supervised
     if cfg.objective not in OBJECTIVES:
-        raise ValueError(f"unknown objective {cfg.objective!r}; choose one of {OBJECTIVES}")
+        raise ConfigError(f"unknown objective {cfg.objective!r}; choose one of {OBJECTIVES}")
     encoder = zoo.create_encoder(cfg.encoder, **cfg.encoder_overrides)
     common = dict(mixing=cfg.mixing, gain_db=cfg.gain_db, spec_augment=cfg.spec_augment,
                   agc_clip=cfg.agc_clip, seed=cfg.seed, name=cfg.objective)
@@ -68,7 +69,7 @@ def build_objective(cfg, num_classes):
     if cfg.objective == "byol":
         return BYOL(encoder, target_decay=cfg.target_decay, total_steps=cfg.steps, **heads, **common)
     if num_classes < 1:
-        raise ValueError(f"supervised pretraining needs labels; the shards in {cfg.shards} have none")
+        raise ConfigError(f"supervised pretraining needs labels; the shards in {cfg.shards} have none")
     return Supervised(encoder, num_classes, multi_label=cfg.multi_label, **common)
 
 

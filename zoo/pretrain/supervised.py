@@ -10,6 +10,7 @@ import keras
 import tensorflow as tf
 
 from zoo.pretrain.base import Objective, normalized_std
+from zoo.errors import ConfigError
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -19,7 +20,7 @@ class Supervised(Objective):
     def __init__(self, encoder, num_classes, multi_label=False, **kwargs):
         super().__init__(encoder, **kwargs)
         if num_classes < 1:
-            raise ValueError(f"num_classes must be >= 1, got {num_classes}")
+            raise ConfigError(f"num_classes must be >= 1, got {num_classes}")
         self.num_classes, self.multi_label = int(num_classes), bool(multi_label)
         self.classifier = keras.layers.Dense(self.num_classes, name="classifier")
 

@@ -40,6 +40,7 @@ import soundfile
 
 from zoo.data import debs
 from zoo.data.splits import stable_split
+from zoo.errors import ConfigError, NotFoundError
 
 AUDIO_SUFFIX = r"\.(ogg|wav|flac)$"
 POOL_SEGMENT_SECONDS = 10.0          # pretraining pool: long files are cut into segments this long
@@ -278,7 +279,7 @@ def build_open_audio(out_dir, debs_dir=None, download=True, packages=PACKAGE_NAM
     from zoo.data.prepare import prepare_shards
     unknown = [p for p in packages if p not in PACKAGE_NAMES]
     if unknown:
-        raise ValueError(f"unknown open-audio package(s) {unknown}; known: {', '.join(PACKAGE_NAMES)}")
+        raise ConfigError(f"unknown open-audio package(s) {unknown}; known: {', '.join(PACKAGE_NAMES)}")
     debs_dir = debs_dir or cache_dir("debs")
     audio_root = os.path.join(out_dir, "audio")
     os.makedirs(audio_root, exist_ok=True)
@@ -333,7 +334,7 @@ def shard_folders(root=None):
     found = {name: os.path.join(folder, name) for name in (sorted(os.listdir(folder)) if os.path.isdir(folder) else ())
              if os.path.exists(os.path.join(folder, name, "dataset_info.json"))}
     if "pretrain" not in found:
-        raise FileNotFoundError(f"no open-audio corpus at {root}; build it with `hares-zoo prepare --corpus=open-audio"
+        raise NotFoundError(f"no open-audio corpus at {root}; build it with `hares-zoo prepare --corpus=open-audio"
                                 f"{'' if root == default_root() else ' --out=' + root}`")
     return found
 

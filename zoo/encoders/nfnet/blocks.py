@@ -7,6 +7,7 @@ Layout: NHWC with H = time and W = frequency (docs/paper-facts.md section 4c).
 import keras
 
 from zoo.encoders.nfnet.layers import GammaActivation, SkipInitGain, SqueezeExcite, StochasticDepth, WSConv2D
+from zoo.errors import ConfigError
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -34,7 +35,7 @@ class NFBlock(keras.layers.Layer):
         groups = max(1, int(self.out_channels * self.expansion) // self.group_size)
         width = self.group_size * groups
         if int(self.out_channels * self.expansion) < self.group_size:
-            raise ValueError(f"NFBlock: bottleneck width {int(self.out_channels * self.expansion)} is "
+            raise ConfigError(f"NFBlock: bottleneck width {int(self.out_channels * self.expansion)} is "
                              f"smaller than group_size {self.group_size}")
         self.act = GammaActivation(activation, approximate_gelu=approximate_gelu, name="act")
         self.conv0 = WSConv2D(width, 1, name="conv0")

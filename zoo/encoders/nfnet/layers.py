@@ -7,6 +7,8 @@ import keras
 import tensorflow as tf
 from keras import ops
 
+from zoo.errors import ConfigError
+
 # 1 / std(f(z)) for z ~ N(0, 1): keeps activations at unit scale. Copied verbatim from the
 # official tables (identical in deepmind-research/nfnets, slowfast_nfnets, timm); section 6 of
 # docs/paper-facts.md notes they sit 0.05-0.1 % off the analytic values: kept as shipped.
@@ -42,7 +44,7 @@ def activation_fn(name, approximate_gelu=True):
         "silu": ops.silu, "soft_sign": ops.softsign, "softplus": ops.softplus, "tanh": ops.tanh,
     }
     if name not in functions:
-        raise ValueError(f"unknown activation {name!r}; choose one of {sorted(functions)}")
+        raise ConfigError(f"unknown activation {name!r}; choose one of {sorted(functions)}")
     return functions[name]
 
 
@@ -166,7 +168,7 @@ class StochasticDepth(keras.layers.Layer):
     def __init__(self, rate, seed=None, **kwargs):
         super().__init__(**kwargs)
         if not 0.0 <= rate < 1.0:
-            raise ValueError(f"stochastic depth rate must be in [0, 1), got {rate}")
+            raise ConfigError(f"stochastic depth rate must be in [0, 1), got {rate}")
         self.rate = float(rate)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)

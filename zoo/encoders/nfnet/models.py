@@ -24,6 +24,7 @@ from zoo.encoders.nfnet.blocks import NFNetPath
 from zoo.encoders.nfnet.layers import GammaActivation, WSConv2D
 from zoo.encoders.nfnet.variants import NFNET, SLOWFAST
 from zoo.registry import register_encoder
+from zoo.errors import ConfigError
 
 FUSION_KERNEL = (7, 1)   # official FuseFast2Slow (Kazakos et al. FUSION_KERNEL_SZ 7)
 TIME_RATIO = 4           # slow path sees every 4th time step (max-pooled), paper section 2.3
@@ -43,7 +44,7 @@ class SlowFastNFNet(LogMelEncoder):
                  approximate_gelu=True, **kwargs):
         super().__init__(n_mels=n_mels, **kwargs)
         if variant not in SLOWFAST:
-            raise ValueError(f"unknown Slowfast NFNet variant {variant!r}; choose one of {sorted(SLOWFAST)}")
+            raise ConfigError(f"unknown Slowfast NFNet variant {variant!r}; choose one of {sorted(SLOWFAST)}")
         self.variant, self.final_conv = variant, bool(final_conv)
         self.stochdepth_rate, self.approximate_gelu = float(stochdepth_rate), bool(approximate_gelu)
         row = SLOWFAST[variant]
@@ -84,7 +85,7 @@ class NFNet(LogMelEncoder):
                  approximate_gelu=True, **kwargs):
         super().__init__(n_mels=n_mels, **kwargs)
         if variant not in NFNET:
-            raise ValueError(f"unknown NFNet variant {variant!r}; choose one of {sorted(NFNET)}")
+            raise ConfigError(f"unknown NFNet variant {variant!r}; choose one of {sorted(NFNET)}")
         self.variant, self.stochdepth_rate, self.approximate_gelu = variant, float(stochdepth_rate), bool(approximate_gelu)
         self.backbone = NFNetPath(**_path_kwargs(NFNET[variant], True, stochdepth_rate, approximate_gelu), name="nfnet")
         # deepmind-research NFNet applies its gamma-scaled activation after the final conv.

@@ -17,6 +17,7 @@ from zoo.hares.adapters import environment, music, speech
 from zoo.hares.adapters.base import MissingDataError  # noqa: F401 (re-exported)
 from zoo.hares.adapters.tfds_source import LAYOUT as TFDS_LAYOUT
 from zoo.hares.adapters.tfds_source import TFDS_SOURCES, tfds_examples
+from zoo.errors import ConfigError, UnknownNameError
 
 FILE_ADAPTERS = {a.task: a for a in environment.ADAPTERS + speech.ADAPTERS + music.ADAPTERS}
 FORMATS = ("auto", "files", "tfds")
@@ -40,13 +41,13 @@ def describe_layouts(task):
 
 def choose_format(task, source, fmt="auto"):
     if fmt not in FORMATS:
-        raise ValueError(f"format {fmt!r}; expected one of {FORMATS}")
+        raise ConfigError(f"format {fmt!r}; expected one of {FORMATS}")
     if task not in FILE_ADAPTERS and task not in TFDS_SOURCES:
-        raise KeyError(f"no adapter for task {task!r}; adapted tasks: {', '.join(adapted_tasks())}")
+        raise UnknownNameError(f"no adapter for task {task!r}; adapted tasks: {', '.join(adapted_tasks())}")
     if fmt == "tfds" and task not in TFDS_SOURCES:
-        raise ValueError(f"task {task} is not in TFDS; read it from its release files (--format=files)")
+        raise ConfigError(f"task {task} is not in TFDS; read it from its release files (--format=files)")
     if fmt == "files" and task not in FILE_ADAPTERS:
-        raise ValueError(f"task {task} has only a TFDS adapter (--format=tfds)")
+        raise ConfigError(f"task {task} has only a TFDS adapter (--format=tfds)")
     if fmt != "auto":
         return fmt
     if task in TFDS_SOURCES and (task not in FILE_ADAPTERS or

@@ -72,15 +72,18 @@ def tfds_examples(task, source, max_per_split=None):
     spec = TFDS_SOURCES[task]
     tfds = _import_tfds()
     builder = tfds.builder(spec.tfds_name, data_dir=source)
+    import tensorflow as tf
+    unprepared = (AssertionError, OSError, ValueError, tf.errors.NotFoundError)   # what TFDS raises for one
     try:
         available = list(builder.info.splits.keys())
-    except Exception:   # noqa: BLE001 (an unprepared builder can fail in several ways)
+    except unprepared:
         available = []
-    if not available:
+    guessed = not available
+    if guessed:
         try:
             builder.as_dataset(split="train")
             available = ["train", "validation", "valid", "test"]
-        except Exception as error:   # noqa: BLE001
+        except unprepared as error:
             raise MissingDataError(task, source, f"TFDS data set {spec.tfds_name!r} is not prepared there "
                                    f"({type(error).__name__})", LAYOUT) from error
     features = builder.info.features
@@ -90,10 +93,8 @@ def tfds_examples(task, source, max_per_split=None):
         if tfds_split in available and ours not in [s for _, s in splits]:
             splits.append((tfds_split, ours))
     total = None
-    try:
+    if not guessed:
         total = sum(builder.info.splits[s].num_examples for s, _ in splits) or None
-    except Exception:   # noqa: BLE001
-        pass
     fingerprint = hashlib.sha256(f"{spec.tfds_name}:{builder.info.full_name}:{max_per_split}".encode()).hexdigest()[:16]
     audio_dtype = np.dtype(features["audio"].np_dtype)
 
@@ -101,7 +102,9 @@ def tfds_examples(task, source, max_per_split=None):
         for tfds_split, ours in splits:
             try:
                 ds = builder.as_dataset(split=tfds_split)
-            except Exception:   # noqa: BLE001 (a split the local copy lacks)
+            except ValueError:      # TFDS's "unknown split": only a guessed split may be missing
+                if not guessed:
+                    raise
                 continue
             for k, example in enumerate(tfds.as_numpy(ds)):
                 if max_per_split is not None and k >= max_per_split:
