@@ -46,3 +46,16 @@ def graph_flops(encoder, samples):
     frozen = convert_variables_to_constants_v2(fn.get_concrete_function(tf.TensorSpec([1, samples], tf.float32)))
     library = {f.signature.name: f for f in frozen.graph.as_graph_def().library.function}
     return _profiled_flops(frozen.graph, library)
+
+
+def write_table(columns, cells, rows=None, json_path=None):
+    """Print a Markdown table (`columns`: header names; `cells`: one list of strings per row) and,
+    with `json_path`, write `rows` (the measurements behind it) as JSON."""
+    import json
+    print("| " + " | ".join(columns) + " |")
+    print("|" + "---|" * len(columns))
+    for row in cells:
+        print("| " + " | ".join(row) + " |")
+    if json_path:
+        with open(json_path, "w") as f:
+            json.dump(rows, f, indent=1, default=str)

@@ -18,6 +18,8 @@ import time
 
 from absl import app, flags
 
+from costing import write_table
+
 flags.DEFINE_list("encoders", ["logmel_conv_tiny", "nf_slowfast_tiny", "nfnet_tiny", "efficientnet_tiny",
                                "vit_micro", "sincnet"], "Registered encoders to export and measure.")
 flags.DEFINE_integer("threads", 2, "CPU threads for TensorFlow (intra-op) and LiteRT.")
@@ -106,20 +108,16 @@ def main(argv):
             print(json.dumps(rows[-3:], default=str), flush=True)
     print(f"\n{FLAGS.threads} CPU threads; TF {tf.__version__}; 1-s clips (16,000 samples); throughput over "
           f"{BATCH} clips\n")
-    print("| encoder | params | format | size (MB) | load (s) | latency, 1 s clip (ms) | audio s / s | "
-          "int8 speed-up | parity |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    cells = []
     for r in rows:
         parity = (f"rel. err {r['float32_rel_error']:.0e}" if "float32_rel_error" in r else
                   f"min cosine {r['int8_min_cosine']:.5f}" if "int8_min_cosine" in r else
                   "verified" if r["verified"] else "")
         speedup = f"{r['int8_speedup']:.2f}x" if "int8_speedup" in r else ""
-        print(f"| `{r['encoder']}` | {r['params']:,} | {r['format']} | {r['megabytes']:.1f} | {r['load_s']:.2f} | "
-              f"{r['latency_ms']:.1f} | {r['audio_s_per_s']:.0f} | {speedup} | {parity} |")
-    if FLAGS.json_out:
-        with open(FLAGS.json_out, "w") as f:
-            json.dump(rows, f, indent=1)
-
+        cells.append([f"`{r['encoder']}`", f"{r['params']:,}", r["format"], f"{r['megabytes']:.1f}",
+                      f"{r['load_s']:.2f}", f"{r['latency_ms']:.1f}", f"{r['audio_s_per_s']:.0f}", speedup, parity])
+    write_table(["encoder", "params", "format", "size (MB)", "load (s)", "latency, 1 s clip (ms)", "audio s / s",
+                 "int8 speed-up", "parity"], cells, rows, FLAGS.json_out)
 
 if __name__ == "__main__":
     app.run(main)

@@ -251,3 +251,32 @@ def test_full_size_encoders_export_and_pass_verification(name, tmp_path):
     out = str(tmp_path / name)
     facts = export_encoder(name, out, tflite_seconds=1.0, progress=lambda _: None)
     _check_facts(facts, name, out)
+
+
+def _xla_must_compile_functions(export_dir):
+    """Names of the functions in a SavedModel that demand XLA compilation (compiled per input shape)."""
+    from tensorflow.core.protobuf import saved_model_pb2
+    proto = saved_model_pb2.SavedModel()
+    with open(os.path.join(export_dir, "saved_model.pb"), "rb") as f:
+        proto.ParseFromString(f.read())
+    library = proto.meta_graphs[0].graph_def.library
+    return [f.signature.name for f in library.function
+            if ("_XlaMustCompile" in f.attr and f.attr["_XlaMustCompile"].b)
+            or any("_XlaMustCompile" in n.attr and n.attr["_XlaMustCompile"].b for n in f.node_def)]
+
+
+@pytest.mark.parametrize("name", ["nf_slowfast_tiny", "nfnet_tiny", "efficientnet_tiny", "vit_micro", "sincnet",
+                                  "logmel_conv_tiny"])
+def test_one_exported_graph_serves_every_clip_length(name, tmp_path):
+    """No function of the SavedModel is XLA-compiled per shape (the grouped convolutions are plain
+    ones per group), and the restored `__call__` traces once for all lengths (it has one input
+    signature). What a new length costs in time: benchmarks/serving_lengths.py."""
+    from zoo.export.saved_model import export_saved_model
+    out = str(tmp_path / name)
+    export_saved_model(zoo.create_encoder(name), out, name)
+    assert _xla_must_compile_functions(out) == []
+    loaded = tf.saved_model.load(out)
+    for samples in (8000, 8007, 8014, 12345):
+        assert loaded(tf.zeros([1, samples]))["embedding"].shape[0] == 1
+    assert loaded.__call__.experimental_get_tracing_count() <= 1
+    assert loaded(tf.zeros([2, 8000]), training=True)["embedding"].shape[0] == 2     # the training path

@@ -7,6 +7,7 @@ scores, a verdict, the corpus' hours and licences, the hyperparameters and the c
 reproduce it. Build the corpus first: `hares-zoo prepare --corpus=open-audio`.
 
     hares-zoo publish --run=runs/nf_slowfast_tiny-simclr
+    hares-zoo publish --reexport=all        # the published folders again, with the current export code
 """
 
 import sys
@@ -15,14 +16,15 @@ from absl import flags
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("run", None, "A finished `hares-zoo pretrain` run folder (with encoder.keras and "
-                    "pretrain_config.json). Required.")
+                    "pretrain_config.json).")
+flags.DEFINE_list("reexport", [], "Published encoders (names, or `all`) to export again in place with the "
+                  "current export code: same weights and card facts, new graphs and parity figures.")
 flags.DEFINE_string("out_root", None, "Where the published folder goes (default: zoo.published.published_dir(), the package's zoo/assets/published in a checkout).")
 flags.DEFINE_string("corpus", None, "The open-audio corpus folder (default: the cache's open-audio/).")
 flags.DEFINE_enum("size", "default", ["tiny", "small", "default"], "mini-HARES size for the scores.")
 flags.DEFINE_integer("probe_steps", 1500, "Linear-probe training steps per task (the published cards: 1500).")
 flags.DEFINE_float("probe_learning_rate", 1e-3, "Linear-probe peak learning rate (the published cards: 1e-3; the paper and `hares-zoo probe`: 2e-4 with 20,000+ steps, within a point of it on these suites).")
 flags.DEFINE_list("quantizations", ["float32", "int8"], "LiteRT files to write and check (empty: none).")
-flags.mark_flag_as_required("run")
 
 
 def main(argv):
@@ -31,6 +33,10 @@ def main(argv):
     from zoo.export.bundle import summarize_parity
     from zoo.workflows.publish import publish_run
     from zoo.hares.linear_probe import ProbeSettings
+    if bool(FLAGS.run) == bool(FLAGS.reexport):
+        sys.exit("hares-zoo publish: give exactly one of --run or --reexport")
+    if FLAGS.reexport:
+        return _reexport()
     try:
         out_dir, facts = publish_run(FLAGS.run, FLAGS.out_root, FLAGS.corpus, FLAGS.size,
                                      ProbeSettings(steps=FLAGS.probe_steps, peak_learning_rate=FLAGS.probe_learning_rate), tuple(FLAGS.quantizations))
@@ -39,3 +45,19 @@ def main(argv):
     print("\n".join(facts["publication"]["markdown"]))
     print("\n".join(summarize_parity(facts)))
     print(f"\npublished {out_dir}")
+
+
+def _reexport():
+    import zoo
+    from zoo.errors import UnknownNameError, ZooError
+    from zoo.export.bundle import summarize_parity
+    from zoo.workflows.publish import reexport_published
+    names = zoo.list_published() if FLAGS.reexport == ["all"] else FLAGS.reexport
+    try:
+        for name in names:
+            if name not in zoo.list_published():
+                raise UnknownNameError(f"no published encoder {name!r}; published: {', '.join(zoo.list_published())}")
+            facts = reexport_published(zoo.published_path(name), tuple(FLAGS.quantizations))
+            print("\n".join([f"{name}:"] + summarize_parity(facts)), flush=True)
+    except ZooError as error:
+        sys.exit(f"hares-zoo publish: {error}")

@@ -65,8 +65,8 @@ tf_keras: `hub.KerasLayer(path, trainable=True, output_key="embedding")`.{litert
 
 
 def _number(x):
-    """1e-05 -> "1e-5", 0.99 -> "0.99": thresholds as the cards have always printed them."""
-    return f"{x:g}".replace("e-0", "e-")
+    """1e-05 -> "1e-5", 1e-4 -> "1e-4", 0.99 -> "0.99": thresholds as the cards have always printed them."""
+    return f"{x:.0e}".replace("e-0", "e-") if x < 1e-3 else f"{x:g}"
 
 
 def _parity_lines(parity):

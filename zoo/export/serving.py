@@ -4,7 +4,9 @@
 
     obj(waveform, training=False)        `__call__`: waveform float32 [batch, samples], 16 kHz, any
                                          length >= 1 -> {"embedding": [batch, D],
-                                         "frame_embeddings": [batch, frames, D]}
+                                         "frame_embeddings": [batch, frames, D]}; one input
+                                         signature (`training` a bool tensor), so a new clip
+                                         length costs no new trace
     signatures "serving_default"         the same, input name `waveform`, no training flag
                "log_mel"                 waveform -> {"log_mel": [batch, frames, mel]}
     sample_rate, embedding_size,         scalar tf.Variables (non-trainable), read with `.numpy()`
@@ -25,6 +27,7 @@ from zoo import audio_constants as ac
 from zoo.frontends import LogMelSpectrogram
 
 WAVEFORM_SPEC = tf.TensorSpec([None, None], tf.float32, name="waveform")
+TRAINING_SPEC = tf.TensorSpec([], tf.bool, name="training")
 
 
 def check_waveform(waveform):
@@ -57,11 +60,13 @@ def serving_module(encoder, encoder_name):
     def call(waveform, training=False):
         return encoder(check_waveform(waveform), training=training)
 
-    # `__call__` is traced for both values of the Python flag `training`: hub.KerasLayer picks one.
-    call_fn = tf.function(call)
-    for training in (False, True):
-        call_fn.get_concrete_function(WAVEFORM_SPEC, training)
-    root.__call__ = call_fn
+    def call_any_mode(waveform, training=False):
+        # `training` is a tensor (hub.KerasLayer passes a Python bool, converted on the way in), so
+        # the whole call has one input signature: a restored function without one traces a new
+        # wrapper for every input shape it meets (hundreds of ms for each new clip length).
+        return tf.cond(training, lambda: call(waveform, True), lambda: call(waveform, False))
+
+    root.__call__ = tf.function(call_any_mode, input_signature=[WAVEFORM_SPEC, TRAINING_SPEC])
     serve = tf.function(lambda waveform: call(waveform, training=False), input_signature=[WAVEFORM_SPEC])
     features = tf.function(lambda waveform: {"log_mel": log_mel(check_waveform(waveform))},
                            input_signature=[WAVEFORM_SPEC])

@@ -15,6 +15,7 @@ import csv
 import json
 import os
 
+from zoo import audio_constants as ac
 from zoo.hares.linear_probe import ProbeSettings
 from zoo.pretrain.config import reproduce_command
 
@@ -212,3 +213,30 @@ def publish_run(run_dir, out_root=None, corpus_root=None, mini_size="default", s
                            probe_scores=flat, card_extras={"training": training, "publication": publication},
                            progress=progress)
     return out_dir, facts
+
+
+def reexport_published(folder, quantizations=("float32", "int8"), progress=print):
+    """Re-export a published folder in place with the current export code: the same weights (its
+    `encoder.keras`), the same card facts (training, publication, probe scores, LiteRT input length),
+    new graphs and newly measured parity figures. Returns the new facts."""
+    import shutil
+    import tempfile
+
+    from zoo.export.bundle import export_encoder
+    with open(os.path.join(folder, "model_card.json")) as f:
+        card = json.load(f)
+    with tempfile.TemporaryDirectory() as tmp:
+        checkpoint = shutil.copy(os.path.join(folder, "encoder.keras"), os.path.join(tmp, "encoder.keras"))
+        out = os.path.join(tmp, "export")
+        facts = export_encoder(card["encoder_name"], out, checkpoint=checkpoint, quantizations=quantizations,
+                               tflite_seconds=card["tflite_input_samples"] / ac.SAMPLE_RATE
+                               if card.get("tflite_input_samples") else None,
+                               probe_scores=card.get("probe_scores"),
+                               card_extras={key: card[key] for key in ("training", "publication") if key in card},
+                               progress=progress)
+        for entry in os.listdir(folder):
+            path = os.path.join(folder, entry)
+            shutil.rmtree(path) if os.path.isdir(path) else os.remove(path)
+        for entry in os.listdir(out):
+            shutil.move(os.path.join(out, entry), os.path.join(folder, entry))
+    return facts

@@ -102,12 +102,17 @@ class WSConv2D(keras.layers.Conv2D):
 
     def convolution_op(self, inputs, kernel):
         del kernel
-        outputs = super().convolution_op(inputs, ops.cast(self.standardized_kernel(), inputs.dtype))
-        if self.groups > 1 and isinstance(outputs, tf.Tensor):
-            # Keras runs grouped convs on CPU as an XLA-compiled call whose output shape is unknown
-            # to graph shape inference; restore it so exporters and FLOP counters see static shapes.
-            outputs = tf.ensure_shape(outputs, self.compute_output_shape(inputs.shape))
-        return outputs
+        kernel = ops.cast(self.standardized_kernel(), inputs.dtype)
+        if self.groups == 1:
+            return super().convolution_op(inputs, kernel)
+        # Grouped: one plain convolution per group, concatenated. Keras would run a grouped conv on
+        # CPU as an XLA-compiled call, which compiles anew for every input length (and hides the
+        # output shape from graph shape inference); these ops serve every length from one graph and
+        # convert to LiteRT builtins. The groups here are few (1, 2 or 6 per NFNet stage).
+        groups = [tf.nn.conv2d(x, k, strides=self.strides, padding=self.padding.upper(),
+                               dilations=self.dilation_rate)
+                  for x, k in zip(tf.split(inputs, self.groups, axis=-1), tf.split(kernel, self.groups, axis=-1))]
+        return tf.concat(groups, axis=-1)
 
     # Keras' Conv saves only kernel and bias; the gain must travel too.
     def save_own_variables(self, store):
