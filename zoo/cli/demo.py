@@ -77,7 +77,7 @@ def main(argv):
         print(f"[{next(stage)}/{stages}] export (SavedModel + LiteRT, verified)", flush=True)
         from zoo.export import export_encoder, summarize_parity
         export_dir = os.path.join(work, "exports", f"{FLAGS.encoder}_simclr")
-        facts = export_encoder(FLAGS.encoder, export_dir, checkpoint=run_dir, tflite_seconds=1.0,
+        facts = export_encoder(FLAGS.encoder, export_dir, checkpoint=run_dir,
                                progress=lambda line: print(f"      {line}", flush=True))
         print("\n".join(f"      {line}" for line in summarize_parity(facts)), flush=True)
         models[f"{FLAGS.encoder} + SimCLR"] = SavedModelEncoder(export_dir)

@@ -20,8 +20,8 @@ flags.DEFINE_string("checkpoint", None, "A .keras encoder file or a finished `ha
                     "default: random initialisation (the card says so).")
 flags.DEFINE_string("out", None, "Export folder to create (SavedModel, encoder.keras, tflite/, model card). Required.")
 flags.DEFINE_string("encoder_overrides", "{}", "JSON dict of create_encoder overrides (without --checkpoint).")
-flags.DEFINE_float("tflite_seconds", 0.0, "Fixed input length of the LiteRT files in seconds (0: the training "
-                   "crop, 3 s unless the checkpoint's run used another).")
+flags.DEFINE_float("tflite_seconds", 0.0, "Fix the LiteRT files' input at [1, SECONDS x 16 kHz] for runtimes "
+                   "that need static shapes (0: resizable, any batch and length).")
 flags.DEFINE_list("tflite", ["float32", "int8"], "LiteRT variants to write: float32, int8 (dynamic range), "
                   "float16; empty for none.")
 flags.DEFINE_bool("verify", True, "Run the parity checks and write the figures into the model card.")

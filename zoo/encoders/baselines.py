@@ -2,6 +2,7 @@
 
 import keras
 import tensorflow as tf
+from keras import ops
 
 from zoo import audio_constants as ac
 from zoo.encoders.base import LogMelEncoder
@@ -38,7 +39,7 @@ class ConvBaseline(LogMelEncoder):
         self.projection = keras.layers.Dense(self.embedding_size, name="projection")
 
     def encode_spectrogram(self, spectrogram, training=False):
-        x = spectrogram[..., None]                       # [batch, frames, mel, 1]
+        x = ops.expand_dims(spectrogram, -1)             # [batch, frames, mel, 1]
         for conv, pool in zip(self.blocks, self.pools):
             x = pool(conv(x))
         x = tf.reduce_mean(x, axis=2)                    # [batch, frames, channels]

@@ -127,7 +127,7 @@ class EfficientNetEncoder(LogMelEncoder):
         self.frame_hop_seconds = ac.HOP_SECONDS * 32
 
     def encode_spectrogram(self, spectrogram, training=False):
-        x = swish(self.stem_bn(self.stem(spectrogram[..., None]), training=training))
+        x = swish(self.stem_bn(self.stem(ops.expand_dims(spectrogram, -1)), training=training))
         for block in self.blocks:
             x = block(x, training=training)
         x = swish(self.top_bn(self.top(x), training=training))

@@ -109,7 +109,7 @@ class ViTEncoder(LogMelEncoder):
         covered = tf.maximum(frames - size, 0)
         padded_frames = size + (covered + step - 1) // step * step
         x = tf.pad(spectrogram, [[0, 0], [0, padded_frames - frames], [0, 0]])
-        x = self.patch_embed(x[..., None])                            # [batch, Tp, Fp, D]
+        x = self.patch_embed(ops.expand_dims(x, -1))                  # [batch, Tp, Fp, D]
         time_patches = x.shape[1] if x.shape[1] is not None else tf.shape(x)[1]
         x = x + ops.cast(self.time_positions(time_patches), x.dtype)
         batch, shape = tf.shape(x)[0], tf.shape(x)

@@ -24,7 +24,6 @@ from zoo.export.model_card import card_facts, write_model_card
 from zoo.export.saved_model import export_saved_model
 from zoo.export.tflite import export_tflite
 
-DEFAULT_CROP_SECONDS = 3.0   # the paper's training crop (docs/paper-facts.md section 3)
 
 
 class ExportVerificationError(ZooError):
@@ -68,8 +67,9 @@ def export_encoder(encoder_name, out_dir, checkpoint=None, tflite_seconds=None,
       encoder_name: a registered encoder name (`zoo.list_encoders()`).
       out_dir: the export folder (created).
       checkpoint: optional `.keras` file or pretraining run folder; default: random initialisation.
-      tflite_seconds: the LiteRT files' fixed input length in seconds (default: the training crop,
-        3 s unless the checkpoint's run says otherwise). Empty `quantizations` writes no LiteRT file.
+      tflite_seconds: fix the LiteRT files' input at `[1, tflite_seconds * 16 kHz]` (for runtimes that
+        need static shapes); default None: any batch and length (resizable). Empty `quantizations`
+        writes no LiteRT file.
       verify_export: run the parity checks (`zoo.export.verify`) and put the figures in the card.
       probe_scores: optional {task: score} written into the card.
       overrides: `create_encoder` overrides (ignored with a checkpoint, whose config is stored).
@@ -82,15 +82,16 @@ def export_encoder(encoder_name, out_dir, checkpoint=None, tflite_seconds=None,
     else:
         encoder, training = zoo.create_encoder(encoder_name, **(overrides or {})), None
     encoder.build()
-    seconds = tflite_seconds or (training or {}).get("crop_seconds") or DEFAULT_CROP_SECONDS
-    samples = int(round(seconds * ac.SAMPLE_RATE))
+    samples = int(round(tflite_seconds * ac.SAMPLE_RATE)) if tflite_seconds else None
+    input_shape = [1, samples] if samples else [-1, -1]
     progress(f"exporting {encoder_name} ({encoder.count_params():,} parameters) to {out_dir}")
     export_saved_model(encoder, out_dir, encoder_name)
     paths = {}
     if quantizations:
-        progress(f"converting to LiteRT ({', '.join(quantizations)}), input [1, {samples}]")
-        paths = export_tflite(encoder, os.path.join(out_dir, "tflite"), samples, quantizations)
-    facts = card_facts(encoder, encoder_name, spec, training, probe_scores, samples if paths else None)
+        progress(f"converting to LiteRT ({', '.join(quantizations)}), input {input_shape} (-1: resizable)")
+        paths = export_tflite(encoder, os.path.join(out_dir, "tflite"), samples, quantizations,
+                              batch=1 if samples else None)
+    facts = card_facts(encoder, encoder_name, spec, training, probe_scores, input_shape if paths else None)
     facts.update(card_extras or {})
     if verify_export:
         progress("verifying every consumer door against the Keras model")
@@ -100,7 +101,8 @@ def export_encoder(encoder_name, out_dir, checkpoint=None, tflite_seconds=None,
         parity = {"saved_model": verify.check_saved_model(out_dir, loaded, encoder, clips),
                   "fine_tuning": verify.check_fine_tuning(out_dir, loaded)}
         if paths:
-            parity["tflite"] = verify.check_tflite(paths, loaded, verify.real_like_clips(samples, count=6))
+            lengths = [samples] if samples else list(verify.LITERT_CHECK_LENGTHS)
+            parity["tflite"] = verify.check_tflite(paths, loaded, lengths)
         failures = _failed_checks(parity)
         parity["passed"] = not failures
         facts["parity"] = parity

@@ -16,7 +16,7 @@ CONTRACT_VERSION = "1"   # bump when the serving contract changes; published sig
 LICENSE = "Apache-2.0"
 
 
-def card_facts(encoder, encoder_name, spec, training=None, probe_scores=None, tflite_samples=None):
+def card_facts(encoder, encoder_name, spec, training=None, probe_scores=None, tflite_input_shape=None):
     """Facts about an export, before verification (`parity` is added by the exporter)."""
     frontend = {"sample_rate_hz": ac.SAMPLE_RATE, "input": "float32 waveform [batch, samples] in [-1, 1], mono"}
     if spec.input_kind == "log-mel":
@@ -44,15 +44,20 @@ def card_facts(encoder, encoder_name, spec, training=None, probe_scores=None, tf
                     "frame_embeddings": "float32 [batch, frames, D], one every frame_hop_seconds"},
         "training": training or {"objective": "random initialisation", "data": None, "steps": 0},
         "probe_scores": probe_scores or {},
-        "tflite_input_samples": tflite_samples,
+        "tflite_input_shape": tflite_input_shape,      # [-1, -1]: any batch and length; None: no files
         "license": LICENSE,
     }
 
 
 def _usage(facts):
-    litert = ("" if facts["tflite_input_samples"] is None else
+    shape = facts.get("tflite_input_shape")
+    if shape is None and facts.get("tflite_input_samples"):      # cards written before resizable files
+        shape = [1, facts["tflite_input_samples"]]
+    described = ("`[batch, samples]`, any batch and length (a signature runner resizes the input to each "
+                 "call; `Interpreter.resize_tensor_input` by hand)" if shape == [-1, -1] else f"`{shape}`")
+    litert = ("" if shape is None else
               "\nLiteRT: `tflite/encoder_float32.tflite` and `tflite/encoder_int8.tflite`, signature `serving_default`, "
-              f"input `waveform` float32 `[1, {facts['tflite_input_samples']}]`; `tflite/log_mel.tflite`, signature `log_mel`.")
+              f"input `waveform` float32 {described}; `tflite/log_mel.tflite`, signature `log_mel`.")
     return f"""```python
 import tensorflow_hub as hub                       # or tf.saved_model.load
 encoder = hub.load("PATH/TO/THIS/FOLDER")

@@ -1,11 +1,13 @@
-"""TFLite (LiteRT) files of an encoder: fixed input length, builtin ops only, the SavedModel's names.
+"""TFLite (LiteRT) files of an encoder: any batch and length, builtin ops only, the SavedModel's names.
 
 `encoder_<quantization>.tflite` holds the signature `serving_default` (input `waveform` float32
 `[batch, samples]` -> `embedding` `[batch, D]`, `frame_embeddings` `[batch, frames, D]`) and
-`log_mel.tflite` (float32) the signature `log_mel` (-> `log_mel` `[batch, frames, mel]`), with
-`batch` and `samples` fixed at export (`samples` defaults to the encoder's 3-s training crop, 48,000
-samples). Two files rather than one with two signatures: TensorFlow 2.21's converter keeps only
-one of several signatures of a SavedModel.
+`log_mel.tflite` (float32) the signature `log_mel` (-> `log_mel` `[batch, frames, mel]`). By default
+both input dimensions are dynamic (shape signature `[-1, -1]`): a signature runner resizes the input
+to each call's waveform, and `Interpreter.resize_tensor_input` does the same by hand. `samples` and
+`batch` can instead be fixed at export, for runtimes that need static shapes. Two files rather than
+one with two signatures: TensorFlow 2.21's converter keeps only one of several signatures of a
+SavedModel.
 
 Variants (`QUANTIZATIONS`): `float32`; `int8`, dynamic-range quantisation (weights stored as int8,
 activations computed in float, no calibration data needed; the log-mel frontend stays float32:
@@ -61,7 +63,8 @@ def for_litert(encoder):
     return twin
 
 
-def _fixed_shape_module(encoder, samples, batch):
+def _litert_module(encoder, samples, batch):
+    """`samples`, `batch`: ints, or None for a dynamic dimension."""
     spec = tf.TensorSpec([batch, samples], tf.float32, name="waveform")
     encoder = for_litert(encoder)
     frontend = frontend_fn(encoder, constants_at_run_time=True)
@@ -77,18 +80,18 @@ def _fixed_shape_module(encoder, samples, batch):
     return module
 
 
-def convert(encoder, samples, quantization="float32", batch=1, signature="serving_default"):
+def convert(encoder, samples=None, quantization="float32", batch=None, signature="serving_default"):
     """Encoder -> TFLite flatbuffer bytes of one signature (`serving_default` or `log_mel`) on a
-    `[batch, samples]` input; see the module docstring."""
+    `[batch, samples]` input (None: that dimension is dynamic); see the module docstring."""
     if quantization not in QUANTIZATIONS:
         raise ConfigError(f"quantization {quantization!r}; expected one of {QUANTIZATIONS}")
     if signature not in ("serving_default", "log_mel"):
         raise ConfigError(f"signature {signature!r}; expected 'serving_default' or 'log_mel'")
-    if int(samples) < 1 or int(batch) < 1:
+    if any(d is not None and int(d) < 1 for d in (samples, batch)):
         raise ConfigError(f"TFLite input must be at least [1, 1]; got batch {batch}, samples {samples}")
     if not encoder.built:
         encoder.build()
-    module = _fixed_shape_module(encoder, int(samples), int(batch))
+    module = _litert_module(encoder, None if samples is None else int(samples), None if batch is None else int(batch))
     function = module.serve if signature == "serving_default" else module.log_mel
     with tempfile.TemporaryDirectory() as tmp:
         tf.saved_model.save(module, tmp, signatures={signature: function},
@@ -102,9 +105,9 @@ def convert(encoder, samples, quantization="float32", batch=1, signature="servin
         return converter.convert()
 
 
-def export_tflite(encoder, out_dir, samples, quantizations=("float32", "int8"), batch=1):
+def export_tflite(encoder, out_dir, samples=None, quantizations=("float32", "int8"), batch=None):
     """Write `encoder_<quantization>.tflite` files and `log_mel.tflite` into `out_dir`; returns
-    {quantization: path} of the encoder files."""
+    {quantization: path} of the encoder files. `samples`/`batch` None: resizable."""
     os.makedirs(out_dir, exist_ok=True)
     paths = {}
     for quantization in quantizations:
@@ -120,7 +123,8 @@ def export_tflite(encoder, out_dir, samples, quantizations=("float32", "int8"), 
 class LiteRTEncoder:
     """Runs an exported `.tflite` file with `ai_edge_litert`: `run(waveform)` -> dict of NumPy arrays.
 
-    `waveform` is float32 `[batch, samples]` with the file's fixed shape (`input_shape`).
+    `waveform` is float32 `[batch, samples]`; `input_shape` is the file's shape signature, -1 where a
+    dimension is resizable (the default export: `(-1, -1)`, any batch and length).
     """
 
     def __init__(self, path, num_threads=None):
@@ -130,7 +134,11 @@ class LiteRTEncoder:
         self._runners = {}
         self.signatures = list(self.interpreter.get_signature_list())
         details = self.runner(self.signatures[0]).get_input_details()["waveform"]
-        self.input_shape = tuple(int(d) for d in details["shape"])
+        self.input_shape = tuple(int(d) for d in details.get("shape_signature", details["shape"]))
+
+    @property
+    def resizable(self):
+        return -1 in self.input_shape
 
     def runner(self, signature):
         if signature not in self._runners:
@@ -138,8 +146,9 @@ class LiteRTEncoder:
         return self._runners[signature]
 
     def run(self, waveform, signature=None):
-        waveform = np.asarray(waveform, np.float32)
-        if waveform.shape != self.input_shape:
+        waveform = np.ascontiguousarray(waveform, np.float32)
+        fits = waveform.ndim == 2 and all(want in (-1, got) for want, got in zip(self.input_shape, waveform.shape))
+        if not fits or waveform.size == 0:
             raise WaveformError(f"{os.path.basename(self.path)}: waveform shape {waveform.shape}, expected "
-                             f"{self.input_shape} (TFLite input length is fixed at export)")
+                                f"{list(self.input_shape)} (-1: any size; a fixed size is fixed at export)")
         return self.runner(signature or self.signatures[0])(waveform=waveform)

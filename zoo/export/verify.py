@@ -17,6 +17,7 @@ SAVED_MODEL_TOLERANCE = 1e-5     # hub.load / TFSMLayer vs Keras, relative (issu
 TFLITE_FLOAT_TOLERANCE = 1e-4    # LiteRT float32 vs SavedModel, relative
 INT8_MIN_COSINE = 0.99           # LiteRT dynamic-range int8 vs SavedModel, per clip
 CHECK_LENGTHS_SECONDS = (1 / ac.SAMPLE_RATE, 0.5, 10.0)
+LITERT_CHECK_LENGTHS = (ac.SAMPLE_RATE // 2, ac.SAMPLE_RATE, 2 * ac.SAMPLE_RATE + 123)   # samples, resizable files
 
 
 def real_like_clips(samples, count=6, seed=0):
@@ -120,30 +121,43 @@ def check_fine_tuning(export_dir, loaded, samples=ac.SAMPLE_RATE // 2):
             "loss_finite": bool(np.isfinite(loss)), "passed": bool(changed > 0 and np.isfinite(loss))}
 
 
-def check_tflite(paths, loaded, clips):
-    """Each LiteRT file vs the SavedModel on `clips` (length = the files' fixed length), batch 1.
-    Without the LiteRT runtime (`ai-edge-litert` has no wheel for some platforms) each file is
-    reported as not checked, with the reason, instead of failing the export."""
+def check_tflite(paths, loaded, lengths):
+    """Each LiteRT file vs the SavedModel on real-like clips of each of `lengths` (samples): one clip at
+    a time, and for a resizable file also the clips of each length in one batched call. Without the
+    LiteRT runtime (`ai-edge-litert` has no wheel for some platforms) each file is reported as not
+    checked, with the reason, instead of failing the export."""
     import importlib.util
     if importlib.util.find_spec("ai_edge_litert") is None:
         reason = "ai-edge-litert is not installed (pip install ai-edge-litert)"
         return {quantization: {"checked": False, "reason": reason} for quantization in paths}
     from zoo.export.tflite import LiteRTEncoder
-    reference = {k: v.numpy() for k, v in loaded(tf.constant(clips)).items()}
+    clip_sets = [real_like_clips(int(n), count=3, seed=i) for i, n in enumerate(lengths)]
+    references = [{k: v.numpy() for k, v in loaded(tf.constant(clips)).items()} for clips in clip_sets]
     results = {}
     for quantization, path in paths.items():
         lite = LiteRTEncoder(path)
-        rows = [lite.run(clip[None]) for clip in clips]
-        got = {key: np.concatenate([r[key] for r in rows]) for key in ("embedding", "frame_embeddings")}
-        cosine = cosine_similarities(got["embedding"], reference["embedding"])
-        nan_clip = clips[:1].copy()
+        got, want, cosine = {"embedding": [], "frame_embeddings": []}, {"embedding": [], "frame_embeddings": []}, []
+        for clips, reference in zip(clip_sets, references):
+            one_by_one = [lite.run(clip[None]) for clip in clips]
+            calls = [{k: np.concatenate([r[k] for r in one_by_one]) for k in got}]
+            if lite.resizable:
+                calls.append(lite.run(clips))
+            for outputs in calls:
+                for key in got:
+                    got[key].append(outputs[key].reshape(-1))
+                    want[key].append(reference[key].reshape(-1))
+            cosine.append(cosine_similarities(calls[0]["embedding"], reference["embedding"]))
+        cosine = np.concatenate(cosine)
+        nan_clip = clip_sets[0][:1].copy()
         nan_clip[0, ::97] = np.nan
         nan_out = lite.run(nan_clip)["embedding"]
-        entry = {"embedding_relative_error": relative_error(got["embedding"], reference["embedding"]),
-                 "frame_embeddings_relative_error": relative_error(got["frame_embeddings"],
-                                                                   reference["frame_embeddings"]),
+        entry = {"embedding_relative_error": relative_error(np.concatenate(got["embedding"]),
+                                                            np.concatenate(want["embedding"])),
+                 "frame_embeddings_relative_error": relative_error(np.concatenate(got["frame_embeddings"]),
+                                                                   np.concatenate(want["frame_embeddings"])),
                  "min_cosine": float(np.min(cosine)),
-                 "finite": bool(all(np.all(np.isfinite(v)) for v in got.values())),
+                 "lengths": [int(n) for n in lengths], "batched": bool(lite.resizable),
+                 "finite": bool(all(np.all(np.isfinite(v)) for values in got.values() for v in values)),
                  "nan_input_gives_finite_output": bool(np.all(np.isfinite(nan_out)))}
         if quantization == "float32":
             entry["passed"] = entry["embedding_relative_error"] <= TFLITE_FLOAT_TOLERANCE

@@ -105,7 +105,7 @@ class LogMelSpectrogram(keras.layers.Layer):
         half = self.window_length // 2
         padded = tf.pad(waveform, [[0, 0], [half, self.window_length - half]])
         kernel = self._matrix(self._dft, waveform)[:, None, :]
-        spectrum = tf.nn.conv1d(padded[:, :, None], kernel, stride=self.hop_length, padding="VALID")
+        spectrum = tf.nn.conv1d(tf.expand_dims(padded, -1), kernel, stride=self.hop_length, padding="VALID")
         bins = self.fft_length // 2 + 1
         real, imag = spectrum[..., :bins], spectrum[..., bins:]
         return real * real + imag * imag

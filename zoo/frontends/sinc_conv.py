@@ -90,7 +90,7 @@ class SincConv1D(keras.layers.Layer):
     def call(self, waveform):
         x = tf.convert_to_tensor(waveform)
         if x.shape.rank == 2:
-            x = x[:, :, None]
+            x = tf.expand_dims(x, -1)
         if x.shape.rank != 3 or x.shape[-1] != 1:
             raise ConfigError(
                 f"SincConv1D expects waveform [batch, samples] or [batch, samples, 1]; got {x.shape}")

@@ -15,12 +15,10 @@ import csv
 import json
 import os
 
-from zoo import audio_constants as ac
 from zoo.hares.linear_probe import ProbeSettings
 from zoo.pretrain.config import reproduce_command
 
 SUITES = ("mini", "open-audio")
-LITERT_WINDOW_SECONDS = 1.0
 
 
 def training_curve(run_dir):
@@ -206,10 +204,8 @@ def publish_run(run_dir, out_root=None, corpus_root=None, mini_size="default", s
                    "markdown": card_markdown(name, config, corpus, curve, scores, trained_label, twin_label)}
     flat = {f"{suite}/{task}": score for suite, tasks in scores[trained_label].items() for task, score in tasks.items()}
     out_dir = os.path.join(out_root or published_dir(), name)
-    # LiteRT inputs are fixed at export: 1-s windows, a divisor of every probe crop (1 or 2 s), so
-    # on-device callers and the peers bench cover any clip with whole windows.
+    # LiteRT files with resizable inputs: any batch and length, as the SavedModel.
     facts = export_encoder(config["encoder"], out_dir, checkpoint=run_dir, quantizations=quantizations,
-                           tflite_seconds=LITERT_WINDOW_SECONDS,
                            probe_scores=flat, card_extras={"training": training, "publication": publication},
                            progress=progress)
     return out_dir, facts
@@ -217,8 +213,8 @@ def publish_run(run_dir, out_root=None, corpus_root=None, mini_size="default", s
 
 def reexport_published(folder, quantizations=("float32", "int8"), progress=print):
     """Re-export a published folder in place with the current export code: the same weights (its
-    `encoder.keras`), the same card facts (training, publication, probe scores, LiteRT input length),
-    new graphs and newly measured parity figures. Returns the new facts."""
+    `encoder.keras`), the same card facts (training, publication, probe scores), new graphs (LiteRT
+    files with resizable inputs) and newly measured parity figures. Returns the new facts."""
     import shutil
     import tempfile
 
@@ -229,8 +225,6 @@ def reexport_published(folder, quantizations=("float32", "int8"), progress=print
         checkpoint = shutil.copy(os.path.join(folder, "encoder.keras"), os.path.join(tmp, "encoder.keras"))
         out = os.path.join(tmp, "export")
         facts = export_encoder(card["encoder_name"], out, checkpoint=checkpoint, quantizations=quantizations,
-                               tflite_seconds=card["tflite_input_samples"] / ac.SAMPLE_RATE
-                               if card.get("tflite_input_samples") else None,
                                probe_scores=card.get("probe_scores"),
                                card_extras={key: card[key] for key in ("training", "publication") if key in card},
                                progress=progress)

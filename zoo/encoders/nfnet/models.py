@@ -58,7 +58,7 @@ class SlowFastNFNet(LogMelEncoder):
         self.frame_hop_seconds = ac.HOP_SECONDS * 4   # fast path: time stride 2 x 2 in its stem
 
     def encode_spectrogram(self, spectrogram, training=False):
-        x = spectrogram[..., None]                     # [batch, time, mel, 1]
+        x = ops.expand_dims(spectrogram, -1)           # [batch, time, mel, 1]
         slow = self.slow.stem(self.slow_pool(x))
         fast = self.fast.stem(x)
         for stage, fuse in enumerate(self.fusions):
@@ -97,7 +97,7 @@ class NFNet(LogMelEncoder):
         self.frame_hop_seconds = ac.HOP_SECONDS * time_stride
 
     def encode_spectrogram(self, spectrogram, training=False):
-        x = self.backbone.call(spectrogram[..., None], training=training)
+        x = self.backbone.call(ops.expand_dims(spectrogram, -1), training=training)
         return ops.mean(self.backbone.head(x, self.final_act), axis=2)
 
     def get_config(self):
