@@ -65,7 +65,8 @@ embedding = encoder(waveform)["embedding"]         # waveform: float32 [batch, s
 ```
 
 Keras 3: `keras.layers.TFSMLayer(path, call_endpoint="serving_default")` (frozen) or
-`keras.saving.load_model(path + "/encoder.keras")` (fine-tuning, needs `pip install hares-zoo`).
+`keras.saving.load_model(path + "/encoder.keras")` (fine-tuning; needs `pip install hares-zoo` and
+`import zoo.encoders` first, which registers the layers the file names).
 tf_keras: `hub.KerasLayer(path, trainable=True, output_key="embedding")`.{litert}"""
 
 
