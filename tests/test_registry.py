@@ -120,3 +120,13 @@ def test_every_custom_layer_is_registered_and_round_trips_its_config(name):
         assert keras.saving.get_registered_object(registered) is cls
         config = layer.get_config()
         assert cls.from_config(config).get_config() == config
+
+
+def test_logmel_stats_is_the_mean_and_std_of_the_logmel_frames():
+    clip = np.random.default_rng(3).normal(0, 0.1, (2, 12345)).astype(np.float32)
+    log_mel = zoo.create_encoder("logmel")(clip)["frame_embeddings"].numpy()           # [2, frames, 80]
+    stats = zoo.create_encoder("logmel_stats")(clip)["embedding"].numpy()
+    np.testing.assert_allclose(stats[:, :80], log_mel.mean(1), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(stats[:, 80:], log_mel.std(1), rtol=1e-4, atol=1e-4)
+    silence = zoo.create_encoder("logmel_stats")(np.zeros((1, 4000), np.float32))["embedding"].numpy()
+    assert np.all(np.isfinite(silence)) and np.allclose(silence[0, 80:], 0.0, atol=1e-5)

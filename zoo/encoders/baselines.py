@@ -24,6 +24,26 @@ class LogMelBaseline(LogMelEncoder):
 
 
 @keras.saving.register_keras_serializable(package="zoo")
+class LogMelStats(LogMelEncoder):
+    """No weights: the log-mel mean and standard deviation over time, `[batch, 2 * n_mels]`, the
+    pooled-statistics baseline that papers on general-purpose audio embeddings report. Frame
+    embeddings `[batch, frames, 2 * n_mels]` are each frame's log-mel and its squared deviation from
+    the clip's mean divided by the clip's standard deviation (floored at 1e-6), so that their time
+    average, the embedding, is exactly (mean, standard deviation)."""
+
+    def __init__(self, n_mels=ac.N_MELS, standardize=False, **kwargs):
+        super().__init__(n_mels=n_mels, standardize=standardize, **kwargs)
+        self.embedding_size = 2 * self.n_mels
+        self.frame_hop_seconds = ac.HOP_SECONDS
+
+    def encode_spectrogram(self, spectrogram, training=False):
+        mean = ops.mean(spectrogram, axis=1, keepdims=True)             # [batch, 1, mel]
+        squared = ops.square(spectrogram - mean)                         # [batch, frames, mel]
+        std = ops.sqrt(ops.mean(squared, axis=1, keepdims=True))
+        return ops.concatenate([spectrogram, squared / ops.maximum(std, 1e-6)], axis=-1)
+
+
+@keras.saving.register_keras_serializable(package="zoo")
 class ConvBaseline(LogMelEncoder):
     """Log-mel -> conv blocks (3x3 conv, ReLU, max-pool 2 over frequency only) -> mean over
     frequency -> dense projection. Keeps the 10 ms time resolution: `[batch, frames, embedding_size]`."""
@@ -58,6 +78,15 @@ class ConvBaseline(LogMelEncoder):
     defaults=dict(n_mels=ac.N_MELS))
 def logmel(**config):
     return LogMelBaseline(name="logmel", **config)
+
+
+@register_encoder(
+    "logmel_stats", family="baseline", input_kind="log-mel", embedding_size=2 * ac.N_MELS,
+    frame_hop_seconds=ac.HOP_SECONDS, num_params=0,
+    description="Log-mel mean and standard deviation over time (80 bins each): pooled statistics, no weights.",
+    defaults=dict(n_mels=ac.N_MELS))
+def logmel_stats(**config):
+    return LogMelStats(name="logmel_stats", **config)
 
 
 @register_encoder(
