@@ -42,7 +42,7 @@ def main(argv):
     import zoo
     from zoo.cache import cache_dir
     from zoo.hares.mini import markdown_table, prepare_minihares, score_minihares
-    from zoo.pretrain.run import PretrainConfig, pretrain
+    from zoo.pretrain import PretrainConfig, pretrain
 
     work = FLAGS.work_dir or cache_dir("pretrain_evidence", FLAGS.encoder)
     folders = prepare_minihares(cache_dir(f"mini-hares-{FLAGS.size}"), FLAGS.size)

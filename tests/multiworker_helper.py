@@ -10,7 +10,7 @@ def main(shards, model_dir, out):
     import numpy as np
     import tensorflow as tf
     strategy = tf.distribute.MultiWorkerMirroredStrategy()
-    from zoo.pretrain.run import PretrainConfig, pretrain
+    from zoo.pretrain import PretrainConfig, pretrain
     cfg = PretrainConfig(encoder="logmel_conv_tiny", objective="simclr", shards=shards, model_dir=model_dir,
                          crop_seconds=0.5, batch_size=8, steps=3, warmup_steps=1, projector_hidden=(32,),
                          projection_size=16, checkpoint_every=100, strategy="multi_worker", verbose=0)

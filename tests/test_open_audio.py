@@ -188,7 +188,7 @@ def test_publish_a_run_scores_baselines_and_writes_an_honest_card(corpus, tmp_pa
     from zoo.workflows.publish import publish_run
     from zoo.hares.linear_probe import ProbeSettings
     from zoo.hares.models import load_probe_model
-    from zoo.pretrain.run import PretrainConfig, pretrain
+    from zoo.pretrain import PretrainConfig, pretrain
     out, report, _ = corpus
     run_dir = str(tmp_path / "run")
     pretrain(PretrainConfig(encoder="logmel_conv_tiny", objective="simclr", shards=report.folders["pretrain"],
@@ -226,7 +226,7 @@ def test_publish_a_run_scores_baselines_and_writes_an_honest_card(corpus, tmp_pa
 @pytest.mark.slow
 def test_full_size_slowfast_f0_simclr_smoke_run_on_the_corpus(corpus, tmp_path):
     """The scaling-up recipe's first steps: the paper's model and objective on the corpus pool."""
-    from zoo.pretrain.run import PretrainConfig, pretrain
+    from zoo.pretrain import PretrainConfig, pretrain
     _, report, _ = corpus
     result = pretrain(PretrainConfig(encoder="nf_slowfast_f0", objective="simclr", shards=report.folders["pretrain"],
                                      model_dir=str(tmp_path), crop_seconds=1.0, batch_size=2, steps=2,

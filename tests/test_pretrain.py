@@ -92,7 +92,7 @@ def test_byol_masks_the_target_branch_as_the_online_one_with_spec_augment():
 def test_a_failed_mixed_precision_run_restores_the_precision_policy(tmp_path):
     import keras
     from zoo.errors import ZooError
-    from zoo.pretrain.run import PretrainConfig, pretrain
+    from zoo.pretrain import PretrainConfig, pretrain
     cfg = PretrainConfig(encoder="logmel_conv_tiny", objective="simclr", shards=str(tmp_path / "no_shards"),
                          model_dir=str(tmp_path / "run"), steps=1, mixed_precision=True)
     with pytest.raises((ZooError, FileNotFoundError)):

@@ -35,7 +35,7 @@ flags.DEFINE_integer("seed", 0, "Seed of the corpus, the pretraining and the pro
 def _pretrain(work, folders):
     import keras
 
-    from zoo.pretrain.run import PretrainConfig, pretrain
+    from zoo.pretrain import PretrainConfig, pretrain
     keras.utils.set_random_seed(FLAGS.seed)
     cfg = PretrainConfig(encoder=FLAGS.encoder, objective="simclr", shards=folders["pool"],
                          model_dir=os.path.join(work, "runs", f"{FLAGS.encoder}_simclr"), crop_seconds=1.0,

@@ -94,12 +94,12 @@ def check_waveform(waveform, name="waveform", sample_rate=None, expected_rate=ac
     expected, ranks = WAVEFORM_LAYOUTS[layout]
     if array.ndim not in ranks:
         raise WaveformError(f"{name}: shape {array.shape}, expected {expected}")
-    if layout == "clip":
-        empty = array.size == 0
+    if layout != "clip" and array.ndim == 1:
+        array = array[None]
+    if layout == "sounds":          # no sounds at all is a valid (empty) batch; a sound of 0 samples is not
+        empty = array.shape[0] > 0 and array.shape[1] == 0
     else:
-        array = array[None] if array.ndim == 1 else array
-        empty = array.shape[1] == 0 and (array.shape[0] > 0 or layout == "batch") or \
-            (array.shape[0] == 0 and layout == "batch")
+        empty = array.size == 0
     if empty:
         raise WaveformError(f"{name}: empty clips (shape {array.shape}); each needs at least 1 sample")
     if not np.all(np.isfinite(array)):

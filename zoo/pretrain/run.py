@@ -21,7 +21,7 @@ import shutil
 import keras
 import tensorflow as tf
 
-from zoo.pretrain.config import OBJECTIVES, STRATEGIES, PretrainConfig  # noqa: F401  (PretrainConfig: callers' import)
+from zoo.pretrain.config import OBJECTIVES, STRATEGIES
 from zoo.errors import ConfigError
 
 def make_strategy(name, tpu=""):
