@@ -49,7 +49,6 @@ def _raises(fn):
     promises count: an `InvalidArgumentError` from the graph's input checks (NaN/Inf, empty clips), or
     the `ValueError`/`TypeError` of a call that matches no signature (wrong rank or dtype); any other
     error is a bug and propagates."""
-    import tensorflow as tf
     try:
         fn()
     except (tf.errors.InvalidArgumentError, ValueError, TypeError) as error:
