@@ -97,6 +97,8 @@ class ShardWriter:
     example, `close()` renames the finished file to `name` (a shard is never seen half-written)."""
 
     def __init__(self, out_dir, vocabulary, sample_rate):
+        from zoo.data.tfrecords import encode_example     # TensorFlow: the parent process only
+        self._encode = encode_example
         self.out_dir, self.sample_rate = out_dir, sample_rate
         self.index = {label: i for i, label in enumerate(vocabulary)}
         self._writer, self._name = None, None
@@ -109,8 +111,7 @@ class ShardWriter:
 
     def write(self, pcm, labels, clip_id):
         """`pcm`: int16 samples at `sample_rate`; `labels`: a tuple of vocabulary labels."""
-        from zoo.data.tfrecords import encode_example
-        self._writer.write(encode_example(pcm, self.sample_rate, labels, [self.index[l] for l in labels], clip_id))
+        self._writer.write(self._encode(pcm, self.sample_rate, labels, [self.index[l] for l in labels], clip_id))
 
     def close(self):
         if self._writer is not None:

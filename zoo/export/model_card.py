@@ -51,8 +51,6 @@ def card_facts(encoder, encoder_name, spec, training=None, probe_scores=None, tf
 
 def _usage(facts):
     shape = facts.get("tflite_input_shape")
-    if shape is None and facts.get("tflite_input_samples"):      # cards written before resizable files
-        shape = [1, facts["tflite_input_samples"]]
     described = ("`[batch, samples]`, any batch and length (a signature runner resizes the input to each "
                  "call; `Interpreter.resize_tensor_input` by hand)" if shape == [-1, -1] else f"`{shape}`")
     litert = ("" if shape is None else
