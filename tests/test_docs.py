@@ -58,7 +58,7 @@ def test_relative_links_resolve(path):
 
 
 def test_the_documentation_pages_exist_and_the_readme_is_short():
-    for page in ("encoders", "pretraining", "probe", "export", "published", "hear-and-peers", "benchmarks",
+    for page in ("encoders", "pretraining", "probe", "export", "published", "cross-source", "hear-and-peers", "benchmarks",
                  "design", "paper-facts"):
         assert f"docs/{page}.md" in FILES
         assert f"(docs/{page}.md)" in _read("README.md"), f"the README does not link docs/{page}.md"

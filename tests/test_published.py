@@ -51,3 +51,15 @@ def test_published_encoder_keeps_the_contract_through_every_door(name):
     with pytest.raises(tf.errors.InvalidArgumentError):
         loaded(tf.constant(np.full((1, 1600), np.nan, np.float32)))
     assert zoo.load(name).embed(clips[0])["embedding"].shape == (d,)
+
+
+def test_twin_is_the_published_config_with_fresh_seeded_weights():
+    from zoo.hares.models import load_probe_model
+    name = "nf_slowfast_tiny-simclr-open-audio"
+    trained = load_probe_model(os.path.join(zoo.published_path(name), "encoder.keras"))
+    twin, again = load_probe_model("twin:" + name), load_probe_model("twin:" + name)
+    assert type(twin) is type(trained) and twin.get_config() == trained.get_config()
+    first = [w for w in trained.weights if len(w.shape) == 4][0].path
+    pick = {w.path: np.asarray(w) for w in twin.weights}
+    assert not np.allclose(pick[first], np.asarray({w.path: w for w in trained.weights}[first]))
+    assert all(np.array_equal(np.asarray(a), np.asarray(b)) for a, b in zip(twin.weights, again.weights))

@@ -5,6 +5,7 @@ corpus -> TFRecord shards.
     hares-zoo prepare --task=esc50 --source=/data/ESC-50-master --data_dir=/data/hares
     hares-zoo prepare --task=speech_commands_v1,nsynth_pitch --source=~/tensorflow_datasets --data_dir=/data/hares
     hares-zoo prepare --corpus=open-audio
+    hares-zoo prepare --corpus=cross-source
 
 Bad files are reported by name and skipped; rerunning the same command resumes an interrupted job.
 """
@@ -31,19 +32,22 @@ flags.DEFINE_enum("format", "auto", ["auto", "files", "tfds"], "With --task: rea
 flags.DEFINE_string("data_dir", None, "With --task: the HARES data folder; each task goes to <data_dir>/<task>/ "
                     "(what `hares-zoo probe --data_dir` reads).")
 flags.DEFINE_integer("max_per_split", None, "With --task and TFDS: at most this many examples per split.")
-flags.DEFINE_enum("corpus", None, ["mini-hares", "open-audio"], "Instead of --manifest: build and "
-                  "shard a built-in corpus. mini-hares: the embedded synthetic benchmark. open-audio: real "
-                  "recordings from five Debian packages (zoo/data/corpora/open_audio.py), obtained with "
-                  "apt-get download or read from --debs; --out defaults to the cache.")
-flags.DEFINE_string("debs", None, "With --corpus=open-audio: folder of already downloaded .deb files "
+flags.DEFINE_enum("corpus", None, ["mini-hares", "open-audio", "cross-source"], "Instead of --manifest: build "
+                  "and shard a built-in corpus. mini-hares: the embedded synthetic benchmark. open-audio: real "
+                  "recordings from five Debian packages, the pretraining pool and its in-domain probe tasks "
+                  "(zoo/data/corpora/open_audio.py). cross-source: probe tasks from five other packages that "
+                  "pretraining never reads (zoo/data/corpora/cross_source.py). Both obtain their packages with "
+                  "apt-get download or read them from --debs; --out defaults to the cache.")
+flags.DEFINE_string("debs", None, "With --corpus=open-audio or cross-source: folder of already downloaded .deb files "
                     "(PACKAGE_VERSION_all.deb). Packages not found there are fetched with apt-get download "
                     "into it, unless --nodownload. Default: the cache's debs/ folder.")
-flags.DEFINE_bool("download", True, "With --corpus=open-audio: run apt-get download for packages that "
+flags.DEFINE_bool("download", True, "With --corpus=open-audio or cross-source: run apt-get download for packages that "
                   "are not in --debs. --nodownload reports them as missing and goes on.")
-flags.DEFINE_list("packages", None, "With --corpus=open-audio: only these packages (default: all five).")
+flags.DEFINE_list("packages", None, "With --corpus=open-audio or cross-source: only these packages (default: "
+                  "all five of the corpus; a package of the other side is refused).")
 flags.DEFINE_enum("size", "default", ["tiny", "small", "default"], "mini-HARES size (with --corpus mini-hares).")
 flags.DEFINE_string("out", None, "Output folder for the shards and dataset_info.json (required, "
-                    "except with --corpus=open-audio, which defaults to the cache).")
+                    "except with --corpus=open-audio or cross-source, which default to the cache).")
 flags.DEFINE_integer("clips_per_shard", 256, "Clips per TFRecord shard.")
 flags.DEFINE_integer("workers", 2, "Decoding processes.")
 flags.DEFINE_integer("sample_rate", ac.SAMPLE_RATE, "Sample rate (Hz) of the audio in the shards.")
@@ -66,13 +70,14 @@ def main(argv):
         except ZooError as error:
             sys.exit(f"hares-zoo prepare: {error}")
         return
-    if FLAGS.corpus == "open-audio":
-        from zoo.data.corpora import open_audio
+    if FLAGS.corpus in ("open-audio", "cross-source"):
+        from zoo.data.corpora import cross_source, open_audio
         from zoo.errors import ZooError
+        corpus = open_audio if FLAGS.corpus == "open-audio" else cross_source
+        build = open_audio.build_open_audio if corpus is open_audio else cross_source.build_cross_source
         try:
-            report = open_audio.build_open_audio(
-                FLAGS.out or open_audio.default_root(), FLAGS.debs, FLAGS.download,
-                FLAGS.packages or open_audio.PACKAGE_NAMES, FLAGS.workers)
+            report = build(FLAGS.out or corpus.default_root(), FLAGS.debs, FLAGS.download,
+                           FLAGS.packages or corpus.PACKAGE_NAMES, FLAGS.workers)
         except ZooError as error:
             sys.exit(f"hares-zoo prepare: {error}")
         print(report.summary())

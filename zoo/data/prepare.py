@@ -80,13 +80,18 @@ def plan_shards(rows, clips_per_shard):
     return plan
 
 
-def write_dataset_info(out_dir, vocabulary, splits, sample_rate, fingerprint, manifest_clips, skipped, complete):
+def write_dataset_info(out_dir, vocabulary, splits, sample_rate, fingerprint, manifest_clips, skipped, complete,
+                       source=None):
     """The one writer of `dataset_info.json`: the label vocabulary, {split: {"shards", "clips"}}, the
     sample rate, the source's fingerprint, how many clips the source listed, the skipped
-    [clip, problem] pairs, and whether every shard is written."""
+    [clip, problem] pairs, whether every shard is written, and (when given) `source`: where the
+    clips come from, e.g. {"corpus": "cross-source", "side": "probe", "packages": [...]}; shards
+    whose source says `"side": "probe"` are refused by pretraining."""
     info = {"labels": list(vocabulary), "splits": splits, "sample_rate": sample_rate,
             "manifest_fingerprint": fingerprint, "manifest_clips": manifest_clips,
             "skipped": [list(s) for s in skipped], "complete": bool(complete)}
+    if source is not None:
+        info["source"] = dict(source)
     with open(os.path.join(out_dir, INFO_FILE), "w") as f:
         json.dump(info, f, indent=1)
     return info
@@ -129,21 +134,22 @@ def _planned_splits(plan, done):
     return splits
 
 
-def _write_planned_info(out_dir, rows, vocab, plan, fingerprint, sample_rate, done):
+def _write_planned_info(out_dir, rows, vocab, plan, fingerprint, sample_rate, done, source):
     skipped = [s for name in plan if name in done for s in done[name]["skipped"]]
     write_dataset_info(out_dir, vocab, _planned_splits(plan, done), sample_rate, fingerprint, len(rows),
-                       skipped, complete=all(name in done for name in plan))
+                       skipped, complete=all(name in done for name in plan), source=source)
 
 
 def prepare_shards(manifest, out_dir, clips_per_shard=256, workers=2, sample_rate=ac.SAMPLE_RATE,
-                   progress=True, replace_stale=False, vocabulary=None):
+                   progress=True, replace_stale=False, vocabulary=None, source=None):
     """Convert `manifest` (a CSV path, see `zoo.data.manifest`, or a list of `ManifestRow`, as the
     HARES data-set adapters build) to TFRecord shards in `out_dir`; returns a `PrepareReport`.
 
     `vocabulary` fixes the label list and its order (a data set's published classes, present in the
     local copy or not); by default it is the sorted labels of the rows. Shards of a different
     manifest or sample rate in `out_dir` are refused, or with `replace_stale` deleted and rebuilt
-    (a built-in corpus whose file list changed)."""
+    (a built-in corpus whose file list changed). `source` is recorded in `dataset_info.json` (see
+    `write_dataset_info`)."""
     if clips_per_shard < 1 or workers < 1:
         raise ConfigError(f"clips_per_shard and workers must be >= 1; got {clips_per_shard}, {workers}")
     rows = list(manifest) if isinstance(manifest, (list, tuple)) else read_manifest(manifest)
@@ -175,7 +181,7 @@ def prepare_shards(manifest, out_dir, clips_per_shard=256, workers=2, sample_rat
             with open(marker) as f:
                 done[name] = json.load(f)
     resumed = len(done)
-    _write_planned_info(out_dir, rows, vocab, plan, fingerprint, sample_rate, done)
+    _write_planned_info(out_dir, rows, vocab, plan, fingerprint, sample_rate, done, source)
     todo = [name for name in plan if name not in done]
     total = sum(len(plan[n]) for n in todo)
     context = multiprocessing.get_context("spawn")
@@ -199,7 +205,7 @@ def prepare_shards(manifest, out_dir, clips_per_shard=256, workers=2, sample_rat
             done[name] = {"clips": clips, "skipped": skipped}
             with open(os.path.join(out_dir, name + ".json"), "w") as f:
                 json.dump(done[name], f)
-    _write_planned_info(out_dir, rows, vocab, plan, fingerprint, sample_rate, done)
+    _write_planned_info(out_dir, rows, vocab, plan, fingerprint, sample_rate, done, source)
     skipped = [tuple(s) for name in plan for s in done[name]["skipped"]]
     return PrepareReport(sum(d["clips"] for d in done.values()), skipped, len(plan), resumed)
 

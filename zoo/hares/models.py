@@ -2,6 +2,9 @@
 follows the serving contract (ours or a third party's: `obj(waveform)` returning a dict with
 `embedding`, or a `serving_default` signature with a `waveform` input).
 
+`twin:SPEC` is SPEC's random-initialisation twin: the same Keras config with fresh weights (seed 0),
+the row that tells what pretraining added (`twin:nf_slowfast_tiny-simclr-open-audio`).
+
 `load_probe_model(spec)` returns an object with `name` and `__call__(waveform, training=False)` ->
 {"embedding": [batch, D], ...}, which is all `zoo.hares` needs.
 """
@@ -12,13 +15,20 @@ from zoo.export.loader import SavedModelEncoder
 from zoo.errors import NotFoundError
 
 
+TWIN_PREFIX = "twin:"
+TWIN_SEED = 0
+
+
 def load_probe_model(spec):
-    """Registry name, `.keras` file or SavedModel folder -> an encoder-like object (module docstring)."""
+    """Registry name, published name, `.keras` file, SavedModel folder or `twin:` one of those ->
+    an encoder-like object (module docstring)."""
     import keras
 
     import zoo
     from zoo.published import list_published, published_path
     spec = os.fspath(spec)
+    if spec.startswith(TWIN_PREFIX):
+        return _twin(spec[len(TWIN_PREFIX):])
     if not os.path.exists(spec) and spec in list_published():
         spec = published_path(spec)
     if os.path.isdir(spec):
@@ -32,3 +42,20 @@ def load_probe_model(spec):
         import zoo.encoders  # noqa: F401  (registers the encoder classes the file names)
         return keras.saving.load_model(spec, compile=False)
     return zoo.create_encoder(spec)
+
+
+def _twin(spec):
+    """The random-init twin of the Keras encoder `spec` names (a published one: its `encoder.keras`)."""
+    import keras
+
+    from zoo.published import list_published, published_path
+    if not os.path.exists(spec) and spec in list_published():
+        spec = os.path.join(published_path(spec), "encoder.keras")
+    encoder = load_probe_model(spec)
+    if not isinstance(encoder, keras.Model):
+        raise NotFoundError(f"twin:{spec}: a twin needs a Keras encoder (registry name, published name or "
+                            ".keras file), not a SavedModel")
+    keras.utils.set_random_seed(TWIN_SEED)
+    twin = type(encoder).from_config(encoder.get_config())
+    twin(keras.ops.zeros((1, 16000)))
+    return twin

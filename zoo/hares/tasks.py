@@ -1,9 +1,10 @@
-"""The HARES task registry: the paper's 12 tasks, the 6 generated mini-HARES tasks and the 4 tasks
-of the real-audio open-audio suite (`zoo.data.corpora.open_audio`), as data.
+"""The HARES task registry: the paper's 12 tasks, the 6 generated mini-HARES tasks, the 4 tasks
+of the real-audio open-audio suite (`zoo.data.corpora.open_audio`) and the 6 of the cross-source
+suite (`zoo.data.corpora.cross_source`, packages the pretraining corpus never reads), as data.
 
 Every fact comes from docs/paper-facts.md: Table 1 (domain, data set, task, classes; section 1a),
 the metrics (section 1c), the per-task crops and evaluation rules (Appendix A, section 1d) and
-the probe protocol (section 2). `get_task(name)`, `list_tasks("hares" | "mini" | "open-audio" | "all")`.
+the probe protocol (section 2). `get_task(name)`, `list_tasks("hares" | "mini" | "open-audio" | "cross-source" | "all")`.
 
 Evaluation rules (`eval_rule`):
     "subclips"      average scores over consecutive non-overlapping `eval_seconds` sub-clips
@@ -44,7 +45,7 @@ class HaresTask:
     paper_steps: int = PAPER_STEPS
     svm: bool = False                        # ESC-50: scikit-learn SVM sweep over 5 folds
     paper_augmented_passes: int = 0          # passes of example-mixed training windows in the paper's protocol
-    group: str = "hares"                     # "hares" (the paper's 12), "mini" (generated), "open-audio"
+    group: str = "hares"                     # "hares" (the paper's 12), "mini", "open-audio", "cross-source"
 
     @property
     def multi_label(self):
@@ -87,6 +88,26 @@ OPEN_AUDIO_TASKS = (
 )
 
 
+# Real recordings from packages the pretraining corpus never reads (zoo/data/corpora/cross_source.py):
+# the suite a published encoder's verdict is taken from. Class counts as built from the Debian 12
+# packages; scored like open-audio, on 2-s sub-clips.
+CROSS_SOURCE_TASKS = (
+    HaresTask("xs_megaglest_voice", "speech", "cross-source: megaglest-data", "unit voice (speaker)", 34,
+              "accuracy", 2.0, "subclips", 2.0, group="cross-source"),
+    HaresTask("xs_megaglest_call", "speech", "cross-source: megaglest-data", "spoken call kind", 4,
+              "accuracy", 2.0, "subclips", 2.0, group="cross-source"),
+    HaresTask("xs_wesnoth_source", "environment", "cross-source: wesnoth-1.16-data", "sound source", 30,
+              "accuracy", 2.0, "subclips", 2.0, group="cross-source"),
+    HaresTask("xs_lincity_source", "environment", "cross-source: lincity-ng-data", "city sound source", 35,
+              "accuracy", 2.0, "subclips", 2.0, group="cross-source"),
+    HaresTask("xs_supertux_music_world", "music", "cross-source: supertux-data", "music world (style)", 4,
+              "accuracy", 2.0, "subclips", 2.0, group="cross-source"),
+    HaresTask("xs_naev_music_mood", "music", "cross-source: naev-data", "music mood (battle / calm)", 2,
+              "accuracy", 2.0, "subclips", 2.0, group="cross-source"),
+)
+SUITES = {"hares": HARES_TASKS, "open-audio": OPEN_AUDIO_TASKS, "cross-source": CROSS_SOURCE_TASKS}
+
+
 def _mini_tasks():
     from zoo.data import minihares
     return tuple(HaresTask(t.name, t.domain, "mini-HARES (generated)", t.name.split("_", 1)[1], len(t.classes),
@@ -101,7 +122,7 @@ def register_custom_task(name, num_classes, crop_seconds=1.0, multi_label=False)
     """A user's own task (shards from `hares-zoo prepare --manifest=... --out=DATA_DIR/<name>`), scored
     like the paper's: linear head, sub-clip averaging over `crop_seconds` windows, accuracy or mAP.
     Returns the `HaresTask`; `get_task(name)` finds it from then on."""
-    if name in [t.name for t in HARES_TASKS + _mini_tasks() + OPEN_AUDIO_TASKS]:
+    if name in [t.name for t in _built_in()]:
         raise ConfigError(f"{name!r} is a built-in task; choose another name for a custom task")
     if not crop_seconds or crop_seconds <= 0:
         raise ConfigError(f"custom task {name}: crop_seconds must be > 0, got {crop_seconds}")
@@ -111,32 +132,37 @@ def register_custom_task(name, num_classes, crop_seconds=1.0, multi_label=False)
     return task
 
 
+def _built_in():
+    return HARES_TASKS + _mini_tasks() + OPEN_AUDIO_TASKS + CROSS_SOURCE_TASKS
+
+
 def list_tasks(group="all"):
     """Task names of `group`: "hares" (the paper's 12, in Table 1's order), "mini", "open-audio",
-    "custom" (registered with `register_custom_task`) or "all" (the built-in ones)."""
-    groups = {"hares": HARES_TASKS, "mini": _mini_tasks(), "open-audio": OPEN_AUDIO_TASKS}
+    "cross-source", "custom" (registered with `register_custom_task`) or "all" (the built-in ones)."""
+    groups = {**SUITES, "mini": _mini_tasks()}
     if group == "custom":
         return list(_CUSTOM_TASKS)
     if group not in tuple(groups) + ("all",):
-        raise ConfigError(f"task group {group!r}; expected 'hares', 'mini', 'open-audio', 'custom' or 'all'")
+        raise ConfigError(f"task group {group!r}; expected 'hares', 'mini', 'open-audio', 'cross-source', "
+                          "'custom' or 'all'")
     tasks = sum(groups.values(), ()) if group == "all" else groups[group]
     return [t.name for t in tasks]
 
 
 def get_task(name):
     """The `HaresTask` called `name`; unknown names raise KeyError listing the known ones."""
-    for task in HARES_TASKS + _mini_tasks() + OPEN_AUDIO_TASKS + tuple(_CUSTOM_TASKS.values()):
+    for task in _built_in() + tuple(_CUSTOM_TASKS.values()):
         if task.name == name:
             return task
     raise UnknownNameError(f"unknown HARES task {name!r}; tasks: {', '.join(list_tasks('all'))}")
 
 
 def resolve_tasks(spec):
-    """`"all"` (the paper's 12), `"mini"`, `"open-audio"`, or a comma-separated list / list of names
-    -> [HaresTask]."""
+    """`"all"` (the paper's 12), `"mini"`, `"open-audio"`, `"cross-source"`, or a comma-separated list /
+    list of names -> [HaresTask]."""
     if spec in ("all", "hares"):
         names = list_tasks("hares")
-    elif spec in ("mini", "open-audio"):
+    elif spec in ("mini", "open-audio", "cross-source"):
         names = list_tasks(spec)
     else:
         names = [n.strip() for n in (spec.split(",") if isinstance(spec, str) else spec) if n.strip()]

@@ -148,10 +148,15 @@ def pretrain(cfg, strategy=None):
 def _pretrain(cfg, strategy):
     from zoo.data.prepare import read_dataset_info
     from zoo.pretrain.optim import build_optimizer
+    info = read_dataset_info(cfg.shards)
+    if info.get("source", {}).get("side") == "probe":
+        raise ConfigError(f"{cfg.shards} holds shards of a probe task ({info['source'].get('corpus')} corpus, "
+                          f"packages {', '.join(info['source'].get('packages', []))}); pretraining on them would "
+                          "leak the benchmark's sources into the weights. Pretrain on the open-audio pool instead.")
     strategy = strategy or make_strategy(cfg.strategy, cfg.tpu)
     chief = is_chief(strategy)
     os.makedirs(cfg.model_dir, exist_ok=True)
-    num_classes = len(read_dataset_info(cfg.shards).get("labels", []))
+    num_classes = len(info.get("labels", []))
     dataset = make_dataset(cfg, num_classes)
     with strategy.scope():
         objective = build_objective(cfg, num_classes)

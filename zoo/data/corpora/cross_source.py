@@ -1,0 +1,273 @@
+"""The cross-source probe suite: labelled real recordings from Debian packages that the pretraining
+corpus never reads (`zoo.data.corpora.sides`), so a score here is what a user gets on audio from
+sources the weights never trained beside.
+
+    hares-zoo prepare --corpus=cross-source [--debs=DIR] [--out=DIR]
+    hares-zoo probe --tasks=cross-source --model=nf_slowfast_tiny-simclr-open-audio,logmel_stats,logmel
+
+| task                       | domain      | package           | label (from the path)                      |
+|----------------------------|-------------|-------------------|--------------------------------------------|
+| `xs_megaglest_voice`       | speech      | `megaglest-data`  | which unit speaks (its spoken lines)       |
+| `xs_megaglest_call`        | speech      | `megaglest-data`  | what kind of line: acknowledge, attack, die, select |
+| `xs_wesnoth_source`        | environment | `wesnoth-1.16-data` | what makes the sound: creature or weapon family |
+| `xs_lincity_source`        | environment | `lincity-ng-data` | which city building or activity            |
+| `xs_supertux_music_world`  | music       | `supertux-data`   | which game world a track scores            |
+| `xs_naev_music_mood`       | music       | `naev-data`       | battle or calm, from the track's name      |
+
+Splits are by recording and stratified: each class's files, ordered by a stable hash, give
+`TEST_FRACTION` (at least one) to the test split and the rest to training, so no file is on both
+sides. A class needs `MIN_TRAIN_FILES` training and `MIN_TEST_FILES` test files and a task at least
+two such classes; what falls short is reported by name and left out, never scored on nothing.
+Clips: a sound effect is its middle `CLIP_SECONDS`; a music track gives up to
+`MUSIC_CLIPS_PER_TRACK` windows spread over it, all in the track's split.
+
+Steps (each resumable, as for open-audio): obtain each `.deb`, copy its audio out, read the
+durations (an undecodable file is reported, counted and skipped), write one manifest per task and
+shard it, then `provenance.csv` (package, version, licence, path, duration, splits, labels) and
+`left_out.json` (the classes and tasks left out, and why).
+"""
+
+import collections
+import csv
+import dataclasses
+import hashlib
+import json
+import os
+import re
+
+from zoo.data import debs
+from zoo.data.corpora import sides
+from zoo.data.corpora.package_audio import (AUDIO_SUFFIX, PackageSpec, describe, extract_package, obtain_deb,
+                                         write_provenance)
+from zoo.errors import NotFoundError
+
+CORPUS = "cross-source"
+CLIP_SECONDS = 6.0             # a sound effect: its middle, at most this long
+MUSIC_CLIPS_PER_TRACK = 8      # a music track: this many CLIP_SECONDS windows spread over it
+TEST_FRACTION = 0.4            # of each class's recordings, at least one
+MIN_TRAIN_FILES, MIN_TEST_FILES = 2, 1
+
+PACKAGES = (
+    PackageSpec("megaglest-data", r"/factions/[^/]+/units/[^/]+/sounds/.+" + AUDIO_SUFFIX),
+    PackageSpec("wesnoth-1.16-data", r"/data/core/sounds/[^/]+" + AUDIO_SUFFIX),
+    PackageSpec("lincity-ng-data", r"/lincity-ng/sounds/[^/]+" + AUDIO_SUFFIX),
+    PackageSpec("supertux-data", r"/supertux2/music/[^/]+/.+" + AUDIO_SUFFIX),
+    PackageSpec("naev-data", r"/music/.+" + AUDIO_SUFFIX),
+)
+PACKAGE_NAMES = tuple(p.name for p in PACKAGES)
+MUSIC_TASKS = ("xs_supertux_music_world", "xs_naev_music_mood")
+
+_MEGAGLEST_CALL = re.compile(r"_(ack|attack|die|select)\d*$")
+_SPOKEN_CALLS = ("ack", "select")                 # the unit's spoken lines (attack and die are cries)
+_NAEV_MOODS = ((r"combat|battle|threat", "battle"), (r"ambient|ambiphonic|peace", "calm"))
+
+
+def labels_of(package, path):
+    """{probe task: label} that `path` (inside `package`) carries; {} for a file no task uses."""
+    stem = os.path.splitext(os.path.basename(path))[0].lower()
+    if package == "megaglest-data":
+        unit = re.search(r"/factions/([^/]+)/units/([^/]+)/", path)
+        call = _MEGAGLEST_CALL.search(stem)
+        if not (unit and call):
+            return {}
+        labels = {"xs_megaglest_call": call.group(1)}
+        if call.group(1) in _SPOKEN_CALLS:
+            labels["xs_megaglest_voice"] = f"{unit.group(1)}/{unit.group(2)}"
+        return labels
+    if package == "wesnoth-1.16-data":
+        return {"xs_wesnoth_source": re.split(r"[-_ ]", stem)[0]}
+    if package == "lincity-ng-data":
+        name = re.sub(r"\d+$", "", os.path.splitext(os.path.basename(path))[0])
+        return {"xs_lincity_source": name} if name else {}
+    if package == "supertux-data":
+        world = re.search(r"/music/([^/]+)/", path)
+        return {"xs_supertux_music_world": world.group(1)} if world else {}
+    if package == "naev-data":
+        for pattern, mood in _NAEV_MOODS:
+            if re.search(pattern, stem):
+                return {"xs_naev_music_mood": mood}
+    return {}
+
+
+def _hash(package, path):
+    return hashlib.sha1(f"{package}:{path}".encode()).hexdigest()
+
+
+def stratified_splits(items):
+    """{file: "train" | "test"} for `items` [(row, label)] of one task: per class, files ordered by a
+    stable hash of `package:path`; the first `max(1, round(TEST_FRACTION * n))` are test."""
+    by_class = collections.defaultdict(list)
+    for row, label in items:
+        by_class[label].append(row)
+    splits = {}
+    for rows in by_class.values():
+        rows = sorted(rows, key=lambda r: _hash(r["package"], r["path"]))
+        n_test = max(1, round(TEST_FRACTION * len(rows)))
+        for i, row in enumerate(rows):
+            splits[row["file"]] = "test" if i < n_test else "train"
+    return splits
+
+
+def clip_windows(duration, music):
+    """[(start, end)] seconds of the clips cut from a file `duration` s long."""
+    if duration <= CLIP_SECONDS:
+        return [(0.0, round(duration, 3))]
+    if not music:
+        start = duration / 2 - CLIP_SECONDS / 2
+        return [(round(start, 3), round(start + CLIP_SECONDS, 3))]
+    count = min(MUSIC_CLIPS_PER_TRACK, int(duration // CLIP_SECONDS))
+    step = (duration - CLIP_SECONDS) / max(1, count - 1) if count > 1 else 0.0
+    return [(round(i * step, 3), round(i * step + CLIP_SECONDS, 3)) for i in range(count)]
+
+
+def plan_tasks(rows):
+    """Group kept rows by task, split them, and drop what is too small.
+
+    Returns (tasks, left_out, splits): tasks {name: [(row, label, split)]} of the kept classes;
+    left_out [(task, class or None, why)]; splits {task: {file: split}}."""
+    by_task = collections.defaultdict(list)
+    for row in rows:
+        for task, label in row["labels"].items():
+            by_task[task].append((row, label))
+    tasks, left_out, all_splits = {}, [], {}
+    for task, items in sorted(by_task.items()):
+        splits = stratified_splits(items)
+        counts = collections.Counter((label, splits[row["file"]]) for row, label in items)
+        keep = set()
+        for label in sorted({label for _, label in items}):
+            train, test = counts[(label, "train")], counts[(label, "test")]
+            if train >= MIN_TRAIN_FILES and test >= MIN_TEST_FILES:
+                keep.add(label)
+            else:
+                left_out.append((task, label, f"{train} train / {test} test recordings; needs "
+                                              f"{MIN_TRAIN_FILES} / {MIN_TEST_FILES}"))
+        if len(keep) < 2:
+            left_out.append((task, None, f"{len(keep)} class(es) with enough recordings; a task needs 2"))
+            continue
+        tasks[task] = [(row, label, splits[row["file"]]) for row, label in items if label in keep]
+        all_splits[task] = splits
+    return tasks, left_out, all_splits
+
+
+def write_task_manifest(path, items, music):
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["path", "label", "split", "start", "end"])
+        for row, label, split in items:
+            for start, end in clip_windows(row["duration_s"], music):
+                writer.writerow([row["file"], label, split, f"{start:g}", f"{end:g}"])
+
+
+@dataclasses.dataclass
+class CrossSourceReport:
+    rows: list                 # every kept file (provenance rows)
+    skipped: list              # [(where, problem)]: packages, files, clips
+    missing_packages: list     # packages that could not be obtained or read
+    left_out: list             # [(task, class or None, why)]
+    folders: dict              # {task: shard folder}
+
+    def summary(self):
+        lines = [f"{'package':<20} {'files':>6} {'hours':>7}"]
+        for name in PACKAGE_NAMES:
+            mine = [r for r in self.rows if r["package"] == name]
+            if name in self.missing_packages:
+                lines.append(f"{name:<20} {'missing':>6}")
+            else:
+                lines.append(f"{name:<20} {len(mine):>6} {sum(r['duration_s'] for r in mine) / 3600:>7.2f}")
+        lines.append(f"skipped: {len(self.skipped)} ({len(self.missing_packages)} packages missing)")
+        lines += [f"  {where}: {problem}" for where, problem in self.skipped]
+        lines += _left_out_lines(self.left_out)
+        lines += [f"{name:<28} {folder}" for name, folder in self.folders.items()]
+        return "\n".join(lines)
+
+
+def _left_out_lines(left_out):
+    """One line per task: the whole task left out (why), or its classes left out (names); details in
+    left_out.json."""
+    lines = []
+    for task in sorted({t for t, _, _ in left_out}):
+        whole = [why for t, label, why in left_out if t == task and label is None]
+        classes = [label for t, label, _ in left_out if t == task and label is not None]
+        if whole:
+            lines.append(f"left out task {task}: {whole[0]}")
+        elif classes:
+            lines.append(f"left out of {task}: {len(classes)} classes with too few recordings "
+                         f"(needs {MIN_TRAIN_FILES} train / {MIN_TEST_FILES} test): {', '.join(classes)}")
+    return lines
+
+
+def build_cross_source(out_dir, debs_dir=None, download=True, packages=PACKAGE_NAMES, workers=2,
+                       progress=True, log=print):
+    """Build the suite in `out_dir` (see the module docstring); returns a `CrossSourceReport`.
+    Asking for a pretraining-side package raises `sides.LeakageError`."""
+    from zoo.cache import cache_dir
+    from zoo.data.prepare import prepare_shards
+    sides.require_side(packages, "probe", CORPUS, PACKAGE_NAMES)
+    debs_dir = debs_dir or cache_dir("debs")
+    audio_root = os.path.join(out_dir, "audio")
+    os.makedirs(audio_root, exist_ok=True)
+    rows, skipped, missing = [], [], []
+    for spec in PACKAGES:
+        if spec.name not in packages:
+            continue
+        try:
+            deb = obtain_deb(spec.name, debs_dir, download, log)
+            log(f"{spec.name}: reading {os.path.basename(deb)}")
+            found, problems = extract_package(deb, spec, audio_root, log)
+        except debs.DebError as error:
+            log(f"skipped package {spec.name}: {error.problem}")
+            skipped.append((spec.name, error.problem))
+            missing.append(spec.name)
+            continue
+        skipped += problems
+        found = [dict(row, labels=labels_of(row["package"], row["path"])) for row in found]
+        kept, problems = describe(out_dir, [row for row in found if row["labels"]], log)
+        rows += kept
+        skipped += problems
+    if not rows:
+        raise debs.DebError(debs_dir, f"no labelled audio in any {CORPUS} package "
+                            f"({', '.join(missing) or 'none'} missing); see the messages above")
+    tasks, left_out, splits = plan_tasks(rows)
+    for line in _left_out_lines(left_out):
+        log(line)
+    for row in rows:
+        row["split"] = ";".join(f"{task}={splits[task][row['file']]}" for task in sorted(row["labels"])
+                                if task in splits)
+    write_provenance(os.path.join(out_dir, "provenance.csv"), rows)
+    with open(os.path.join(out_dir, "left_out.json"), "w") as f:
+        json.dump([{"task": t, "class": c, "why": w} for t, c, w in left_out], f, indent=1)
+    folders = {}
+    for task, items in tasks.items():
+        manifest = os.path.join(out_dir, f"task_{task}.csv")
+        write_task_manifest(manifest, items, music=task in MUSIC_TASKS)
+        folder = os.path.join(out_dir, "shards", task)
+        source = {"corpus": CORPUS, "side": "probe", "packages": sorted({row["package"] for row, _, _ in items})}
+        report = prepare_shards(manifest, folder, workers=workers, progress=progress, replace_stale=True,
+                                source=source)
+        skipped += [(f"{task}: {path}", problem) for path, problem in report.skipped]
+        folders[task] = folder
+    return CrossSourceReport(rows, skipped, missing, left_out, folders)
+
+
+def default_root():
+    """Where `hares-zoo prepare --corpus=cross-source` builds the suite without --out: the cache."""
+    from zoo.cache import cache_dir
+    return cache_dir(CORPUS)
+
+
+def shard_folders(root=None):
+    """{task: shard folder} of a built suite (default: the cache's) and the left-out list
+    [(task, class or None, why)] it recorded."""
+    root = root or default_root()
+    folder = os.path.join(root, "shards")
+    found = {name: os.path.join(folder, name) for name in (sorted(os.listdir(folder)) if os.path.isdir(folder) else ())
+             if os.path.exists(os.path.join(folder, name, "dataset_info.json"))}
+    if not found:
+        raise NotFoundError(f"no {CORPUS} suite at {root}; build it with `hares-zoo prepare --corpus={CORPUS}"
+                            f"{'' if root == default_root() else ' --out=' + root}`")
+    left_out = []
+    path = os.path.join(root, "left_out.json")
+    if os.path.exists(path):
+        with open(path) as f:
+            left_out = [(d["task"], d["class"], d["why"]) for d in json.load(f)]
+    return found, left_out
