@@ -144,3 +144,31 @@ def test_slowfast_embedding_is_official_pooling_and_frame_mean_on_3s_crops():
     assert out["frame_embeddings"].shape[1] == 76        # 301 log-mel frames -> 76 fast frames
     np.testing.assert_allclose(out["embedding"], tf.reduce_mean(out["frame_embeddings"], 1), rtol=1e-4, atol=1e-5)
     assert model.count_params() < 1_000_000
+
+
+def test_slowfast_pooling_options_and_a_variant_row_of_ones_own():
+    import copy
+
+    from zoo.errors import ConfigError
+    x = np.random.default_rng(0).normal(0, 0.1, (2, 16000)).astype("float32")
+    mean = zoo.create_encoder("nf_slowfast_tiny")
+    stats = zoo.create_encoder("nf_slowfast_tiny", pooling="mean_std")
+    stats.set_weights(mean.get_weights())
+    fast = mean.fast.output_channels
+    a, b = mean(x)["embedding"].numpy(), stats(x)["embedding"].numpy()
+    assert b.shape == (2, 1280) and stats.embedding_size == 1280
+    np.testing.assert_allclose(b[:, :fast], a[:, :fast], atol=1e-5)          # the mean half is the official one
+    assert np.all(b[:, fast:2 * fast] >= 0)                                  # then the fast path's std
+    row = copy.deepcopy(SLOWFAST["tiny"])
+    for path in ("slow", "fast"):
+        row[path]["stem_strides"][0] = [1, 2]
+    fine = zoo.create_encoder("nf_slowfast_tiny", variant=row)
+    assert fine.frame_hop_seconds == pytest.approx(0.02)
+    assert fine(x)["frame_embeddings"].shape[1] == 2 * mean(x)["frame_embeddings"].shape[1] - 1
+    assert type(fine).from_config(fine.get_config()).variant == row
+    with pytest.raises(ConfigError, match="pooling 'max'"):
+        zoo.create_encoder("nf_slowfast_tiny", pooling="max")
+    with pytest.raises(ConfigError, match="the fast path misses \\['widths'\\]"):
+        bad = copy.deepcopy(row)
+        del bad["fast"]["widths"]
+        zoo.create_encoder("nf_slowfast_tiny", variant=bad)

@@ -31,7 +31,7 @@ def test_published_encoder_keeps_the_contract_through_every_door(name):
     from zoo.export.tflite import LiteRTEncoder
     folder = published_path(name)
     card = json.load(open(os.path.join(folder, "model_card.json")))
-    assert card["parity"]["passed"] and card["publication"]["verdict"].startswith("On the open-audio suite")
+    assert card["parity"]["passed"] and card["publication"]["verdict"].startswith("On the cross-source suite")
     assert "## Scores beside its baselines" in open(os.path.join(folder, "MODEL_CARD.md")).read()
     clips = real_like_clips(16000, count=2).astype(np.float32)
     loaded = hub.load(folder)
@@ -63,3 +63,18 @@ def test_twin_is_the_published_config_with_fresh_seeded_weights():
     pick = {w.path: np.asarray(w) for w in twin.weights}
     assert not np.allclose(pick[first], np.asarray({w.path: w for w in trained.weights}[first]))
     assert all(np.array_equal(np.asarray(a), np.asarray(b)) for a, b in zip(twin.weights, again.weights))
+
+
+def test_card_score_section_takes_its_verdict_from_cross_source_against_logmel_stats():
+    from zoo.workflows.publish import score_lines, verdict
+    scores = {"enc": {"open-audio": {"a": 0.9}, "cross-source": {"x": 0.5, "y": 0.3}},
+              "twin": {"open-audio": {"a": 0.5}, "cross-source": {"x": 0.2, "y": 0.2}},
+              "logmel": {"open-audio": {"a": 0.6}},
+              "logmel_stats": {"cross-source": {"x": 0.6, "y": 0.4}}}
+    assert verdict(scores, "enc", "twin") == ("On the cross-source suite's mean accuracy this encoder scores 40.0: "
+                                              "it beats its random-init twin (20.0) but NOT the logmel_stats "
+                                              "baseline (50.0).")
+    lines = score_lines(scores, "enc", "twin")
+    assert "| model | open-audio mean | cross-source mean | a | x | y |" in lines
+    assert "| logmel | 60.0 | - | 60.0 | - | - |" in lines
+    assert "| logmel_stats | - | 50.0 | - | 60.0 | 40.0 |" in lines

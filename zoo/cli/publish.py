@@ -1,13 +1,16 @@
 """`hares-zoo publish`: a finished pretraining run -> a published encoder with an honest model card.
 
-Probes the run's encoder, its random-initialisation twin and the log-mel baseline on mini-HARES and
-the open-audio suite (same clips, same probe), exports the encoder (SavedModel, LiteRT float32 and
+Probes the run's encoder, its random-initialisation twin and the log-mel baselines (`logmel`,
+`logmel_stats`) on mini-HARES, the open-audio suite and the cross-source suite (same clips, same
+probe; the verdict comes from cross-source), exports the encoder (SavedModel, LiteRT float32 and
 int8, parity checks) to OUT_ROOT/<encoder>-<objective>-open-audio/ and writes a model card with the
 scores, a verdict, the corpus' hours and licences, the hyperparameters and the commands that
-reproduce it. Build the corpus first: `hares-zoo prepare --corpus=open-audio`.
+reproduce it. Build the corpora first: `hares-zoo prepare --corpus=open-audio` and
+`hares-zoo prepare --corpus=cross-source`.
 
     hares-zoo publish --run=runs/nf_slowfast_tiny-simclr
     hares-zoo publish --reexport=all        # the published folders again, with the current export code
+    hares-zoo publish --rescore=all         # new cross-source scores and verdict in the published cards
 """
 
 import sys
@@ -19,6 +22,10 @@ flags.DEFINE_string("run", None, "A finished `hares-zoo pretrain` run folder (wi
                     "pretrain_config.json).")
 flags.DEFINE_list("reexport", [], "Published encoders (names, or `all`) to export again in place with the "
                   "current export code: same weights and card facts, new graphs and parity figures.")
+flags.DEFINE_list("rescore", [], "Published encoders (names, or `all`) to probe again on --rescore_suites "
+                  "(with their twins, logmel and logmel_stats) and whose cards get the new scores and verdict; "
+                  "weights and graphs are left as they are.")
+flags.DEFINE_list("rescore_suites", ["cross-source"], "Suites for --rescore: mini, open-audio, cross-source.")
 flags.DEFINE_string("out_root", None, "Where the published folder goes (default: zoo.published.published_dir(), the package's zoo/assets/published in a checkout).")
 flags.DEFINE_string("corpus", None, "The open-audio corpus folder (default: the cache's open-audio/).")
 flags.DEFINE_enum("size", "default", ["tiny", "small", "default"], "mini-HARES size for the scores.")
@@ -33,10 +40,12 @@ def main(argv):
     from zoo.export.bundle import summarize_parity
     from zoo.workflows.publish import publish_run
     from zoo.hares.linear_probe import ProbeSettings
-    if bool(FLAGS.run) == bool(FLAGS.reexport):
-        sys.exit("hares-zoo publish: give exactly one of --run or --reexport")
+    if sum(map(bool, (FLAGS.run, FLAGS.reexport, FLAGS.rescore))) != 1:
+        sys.exit("hares-zoo publish: give exactly one of --run, --reexport or --rescore")
     if FLAGS.reexport:
         return _reexport()
+    if FLAGS.rescore:
+        return _rescore(ProbeSettings(steps=FLAGS.probe_steps, peak_learning_rate=FLAGS.probe_learning_rate))
     try:
         out_dir, facts = publish_run(FLAGS.run, FLAGS.out_root, FLAGS.corpus, FLAGS.size,
                                      ProbeSettings(steps=FLAGS.probe_steps, peak_learning_rate=FLAGS.probe_learning_rate), tuple(FLAGS.quantizations))
@@ -49,15 +58,37 @@ def main(argv):
 
 def _reexport():
     import zoo
-    from zoo.errors import UnknownNameError, ZooError
+    from zoo.errors import ZooError
     from zoo.export.bundle import summarize_parity
     from zoo.workflows.publish import reexport_published
-    names = zoo.list_published() if FLAGS.reexport == ["all"] else FLAGS.reexport
     try:
-        for name in names:
-            if name not in zoo.list_published():
-                raise UnknownNameError(f"no published encoder {name!r}; published: {', '.join(zoo.list_published())}")
+        for name in _published_names(FLAGS.reexport):
             facts = reexport_published(zoo.published_path(name), tuple(FLAGS.quantizations))
             print("\n".join([f"{name}:"] + summarize_parity(facts)), flush=True)
+    except ZooError as error:
+        sys.exit(f"hares-zoo publish: {error}")
+
+
+def _published_names(asked):
+    import zoo
+    from zoo.errors import UnknownNameError
+    names = zoo.list_published() if asked == ["all"] else asked
+    for name in names:
+        if name not in zoo.list_published():
+            raise UnknownNameError(f"no published encoder {name!r}; published: {', '.join(zoo.list_published())}")
+    return names
+
+
+def _rescore(settings):
+    import zoo
+    from zoo.errors import ConfigError, ZooError
+    from zoo.workflows.publish import SUITES, rescore_published
+    try:
+        unknown = [s for s in FLAGS.rescore_suites if s not in SUITES]
+        if unknown:
+            raise ConfigError(f"--rescore_suites: unknown suite(s) {unknown}; expected {', '.join(SUITES)}")
+        for name in _published_names(FLAGS.rescore):
+            print(f"{name}: " + rescore_published(zoo.published_path(name), tuple(FLAGS.rescore_suites), settings),
+                  flush=True)
     except ZooError as error:
         sys.exit(f"hares-zoo publish: {error}")

@@ -2,13 +2,19 @@
 
     hares-zoo publish --run=runs/nf_slowfast_tiny-simclr          # -> zoo/assets/published/<name>/
 
-`publish_run` probes three encoders on the same clips with the same linear probe — the trained one,
-its random-initialisation twin (same config, fresh weights) and the log-mel baseline — on
-mini-HARES and on the open-audio suite, then exports the trained encoder (`export_encoder`:
+`publish_run` probes four encoders on the same clips with the same linear probe — the trained one,
+its random-initialisation twin (same config, fresh weights), and the log-mel baselines `logmel` and
+`logmel_stats` — on mini-HARES, the open-audio suite (in-domain) and the cross-source suite (packages
+pretraining never reads; the verdict's suite, docs/cross-source.md), then exports the trained encoder (`export_encoder`:
 SavedModel, LiteRT float32 and int8, parity checks) into `<out_root>/<encoder>-<objective>-<corpus>/`
 with a model card that adds: the corpus (hours, packages, licences and attribution), the
 pretraining hyperparameters and wall-clock time, the commands that reproduce it, the score table,
-and a plain verdict on whether the encoder beats both baselines.
+and a plain verdict on whether the encoder beats its twin and `logmel_stats` on the cross-source suite.
+
+    hares-zoo publish --rescore=all       # add a suite's scores to the published cards, new verdict
+
+`rescore_published` probes a published encoder again on the suites named (the same four models) and
+rewrites its card's scores, verdict and score table, leaving the weights and graphs as they are.
 """
 
 import csv
@@ -18,7 +24,9 @@ import os
 from zoo.hares.linear_probe import ProbeSettings
 from zoo.pretrain.config import reproduce_command
 
-SUITES = ("mini", "open-audio")
+SUITES = ("mini", "open-audio", "cross-source")
+VERDICT_SUITE, VERDICT_BASELINE = "cross-source", "logmel_stats"    # the verdict: other sources, the stronger floor
+BASELINES = ("logmel", "logmel_stats")
 
 
 def training_curve(run_dir):
@@ -62,13 +70,18 @@ def corpus_facts(corpus_root):
 
 
 def suite_folders(suite, mini_size="default", corpus_root=None):
-    """{task: shard folder} of a probe suite ("mini" or "open-audio")."""
+    """{task: shard folder} of a probe suite ("mini", "open-audio" or "cross-source"); `corpus_root`
+    is the open-audio corpus (the cross-source suite is read from its default place)."""
     from zoo.cache import cache_dir
+    from zoo.data.corpora import cross_source
     from zoo.data.corpora.open_audio import shard_folders
     from zoo.hares.mini import prepare_minihares
     from zoo.hares.tasks import list_tasks
     if suite == "mini":
         return prepare_minihares(cache_dir(f"mini-hares-{mini_size}"), mini_size, progress=False)
+    if suite == "cross-source":
+        found, _ = cross_source.shard_folders()
+        return {t: found[t] for t in list_tasks("cross-source") if t in found}
     found = shard_folders(corpus_root)
     return {t: found[t] for t in list_tasks("open-audio") if t in found}
 
@@ -95,13 +108,13 @@ def _mean(scores):
     return 100 * sum(scores.values()) / len(scores) if scores else float("nan")
 
 
-def verdict(scores, trained, twin, baseline="logmel", suite="open-audio"):
-    """One plain sentence: does `trained` beat its twin and the log-mel baseline on `suite`'s mean?"""
+def verdict(scores, trained, twin, baseline=VERDICT_BASELINE, suite=VERDICT_SUITE):
+    """One plain sentence: does `trained` beat its twin and `baseline` on `suite`'s mean?"""
     mine, theirs, floor = (_mean(scores[k].get(suite, {})) for k in (trained, twin, baseline))
     beats = [f"its random-init twin ({theirs:.1f})" if mine > theirs else None,
-             f"the log-mel baseline ({floor:.1f})" if mine > floor else None]
+             f"the {baseline} baseline ({floor:.1f})" if mine > floor else None]
     loses = [f"its random-init twin ({theirs:.1f})" if mine <= theirs else None,
-             f"the log-mel baseline ({floor:.1f})" if mine <= floor else None]
+             f"the {baseline} baseline ({floor:.1f})" if mine <= floor else None]
     beats, loses = [b for b in beats if b], [b for b in loses if b]
     text = f"On the {suite} suite's mean accuracy this encoder scores {mine:.1f}"
     if not loses:
@@ -109,6 +122,28 @@ def verdict(scores, trained, twin, baseline="logmel", suite="open-audio"):
     if not beats:
         return text + f": it beats NEITHER {loses[0]} NOR {loses[1]}."
     return text + f": it beats {beats[0]} but NOT {loses[0]}."
+
+
+SCORES_HEADING, SCORES_END = "## Scores beside its baselines", "## Training data: licences and attribution"
+
+
+def score_lines(scores, trained, twin):
+    """The card's score section (heading, table, verdict) as markdown lines."""
+    lines = [SCORES_HEADING, "",
+             "Mean linear-probe accuracy (%) over each suite's tasks; same clips, same probe "
+             "(`hares-zoo probe`). The twin has this encoder's config with fresh random weights. "
+             "Cross-source: packages pretraining never reads (the verdict's suite); open-audio: files held "
+             "out from pretraining but from its packages (in-domain); mini: generated sounds.", ""]
+    suites = [s for s in SUITES if any(s in scores[m] for m in scores)]
+    tasks = [(s, t) for s in suites for t in scores[trained].get(s, {})]
+    lines += ["| model | " + " | ".join(f"{s} mean" for s in suites) + " | " +
+              " | ".join(t for _, t in tasks) + " |",
+              "|---" * (1 + len(suites) + len(tasks)) + "|"]
+    for label in scores:
+        cells = [f"{_mean(scores[label][s]):.1f}" if s in scores[label] else "-" for s in suites]
+        cells += [f"{100 * scores[label][s][t]:.1f}" if t in scores[label].get(s, {}) else "-" for s, t in tasks]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return lines + ["", "**Verdict:** " + verdict(scores, trained, twin), ""]
 
 
 def card_markdown(name, config, corpus, curve, scores, trained, twin):
@@ -127,21 +162,9 @@ def card_markdown(name, config, corpus, curve, scores, trained, twin):
              "(`publication.pretrain_config`).", "",
              "Reproduce:", "", "```bash", "hares-zoo prepare --corpus=open-audio",
              reproduce_command(config), f"hares-zoo publish --run=runs/{config['encoder']}-{config['objective']}",
-             "```", "",
-             "## Scores beside its baselines", "",
-             "Mean linear-probe accuracy (%) over each suite's tasks; same clips, same probe "
-             "(`hares-zoo probe`). The twin has this encoder's config with fresh random weights.", ""]
-    suites = [s for s in SUITES if any(s in scores[m] for m in scores)]
-    tasks = [(s, t) for s in suites for t in scores[trained].get(s, {})]
-    lines += ["| model | " + " | ".join(f"{s} mean" for s in suites) + " | " +
-              " | ".join(t for _, t in tasks) + " |",
-              "|---" * (1 + len(suites) + len(tasks)) + "|"]
-    for label in scores:
-        cells = [f"{_mean(scores[label].get(s, {})):.1f}" for s in suites]
-        cells += [f"{100 * scores[label][s][t]:.1f}" for s, t in tasks]
-        lines.append(f"| {label} | " + " | ".join(cells) + " |")
-    lines += ["", "**Verdict:** " + verdict(scores, trained, twin), "",
-              "## Training data: licences and attribution", "",
+             "```", ""]
+    lines += score_lines(scores, trained, twin)
+    lines += [SCORES_END, "",
               "The weights were learned from these recordings. The main licence is the first one of "
               "each package's Debian copyright file (`/usr/share/doc/PACKAGE/copyright`, its `Files: *` "
               "stanza); the corpus' `provenance.csv` lists every licence the file names, per audio file.", "",
@@ -185,9 +208,9 @@ def publish_run(run_dir, out_root=None, corpus_root=None, mini_size="default", s
         scores = cached["scores"]
         progress(f"probe scores of {name} and its baselines: cached in {cache}")
     else:
-        progress(f"probing {name}, its random-init twin and log-mel on {', '.join(SUITES)}")
-        scores = score_models({trained_label: encoder, twin_label: twin, "logmel": load_probe_model("logmel")},
-                              SUITES, mini_size, corpus_root, settings)
+        progress(f"probing {name}, its random-init twin and {', '.join(BASELINES)} on {', '.join(SUITES)}")
+        scores = score_models({trained_label: encoder, twin_label: twin,
+                               **{b: load_probe_model(b) for b in BASELINES}}, SUITES, mini_size, corpus_root, settings)
         with open(cache, "w") as f:
             json.dump({"key": key, "scores": scores}, f, indent=1)
     curve = training_curve(run_dir)
@@ -234,3 +257,35 @@ def reexport_published(folder, quantizations=("float32", "int8"), progress=print
         for entry in os.listdir(out):
             shutil.move(os.path.join(out, entry), os.path.join(folder, entry))
     return facts
+
+
+def rescore_published(folder, suites=("cross-source",), settings=PUBLISHED_PROBE, progress=print):
+    """Probe a published encoder, its twin and the baselines on `suites` again and rewrite its card's
+    scores, verdict and score table in place (weights and graphs untouched). Returns the verdict."""
+    import keras
+
+    import zoo
+    from zoo.export.model_card import write_model_card
+    from zoo.hares.models import load_probe_model
+    with open(os.path.join(folder, "model_card.json")) as f:
+        card = json.load(f)
+    publication = card["publication"]
+    config, scores = publication["pretrain_config"], publication["scores"]
+    trained_label, twin_label = publication["name"], f"{config['encoder']} (random init)"
+    zoo.registry.get_spec(config["encoder"])      # registers the encoder's classes
+    encoder = keras.saving.load_model(os.path.join(folder, "encoder.keras"), compile=False)
+    keras.utils.set_random_seed(config.get("seed", 0))
+    twin = type(encoder).from_config(encoder.get_config())
+    progress(f"probing {trained_label}, its random-init twin and {', '.join(BASELINES)} on {', '.join(suites)}")
+    fresh = score_models({trained_label: encoder, twin_label: twin, **{b: load_probe_model(b) for b in BASELINES}},
+                         suites, settings=settings)
+    for label, by_suite in fresh.items():
+        scores.setdefault(label, {}).update(by_suite)
+    publication["verdict"] = verdict(scores, trained_label, twin_label)
+    markdown = publication["markdown"]
+    start, end = markdown.index(SCORES_HEADING), markdown.index(SCORES_END)
+    publication["markdown"] = markdown[:start] + score_lines(scores, trained_label, twin_label) + markdown[end:]
+    card["probe_scores"] = {f"{suite}/{task}": score for suite, tasks in scores[trained_label].items()
+                            for task, score in tasks.items()}
+    write_model_card(folder, card)
+    return publication["verdict"]

@@ -5,7 +5,8 @@ docs/paper-facts.md section 4c): the slow path sees the spectrogram max-pooled b
 before each of the 4 stages the fast features go through a (7, 1) WS-conv with stride (4, 1) and
 a plain GELU and are concatenated to the slow features; each path ends with a 1x1 final conv
 doubling its width and a plain GELU; the embedding is `concat(mean(fast), mean(slow))`, fast first:
-3456-d for F0 (1728-d with `final_conv=False`, the paper's Table 5).
+3456-d for F0 (1728-d with `final_conv=False`, the paper's Table 5). `pooling="mean_max"` (BYOL-A's
+mean + max over time) and `"mean_std"` (mean and standard deviation, twice the width) are options.
 
 Frame embeddings: the fast path has 1/4 of the log-mel frame rate (40 ms hop), the slow path
 1/16; each slow frame is repeated 4 times to line up with the fast frames it covers (both paths
@@ -26,9 +27,27 @@ from zoo.encoders.nfnet.variants import NFNET, SLOWFAST
 from zoo.registry import register_encoder
 from zoo.errors import ConfigError
 
+POOLINGS = ("mean", "mean_max", "mean_std")
 FUSION_KERNEL = (7, 1)   # official FuseFast2Slow (Kazakos et al. FUSION_KERNEL_SZ 7)
 TIME_RATIO = 4           # slow path sees every 4th time step (max-pooled), paper section 2.3
 STOCHDEPTH_RATE = 0.1    # paper appendix B
+
+
+def _slowfast_row(variant):
+    """A Slowfast table row: a name in `SLOWFAST`, or a row of one's own with the same keys (a dict
+    {"slow": {...}, "fast": {...}, "fusion_channels": [...]}, e.g. for an architecture sweep)."""
+    if isinstance(variant, str):
+        if variant not in SLOWFAST:
+            raise ConfigError(f"unknown Slowfast NFNet variant {variant!r}; choose one of {sorted(SLOWFAST)}")
+        return SLOWFAST[variant]
+    if not isinstance(variant, dict) or set(variant) != set(SLOWFAST["tiny"]):
+        raise ConfigError(f"a Slowfast NFNet variant is a name in {sorted(SLOWFAST)} or a dict with the keys "
+                          f"{sorted(SLOWFAST['tiny'])}; got {variant!r}")
+    for path in ("slow", "fast"):
+        missing = set(SLOWFAST["tiny"][path]) - set(variant[path])
+        if missing:
+            raise ConfigError(f"Slowfast NFNet variant: the {path} path misses {sorted(missing)}")
+    return variant
 
 
 def _path_kwargs(row, final_conv, stochdepth_rate, approximate_gelu):
@@ -41,21 +60,24 @@ class SlowFastNFNet(LogMelEncoder):
     """Waveform -> log-mel `[batch, frames, n_mels]` -> Slowfast NFNet (see module docstring)."""
 
     def __init__(self, variant="F0", n_mels=ac.N_MELS, final_conv=True, stochdepth_rate=STOCHDEPTH_RATE,
-                 approximate_gelu=True, **kwargs):
+                 approximate_gelu=True, pooling="mean", **kwargs):
         super().__init__(n_mels=n_mels, **kwargs)
-        if variant not in SLOWFAST:
-            raise ConfigError(f"unknown Slowfast NFNet variant {variant!r}; choose one of {sorted(SLOWFAST)}")
-        self.variant, self.final_conv = variant, bool(final_conv)
+        row = _slowfast_row(variant)
+        if pooling not in POOLINGS:
+            raise ConfigError(f"Slowfast NFNet pooling {pooling!r}; choose one of {', '.join(POOLINGS)}")
+        self.variant, self.final_conv, self.pooling = variant, bool(final_conv), pooling
         self.stochdepth_rate, self.approximate_gelu = float(stochdepth_rate), bool(approximate_gelu)
-        row = SLOWFAST[variant]
         self.slow = NFNetPath(**_path_kwargs(row["slow"], final_conv, stochdepth_rate, approximate_gelu), name="slow")
         self.fast = NFNetPath(**_path_kwargs(row["fast"], final_conv, stochdepth_rate, approximate_gelu), name="fast")
         self.fusions = [WSConv2D(c, FUSION_KERNEL, strides=(TIME_RATIO, 1), name=f"fuse{i}")
                         for i, c in enumerate(row["fusion_channels"])]
         self.plain_gelu = GammaActivation("gelu", scaled=False, approximate_gelu=approximate_gelu, name="plain_gelu")
         self.slow_pool = keras.layers.MaxPooling2D((TIME_RATIO, 1), (TIME_RATIO, 1), padding="same")
-        self.embedding_size = self.fast.output_channels + self.slow.output_channels
-        self.frame_hop_seconds = ac.HOP_SECONDS * 4   # fast path: time stride 2 x 2 in its stem
+        self.embedding_size = (self.fast.output_channels + self.slow.output_channels) * (2 if pooling == "mean_std" else 1)
+        time_stride = 1                                 # the fast path's (2 x 2 in its stem for F0 and tiny)
+        for stride in row["fast"]["stem_strides"] + row["fast"]["strides"]:
+            time_stride *= stride[0]
+        self.frame_hop_seconds = ac.HOP_SECONDS * time_stride
 
     def encode_spectrogram(self, spectrogram, training=False):
         x = ops.expand_dims(spectrogram, -1)           # [batch, time, mel, 1]
@@ -67,13 +89,24 @@ class SlowFastNFNet(LogMelEncoder):
             slow = self.slow.stage(stage, slow, training)
         fast = ops.mean(self.fast.head(fast, self.plain_gelu), axis=2)   # [batch, Tf, Cf]
         slow = ops.mean(self.slow.head(slow, self.plain_gelu), axis=2)   # [batch, Ts, Cs]
-        embedding = ops.concatenate([ops.mean(fast, axis=1), ops.mean(slow, axis=1)], axis=-1)
+        embedding = ops.concatenate([self._pool(fast), self._pool(slow)], axis=-1)
         aligned = ops.repeat(slow, TIME_RATIO, axis=1)[:, :ops.shape(fast)[1]]
         return embedding, ops.concatenate([fast, aligned], axis=-1)
 
+    def _pool(self, frames):
+        """[batch, time, C] -> [batch, C] (mean: official; mean_max: BYOL-A's mean + max over time) or
+        [batch, 2C] (mean_std: mean and standard deviation over time, concatenated)."""
+        mean = ops.mean(frames, axis=1)
+        if self.pooling == "mean_max":
+            return mean + ops.max(frames, axis=1)
+        if self.pooling == "mean_std":
+            return ops.concatenate([mean, ops.std(frames, axis=1)], axis=-1)
+        return mean
+
     def get_config(self):
         return {**super().get_config(), "variant": self.variant, "final_conv": self.final_conv,
-                "stochdepth_rate": self.stochdepth_rate, "approximate_gelu": self.approximate_gelu}
+                "stochdepth_rate": self.stochdepth_rate, "approximate_gelu": self.approximate_gelu,
+                "pooling": self.pooling}
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -117,8 +150,8 @@ def _register(cls, name, variant, embedding_size, frame_hop_seconds, num_params,
 
 _register(SlowFastNFNet, "nf_slowfast_f0", "F0", 3456, 0.04, 62_970_654, paper_params="63m",
           description="Slowfast NFNet-F0, the paper's model, as the official code (final convs: 3456-d; "
-                      "final_conv=False gives the paper table's 1728-d).", final_conv=True)
-_register(SlowFastNFNet, "nf_slowfast_tiny", "tiny", 640, 0.04, 791_849, final_conv=True,
+                      "final_conv=False gives the paper table's 1728-d).", final_conv=True, pooling="mean")
+_register(SlowFastNFNet, "nf_slowfast_tiny", "tiny", 640, 0.04, 791_849, final_conv=True, pooling="mean",
           description="Slowfast NFNet topology at CPU scale: widths / 4 (slow) and / 2 (fast), 1 block per stage.")
 _register(NFNet, "nfnet_f0", "F0", 3072, 0.32, 68_415_996, paper_params="68m",
           description="Single-path NFNet-F0 on the log-mel image (3x3 kernels), 3072-d.")
