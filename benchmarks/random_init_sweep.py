@@ -9,6 +9,7 @@ is the first lever to pull (docs/published.md, "Levers").
     hares-zoo prepare --corpus=cross-source
     python benchmarks/random_init_sweep.py                       # every point, ~15 min on 2 cores
     python benchmarks/random_init_sweep.py --points=sf_tiny,sf_tiny_mean_std
+    python benchmarks/random_init_sweep.py --table_only              # the table again from the .json
 
 Writes benchmarks/random_init_sweep.{json,md} (--out).
 """
@@ -25,6 +26,7 @@ flags.DEFINE_list("points", None, "Sweep points to run (default: all of POINTS).
 flags.DEFINE_string("out", os.path.join(os.path.dirname(os.path.abspath(__file__)), "random_init_sweep"),
                     "Output path without extension: .json and .md are written.")
 flags.DEFINE_integer("seed", 0, "Random-init seed.")
+flags.DEFINE_bool("table_only", False, "Only rewrite the .md table from the .json results.")
 
 
 def _slowfast(scale=1, stem_time=2, stem_freq=2):
@@ -46,10 +48,10 @@ POINTS = {
     "sf_tiny_stem_t1": ("nf_slowfast_tiny", {"variant": _slowfast(stem_time=1)}, "first stem stride (1, 2): 2x time resolution"),
     "sf_tiny_stem_f1": ("nf_slowfast_tiny", {"variant": _slowfast(stem_freq=1)}, "first stem stride (2, 1): 2x mel resolution"),
     "sf_tiny_mels128": ("nf_slowfast_tiny", {"n_mels": 128}, "128 mel bands"),
-    "sf_tiny_stem_11": ("nf_slowfast_tiny", {"variant": _slowfast(stem_time=1, stem_freq=1)},
-                        "first stem stride (1, 1): 2x time and mel resolution"),
-    "sf_tiny_stem_11_mean_std": ("nf_slowfast_tiny", {"variant": _slowfast(stem_time=1, stem_freq=1),
-                                                      "pooling": "mean_std"}, "stem stride (1, 1), mean and std"),
+    "sf_tiny_stem_11": ("nf_slowfast_tiny", {"variant": "tiny_fine"},
+                        "first stem stride (1, 1): 2x time and mel resolution (variant tiny_fine)"),
+    "sf_tiny_stem_11_mean_std": ("nf_slowfast_tiny", {"variant": "tiny_fine", "pooling": "mean_std"},
+                                 "tiny_fine, mean and std"),
     "sf_wide": ("nf_slowfast_tiny", {"variant": _slowfast(scale=2)}, "widths x 2"),
     "sf_wide_mean_std": ("nf_slowfast_tiny", {"variant": _slowfast(scale=2), "pooling": "mean_std"},
                          "widths x 2, mean and std"),
@@ -75,9 +77,10 @@ def main(argv):
     from zoo.hares.probe import score_tasks
     from zoo.hares.report import summarize
     from zoo.hares.tasks import get_task, list_tasks
-    found, _ = shard_folders()
-    tasks = [get_task(t) for t in list_tasks("cross-source") if t in found]
-    names = FLAGS.points or list(POINTS)
+    if not FLAGS.table_only:
+        found, _ = shard_folders()
+        tasks = [get_task(t) for t in list_tasks("cross-source") if t in found]
+    names = [] if FLAGS.table_only else FLAGS.points or list(POINTS)
     unknown = [n for n in names if n not in POINTS]
     if unknown:
         sys.exit(f"unknown sweep point(s) {unknown}; known: {', '.join(POINTS)}")
@@ -101,8 +104,8 @@ def main(argv):
             json.dump({"suite": "cross-source", "seed": FLAGS.seed, "points": results}, f, indent=1)
     lines = ["| point | encoder | what changes | params | dim | speech | environment | music | mean |",
              "|---|---|---|---|---|---|---|---|---|"]
-    for name, r in results.items():
-        d = r["domains"]
+    for name in [n for n in POINTS if n in results]:
+        r, d = results[name], results[name]["domains"]
         lines.append(f"| {name} | {r['encoder']} | {r['what']} | {r['parameters']:,} | {r['embedding_size']} | "
                      f"{d.get('speech', float('nan')):.1f} | {d.get('environment', float('nan')):.1f} | "
                      f"{d.get('music', float('nan')):.1f} | **{r['mean']:.1f}** |")

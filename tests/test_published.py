@@ -78,3 +78,12 @@ def test_card_score_section_takes_its_verdict_from_cross_source_against_logmel_s
     assert "| model | open-audio mean | cross-source mean | a | x | y |" in lines
     assert "| logmel | 60.0 | - | 60.0 | - | - |" in lines
     assert "| logmel_stats | - | 50.0 | - | 60.0 | 40.0 |" in lines
+
+
+def test_the_default_is_the_best_published_encoder_on_the_cross_source_suite():
+    def cross_source_mean(name):
+        with open(os.path.join(published_path(name), "model_card.json")) as f:
+            scores = json.load(f)["publication"]["scores"][name]["cross-source"]
+        return 100 * sum(scores.values()) / len(scores)
+    means = {name: cross_source_mean(name) for name in zoo.list_published()}
+    assert max(means, key=means.get) == DEFAULT_PUBLISHED, means

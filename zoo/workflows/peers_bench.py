@@ -25,7 +25,8 @@ import time
 from absl import app, flags
 
 flags.DEFINE_list("models", None, "Published encoders (zoo.list_published()); default: all of them.")
-flags.DEFINE_list("suites", ["mini", "open-audio"], "Probe suites: mini (generated mini-HARES), open-audio.")
+flags.DEFINE_list("suites", ["mini", "open-audio"], "Probe suites: mini (generated mini-HARES), open-audio, cross-source "
+                  "(packages pretraining never reads; `hares-zoo prepare --corpus=cross-source`).")
 flags.DEFINE_enum("size", "default", ["tiny", "small", "default"], "mini-HARES size.")
 flags.DEFINE_integer("probe_steps", 1500, "Linear-probe steps per task.")
 flags.DEFINE_float("probe_learning_rate", 1e-3, "Probe peak learning rate (the figures in the README: 1e-3).")

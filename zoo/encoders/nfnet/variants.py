@@ -24,6 +24,12 @@ SLOWFAST = {
         fast=dict(_FAST_F0, widths=[16, 32, 64, 64], depths=[1, 1, 1, 1], group_widths=[8] * 4),
         fusion_channels=[16, 32, 64, 128]),
 }
+# tiny with the first stem conv at stride (1, 1) instead of (2, 2): 4x the early time-frequency
+# resolution, the best Slowfast point of the random-init sweep (benchmarks/random_init_sweep.py).
+SLOWFAST["tiny_fine"] = dict(
+    slow=dict(SLOWFAST["tiny"]["slow"], stem_strides=[[1, 1]] + SLOWFAST["tiny"]["slow"]["stem_strides"][1:]),
+    fast=dict(SLOWFAST["tiny"]["fast"], stem_strides=[[1, 1]] + SLOWFAST["tiny"]["fast"]["stem_strides"][1:]),
+    fusion_channels=SLOWFAST["tiny"]["fusion_channels"])
 
 _NFNET_F0 = dict(
     widths=[256, 512, 1536, 1536], depths=[1, 2, 6, 3], group_widths=[128] * 4,
