@@ -52,6 +52,8 @@ POINTS = {
                         "first stem stride (1, 1): 2x time and mel resolution (variant tiny_fine)"),
     "sf_tiny_stem_11_mean_std": ("nf_slowfast_tiny", {"variant": "tiny_fine", "pooling": "mean_std"},
                                  "tiny_fine, mean and std"),
+    "sf_tiny_fine_mean_absdev": ("nf_slowfast_tiny", {"variant": "tiny_fine", "pooling": "mean_absdev"},
+                                 "tiny_fine, mean and mean absolute deviation (exportable)"),
     "sf_wide": ("nf_slowfast_tiny", {"variant": _slowfast(scale=2)}, "widths x 2"),
     "sf_wide_mean_std": ("nf_slowfast_tiny", {"variant": _slowfast(scale=2), "pooling": "mean_std"},
                          "widths x 2, mean and std"),

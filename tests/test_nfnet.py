@@ -172,3 +172,23 @@ def test_slowfast_pooling_options_and_a_variant_row_of_ones_own():
         bad = copy.deepcopy(row)
         del bad["fast"]["widths"]
         zoo.create_encoder("nf_slowfast_tiny", variant=bad)
+
+
+def test_exportable_poolings_keep_embedding_the_mean_of_frames_and_export_refuses_the_others(tmp_path):
+    from zoo.errors import ServingContractError
+    from zoo.export.bundle import export_encoder, rebuild_with
+    x = np.random.default_rng(1).normal(0, 0.1, (2, 48000)).astype("float32")    # 3 s: 76 fast frames
+    base = zoo.create_encoder("nf_slowfast_tiny", pooling="mean_std")
+    for pooling in ("mean", "moments", "mean_absdev"):
+        served = rebuild_with(base, pooling=pooling)
+        out = served(x)
+        assert served.embedding_is_frame_mean and out["embedding"].shape == out["frame_embeddings"].shape[::2]
+        np.testing.assert_allclose(out["frame_embeddings"].numpy().mean(1), out["embedding"].numpy(), atol=1e-5)
+    fast = base.fast.output_channels          # the same weights: the fast path's mean is unchanged
+    np.testing.assert_allclose(rebuild_with(base, pooling="mean")(x)["embedding"][:, :fast],
+                               base(x)["embedding"][:, :fast], atol=1e-5)
+    assert not base.embedding_is_frame_mean
+    with pytest.raises(ServingContractError, match="pooling='mean_std': its embedding is not the time-mean"):
+        export_encoder("nf_slowfast_tiny", str(tmp_path / "out"), overrides={"pooling": "mean_std"},
+                       quantizations=(), verify_export=False, progress=lambda message: None)
+    assert not (tmp_path / "out").exists()

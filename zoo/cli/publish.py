@@ -22,6 +22,11 @@ flags.DEFINE_string("run", None, "A finished `hares-zoo pretrain` run folder (wi
                     "pretrain_config.json).")
 flags.DEFINE_list("reexport", [], "Published encoders (names, or `all`) to export again in place with the "
                   "current export code: same weights and card facts, new graphs and parity figures.")
+flags.DEFINE_string("name", None, "With --run: the published name (default: <encoder>-<objective>-open-audio; give "
+                    "one when the run overrides the encoder's options, e.g. nf_slowfast_tiny_fine-simclr-open-audio).")
+flags.DEFINE_string("serving_options", None, "With --run: JSON object of encoder options that add no weights, "
+                    "applied before scoring and export, e.g. '{\"pooling\": \"mean_absdev\"}' for a Slowfast NFNet "
+                    "pretrained with mean_std pooling (which the serving contract does not allow).")
 flags.DEFINE_list("rescore", [], "Published encoders (names, or `all`) to probe again on --rescore_suites "
                   "(with their twins, logmel and logmel_stats) and whose cards get the new scores and verdict; "
                   "weights and graphs are left as they are.")
@@ -48,7 +53,8 @@ def main(argv):
         return _rescore(ProbeSettings(steps=FLAGS.probe_steps, peak_learning_rate=FLAGS.probe_learning_rate))
     try:
         out_dir, facts = publish_run(FLAGS.run, FLAGS.out_root, FLAGS.corpus, FLAGS.size,
-                                     ProbeSettings(steps=FLAGS.probe_steps, peak_learning_rate=FLAGS.probe_learning_rate), tuple(FLAGS.quantizations))
+                                     ProbeSettings(steps=FLAGS.probe_steps, peak_learning_rate=FLAGS.probe_learning_rate), tuple(FLAGS.quantizations),
+                                     name=FLAGS.name, serving_options=_json_object(FLAGS.serving_options))
     except ZooError as error:
         sys.exit(f"hares-zoo publish: {error}")
     print("\n".join(facts["publication"]["markdown"]))
@@ -67,6 +73,21 @@ def _reexport():
             print("\n".join([f"{name}:"] + summarize_parity(facts)), flush=True)
     except ZooError as error:
         sys.exit(f"hares-zoo publish: {error}")
+
+
+def _json_object(text):
+    import json
+
+    from zoo.errors import ConfigError
+    if not text:
+        return None
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ConfigError(f"--serving_options: not JSON ({error}): {text!r}")
+    if not isinstance(value, dict):
+        raise ConfigError(f"--serving_options: expected a JSON object, got {text!r}")
+    return value
 
 
 def _published_names(asked):

@@ -18,7 +18,7 @@ import keras
 
 import zoo
 from zoo import audio_constants as ac
-from zoo.errors import ZooError
+from zoo.errors import ServingContractError, ZooError
 from zoo.export import verify
 from zoo.export.model_card import card_facts, write_model_card
 from zoo.export.saved_model import export_saved_model
@@ -28,6 +28,16 @@ from zoo.export.tflite import export_tflite
 
 class ExportVerificationError(ZooError):
     """An export was written but failed a parity check; the message lists which."""
+
+
+def rebuild_with(encoder, **options):
+    """A copy of the Keras `encoder` built from its config with `options` changed and the same weights
+    (options that add no weights, e.g. a Slowfast NFNet's pooling for serving)."""
+    import numpy as np
+    copy = type(encoder).from_config({**encoder.get_config(), **options})
+    copy(np.zeros((1, ac.SAMPLE_RATE), np.float32))
+    copy.set_weights(encoder.get_weights())
+    return copy
 
 
 def load_checkpoint(path):
@@ -82,6 +92,11 @@ def export_encoder(encoder_name, out_dir, checkpoint=None, tflite_seconds=None,
     else:
         encoder, training = zoo.create_encoder(encoder_name, **(overrides or {})), None
     encoder.build()
+    if not getattr(encoder, "embedding_is_frame_mean", True):
+        raise ServingContractError(
+            f"{encoder_name} with pooling={getattr(encoder, 'pooling', '?')!r}: its embedding is not the time-mean "
+            "of its frame embeddings, as the serving contract requires (docs/design.md); export it with a "
+            "pooling that is (Slowfast NFNet: mean, moments or mean_absdev; `rebuild_with(encoder, pooling=...)`)")
     samples = int(round(tflite_seconds * ac.SAMPLE_RATE)) if tflite_seconds else None
     input_shape = [1, samples] if samples else [-1, -1]
     progress(f"exporting {encoder_name} ({encoder.count_params():,} parameters) to {out_dir}")

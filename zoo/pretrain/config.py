@@ -123,10 +123,11 @@ def from_flags(flag_values, **fields):
     return PretrainConfig(**{**values, **fields})
 
 
-def reproduce_command(config):
+def reproduce_command(config, model_dir=None):
     """The `hares-zoo pretrain` command line that reproduces a run from its `pretrain_config.json`
     (a dict; keys it lacks are left out). Shards become `--corpus=open-audio` when they are that
-    corpus's pool, else the placeholder `--shards=SHARDS`."""
+    corpus's pool, else the placeholder `--shards=SHARDS`. `model_dir` defaults to
+    `runs/<encoder>-<objective>`."""
     import os
     args = {"encoder": config["encoder"], "objective": config["objective"]}
     shards = os.path.normpath(config.get("shards") or ".")
@@ -151,4 +152,5 @@ def reproduce_command(config):
         else:
             args[name] = value
     parts = [f"--{k}" if v is None else f"--{k}={v}" for k, v in args.items()]
-    return "hares-zoo pretrain " + " ".join(parts) + f" --model_dir=runs/{config['encoder']}-{config['objective']}"
+    model_dir = model_dir or f"runs/{config['encoder']}-{config['objective']}"
+    return "hares-zoo pretrain " + " ".join(parts) + f" --model_dir={model_dir}"

@@ -146,7 +146,17 @@ def score_lines(scores, trained, twin):
     return lines + ["", "**Verdict:** " + verdict(scores, trained, twin), ""]
 
 
-def card_markdown(name, config, corpus, curve, scores, trained, twin):
+def _reproduce(name, config, serving_options=None):
+    """The pretrain and publish commands that reproduce the published `name`."""
+    default = f"{config['encoder']}-{config['objective']}-open-audio"
+    run = "runs/" + name[:-len("-open-audio")] if name.endswith("-open-audio") else "runs/" + name
+    publish = f"hares-zoo publish --run={run}" + ("" if name == default else f" --name={name}")
+    if serving_options:
+        publish += " --serving_options='" + json.dumps(serving_options) + "'"
+    return [reproduce_command(config, run), publish]
+
+
+def card_markdown(name, config, corpus, curve, scores, trained, twin, serving_options=None):
     """The publication section of the model card, as markdown lines."""
     lines = ["## Pretraining", "",
              f"- Objective: **{config['objective']}**, {config.get('completed_steps')} steps at batch "
@@ -159,10 +169,12 @@ def card_markdown(name, config, corpus, curve, scores, trained, twin):
              f"final loss {curve[-1][1]:.3f} (first logged {curve[0][1]:.3f})." if curve else
              "- Compute: not logged.",
              "- Hyperparameters: every field of the run's `pretrain_config.json` is in `model_card.json` "
-             "(`publication.pretrain_config`).", "",
-             "Reproduce:", "", "```bash", "hares-zoo prepare --corpus=open-audio",
-             reproduce_command(config), f"hares-zoo publish --run=runs/{config['encoder']}-{config['objective']}",
-             "```", ""]
+             "(`publication.pretrain_config`).",
+             *([f"- Served with {json.dumps(serving_options)} (the same weights; pretrained with "
+                f"{json.dumps(config.get('encoder_overrides') or {})}): the serving contract needs the embedding "
+                "to be the time-mean of the frame embeddings."] if serving_options else []), "",
+             "Reproduce:", "", "```bash", "hares-zoo prepare --corpus=open-audio", "hares-zoo prepare --corpus=cross-source",
+             *_reproduce(name, config), "```", ""]
     lines += score_lines(scores, trained, twin)
     lines += [SCORES_END, "",
               "The weights were learned from these recordings. The main licence is the first one of "
@@ -176,13 +188,19 @@ def card_markdown(name, config, corpus, curve, scores, trained, twin):
 
 
 def publish_run(run_dir, out_root=None, corpus_root=None, mini_size="default", settings=PUBLISHED_PROBE,
-                quantizations=("float32", "int8"), progress=print):
-    """Score, export and document one finished pretraining run; returns (export folder, facts)."""
+                quantizations=("float32", "int8"), progress=print, name=None, serving_options=None):
+    """Score, export and document one finished pretraining run; returns (export folder, facts).
+    `name` defaults to `<encoder>-<objective>-open-audio`; give one for a run with encoder overrides.
+    `serving_options` rebuild the trained encoder with options that add no weights before it is scored
+    and exported (e.g. {"pooling": "mean_absdev"} for a net pretrained with mean + std pooling, which
+    the serving contract does not allow); the card says so."""
     import keras
 
     import zoo
     from zoo.data.corpora.open_audio import default_root
-    from zoo.export.bundle import export_encoder, load_checkpoint
+    import tempfile
+
+    from zoo.export.bundle import export_encoder, load_checkpoint, rebuild_with
     from zoo.hares.models import load_probe_model
     from zoo.published import published_dir
     with open(os.path.join(run_dir, "pretrain_config.json")) as f:
@@ -191,14 +209,17 @@ def publish_run(run_dir, out_root=None, corpus_root=None, mini_size="default", s
     corpus = corpus_facts(corpus_root)
     zoo.registry.get_spec(config["encoder"])      # imports (and registers) the encoder's classes
     encoder, _ = load_checkpoint(run_dir)
-    name = f"{config['encoder']}-{config['objective']}-open-audio"
+    serving_options = dict(serving_options or {})
+    if serving_options:
+        encoder = rebuild_with(encoder, **serving_options)
+    name = name or f"{config['encoder']}-{config['objective']}-open-audio"
     keras.utils.set_random_seed(config.get("seed", 0))
     twin = type(encoder).from_config(encoder.get_config())
     trained_label, twin_label = name, f"{config['encoder']} (random init)"
     # Scores are cached in the run folder, keyed by what they depend on, so that re-publishing (a
     # new card, another quantisation) does not probe again.
     key = {"completed_steps": config.get("completed_steps"), "mini_size": mini_size, "settings": vars(settings),
-           "corpus": corpus["pool_hours"], "suites": list(SUITES)}
+           "corpus": corpus["pool_hours"], "suites": list(SUITES), "serving_options": serving_options}
     cache = os.path.join(run_dir, "publish_scores.json")
     cached = {}
     if os.path.exists(cache):
@@ -222,15 +243,22 @@ def publish_run(run_dir, out_root=None, corpus_root=None, mini_size="default", s
     publication = {"name": name, "pretrain_config": safe_config, "corpus": corpus, "scores": scores,
                    "probe_settings": vars(settings), "mini_hares_size": mini_size,
                    "verdict": verdict(scores, trained_label, twin_label),
-                   "reproduce": ["hares-zoo prepare --corpus=open-audio", reproduce_command(config),
-                                 f"hares-zoo publish --run=runs/{config['encoder']}-{config['objective']}"],
-                   "markdown": card_markdown(name, config, corpus, curve, scores, trained_label, twin_label)}
+                   "serving_options": serving_options,
+                   "reproduce": ["hares-zoo prepare --corpus=open-audio", "hares-zoo prepare --corpus=cross-source",
+                                 *_reproduce(name, config, serving_options)],
+                   "markdown": card_markdown(name, config, corpus, curve, scores, trained_label, twin_label,
+                                             serving_options)}
     flat = {f"{suite}/{task}": score for suite, tasks in scores[trained_label].items() for task, score in tasks.items()}
     out_dir = os.path.join(out_root or published_dir(), name)
     # LiteRT files with resizable inputs: any batch and length, as the SavedModel.
-    facts = export_encoder(config["encoder"], out_dir, checkpoint=run_dir, quantizations=quantizations,
-                           probe_scores=flat, card_extras={"training": training, "publication": publication},
-                           progress=progress)
+    with tempfile.TemporaryDirectory() as tmp:
+        checkpoint = run_dir
+        if serving_options:
+            checkpoint = os.path.join(tmp, "encoder.keras")
+            encoder.save(checkpoint)
+        facts = export_encoder(config["encoder"], out_dir, checkpoint=checkpoint, quantizations=quantizations,
+                               probe_scores=flat, card_extras={"training": training, "publication": publication},
+                               progress=progress)
     return out_dir, facts
 
 

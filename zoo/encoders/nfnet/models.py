@@ -5,8 +5,10 @@ docs/paper-facts.md section 4c): the slow path sees the spectrogram max-pooled b
 before each of the 4 stages the fast features go through a (7, 1) WS-conv with stride (4, 1) and
 a plain GELU and are concatenated to the slow features; each path ends with a 1x1 final conv
 doubling its width and a plain GELU; the embedding is `concat(mean(fast), mean(slow))`, fast first:
-3456-d for F0 (1728-d with `final_conv=False`, the paper's Table 5). `pooling="mean_max"` (BYOL-A's
-mean + max over time) and `"mean_std"` (mean and standard deviation, twice the width) are options.
+3456-d for F0 (1728-d with `final_conv=False`, the paper's Table 5). `pooling="moments"` makes each
+frame `[x, x^2]` (twice the width), so the embedding carries the first two moments over time and is
+still the time-mean of the frames; `"mean_max"` (BYOL-A's mean + max over time) and `"mean_std"`
+(mean and standard deviation) are probe-time options that break that identity, so export refuses them.
 
 Frame embeddings: the fast path has 1/4 of the log-mel frame rate (40 ms hop), the slow path
 1/16; each slow frame is repeated 4 times to line up with the fast frames it covers (both paths
@@ -27,7 +29,8 @@ from zoo.encoders.nfnet.variants import NFNET, SLOWFAST
 from zoo.registry import register_encoder
 from zoo.errors import ConfigError
 
-POOLINGS = ("mean", "mean_max", "mean_std")
+POOLINGS = ("mean", "moments", "mean_absdev", "mean_max", "mean_std")
+EXPORTABLE_POOLINGS = ("mean", "moments", "mean_absdev")    # the embedding is the time-mean of the frame embeddings
 FUSION_KERNEL = (7, 1)   # official FuseFast2Slow (Kazakos et al. FUSION_KERNEL_SZ 7)
 TIME_RATIO = 4           # slow path sees every 4th time step (max-pooled), paper section 2.3
 STOCHDEPTH_RATE = 0.1    # paper appendix B
@@ -73,7 +76,8 @@ class SlowFastNFNet(LogMelEncoder):
                         for i, c in enumerate(row["fusion_channels"])]
         self.plain_gelu = GammaActivation("gelu", scaled=False, approximate_gelu=approximate_gelu, name="plain_gelu")
         self.slow_pool = keras.layers.MaxPooling2D((TIME_RATIO, 1), (TIME_RATIO, 1), padding="same")
-        self.embedding_size = (self.fast.output_channels + self.slow.output_channels) * (2 if pooling == "mean_std" else 1)
+        self.embedding_size = (self.fast.output_channels + self.slow.output_channels) * (
+            2 if pooling in ("mean_std", "moments", "mean_absdev") else 1)
         time_stride = 1                                 # the fast path's (2 x 2 in its stem for F0 and tiny)
         for stride in row["fast"]["stem_strides"] + row["fast"]["strides"]:
             time_stride *= stride[0]
@@ -89,13 +93,24 @@ class SlowFastNFNet(LogMelEncoder):
             slow = self.slow.stage(stage, slow, training)
         fast = ops.mean(self.fast.head(fast, self.plain_gelu), axis=2)   # [batch, Tf, Cf]
         slow = ops.mean(self.slow.head(slow, self.plain_gelu), axis=2)   # [batch, Ts, Cs]
+        if self.pooling == "moments":      # per frame [x, x^2]: the time-mean gives both moments
+            fast, slow = (ops.concatenate([f, ops.square(f)], axis=-1) for f in (fast, slow))
+        elif self.pooling == "mean_absdev":   # per frame [x, |x - clip mean|]: mean and mean absolute deviation
+            fast, slow = (ops.concatenate([f, ops.abs(f - ops.mean(f, axis=1, keepdims=True))], axis=-1)
+                          for f in (fast, slow))
         embedding = ops.concatenate([self._pool(fast), self._pool(slow)], axis=-1)
         aligned = ops.repeat(slow, TIME_RATIO, axis=1)[:, :ops.shape(fast)[1]]
         return embedding, ops.concatenate([fast, aligned], axis=-1)
 
+    @property
+    def embedding_is_frame_mean(self):
+        """Whether `embedding` is the time-mean of `frame_embeddings` (the serving contract; export checks it)."""
+        return self.pooling in EXPORTABLE_POOLINGS
+
     def _pool(self, frames):
-        """[batch, time, C] -> [batch, C] (mean: official; mean_max: BYOL-A's mean + max over time) or
-        [batch, 2C] (mean_std: mean and standard deviation over time, concatenated)."""
+        """[batch, time, C] -> [batch, C] (mean: official; moments: the frames already carry [x, x^2];
+        mean_max: BYOL-A's mean + max over time) or [batch, 2C] (mean_std: mean and standard deviation
+        over time). Only mean and moments keep the serving contract's embedding = time-mean of frames."""
         mean = ops.mean(frames, axis=1)
         if self.pooling == "mean_max":
             return mean + ops.max(frames, axis=1)
