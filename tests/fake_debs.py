@@ -41,3 +41,24 @@ def write_deb(path, package, files, version="1.0-1"):
         for name, data in members:
             f.write(f"{name + '/':<16}{0:<12}{0:<6}{0:<6}{100644:<8}{len(data):<10}`\n".encode())
             f.write(data + (b"\n" if len(data) % 2 else b""))
+
+
+MEGAGLEST_UNIT = "usr/share/games/megaglest/techs/megapack/factions/{}/units/{}/sounds/{}"
+SUPERTUX_TRACK = "usr/share/games/supertux2/music/{}/{}.ogg"
+
+
+def write_cross_source_debs(folder):
+    """Fake megaglest-data (3 units x 2 ack + 2 select + 3 die lines, a tone per unit, and one broken
+    file) and supertux-data (2 worlds x 3 tracks of 13 s) in `folder`; returns their package names."""
+    megaglest = {}
+    for u, unit in enumerate(("mummy", "spearman", "chicken")):
+        for kind in ("ack", "select", "die"):
+            for i in range(2 if kind != "die" else 3):
+                megaglest[MEGAGLEST_UNIT.format("egypt", unit, f"{unit}_{kind}{i + 1}.wav")] = ogg_bytes(
+                    0.4, freq=200 + 150 * u + (60 if kind == "die" else 0))
+    megaglest[MEGAGLEST_UNIT.format("egypt", "mummy", "mummy_ack9.wav")] = b"RIFF not really a wave"
+    write_deb(folder / "megaglest-data_3.13.0-3_all.deb", "megaglest-data", megaglest, "3.13.0-3")
+    supertux = {SUPERTUX_TRACK.format(world, f"track{i}"): ogg_bytes(13.0, rate=16000, freq=300 + 200 * w)
+                for w, world in enumerate(("forest", "antarctic")) for i in range(3)}
+    write_deb(folder / "supertux-data_0.6.3-2_all.deb", "supertux-data", supertux, "0.6.3-2")
+    return ("megaglest-data", "supertux-data")

@@ -10,12 +10,10 @@ import sys
 
 import pytest
 
-from fake_debs import ogg_bytes, write_deb
+from fake_debs import MEGAGLEST_UNIT as UNITS, SUPERTUX_TRACK as SUPERTUX, write_cross_source_debs
 from zoo.data.corpora import cross_source, open_audio, sides
 from zoo.errors import ConfigError
 
-UNITS = "usr/share/games/megaglest/techs/megapack/factions/{}/units/{}/sounds/{}"
-SUPERTUX = "usr/share/games/supertux2/music/{}/{}.ogg"
 
 
 def test_each_package_stands_on_one_side():
@@ -91,17 +89,7 @@ def test_clip_windows():
 @pytest.fixture(scope="module")
 def suite(tmp_path_factory):
     folder = tmp_path_factory.mktemp("debs")
-    megaglest = {}
-    for u, unit in enumerate(("mummy", "spearman", "chicken")):
-        for kind in ("ack", "select", "die"):
-            for i in range(2 if kind != "die" else 3):
-                megaglest[UNITS.format("egypt", unit, f"{unit}_{kind}{i + 1}.wav")] = ogg_bytes(
-                    0.4, freq=200 + 150 * u + (60 if kind == "die" else 0))
-    megaglest[UNITS.format("egypt", "mummy", "mummy_ack9.wav")] = b"RIFF not really a wave"
-    write_deb(folder / "megaglest-data_3.13.0-3_all.deb", "megaglest-data", megaglest, "3.13.0-3")
-    supertux = {SUPERTUX.format(world, f"track{i}"): ogg_bytes(13.0, rate=16000, freq=300 + 200 * w)
-                for w, world in enumerate(("forest", "antarctic")) for i in range(3)}
-    write_deb(folder / "supertux-data_0.6.3-2_all.deb", "supertux-data", supertux, "0.6.3-2")
+    write_cross_source_debs(folder)
     (folder / "naev-data_0.8.2-1_all.deb").write_bytes(b"this is not an ar archive")
     out = tmp_path_factory.mktemp("cache") / "cross-source"    # where the probe CLI looks, under HARES_ZOO_CACHE
     messages = []

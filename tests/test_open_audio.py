@@ -149,6 +149,8 @@ def test_free_form_copyright_files_still_name_their_licence():
 
 def test_publish_a_run_scores_baselines_and_writes_an_honest_card(corpus, tmp_path, monkeypatch):
     import zoo
+    from fake_debs import write_cross_source_debs
+    from zoo.data.corpora import cross_source
     from zoo.pretrain.config import reproduce_command
     from zoo.workflows.publish import publish_run
     from zoo.hares.linear_probe import ProbeSettings
@@ -162,6 +164,10 @@ def test_publish_a_run_scores_baselines_and_writes_an_honest_card(corpus, tmp_pa
                             snapshot_every=1, verbose=0))
     assert sorted(os.listdir(os.path.join(run_dir, "snapshots"))) == ["encoder-step000001.keras",
                                                                       "encoder-step000002.keras"]
+    debs_dir = tmp_path / "debs"          # the verdict's suite, in the cache where publish reads it
+    debs_dir.mkdir()
+    cross_source.build_cross_source(cross_source.default_root(), str(debs_dir), download=False, workers=1,
+                                    progress=False, log=lambda m: None, packages=write_cross_source_debs(debs_dir))
     folder, facts = publish_run(run_dir, str(tmp_path / "published"), str(out), "tiny", ProbeSettings(steps=20),
                                 progress=lambda m: None)
     assert os.path.basename(folder) == "logmel_conv_tiny-simclr-open-audio"
@@ -169,10 +175,14 @@ def test_publish_a_run_scores_baselines_and_writes_an_honest_card(corpus, tmp_pa
                  "tflite/encoder_float32.tflite", "tflite/encoder_int8.tflite"):
         assert os.path.exists(os.path.join(folder, name)), name
     scores = facts["publication"]["scores"]
-    assert set(scores) == {"logmel_conv_tiny-simclr-open-audio", "logmel_conv_tiny (random init)", "logmel"}
-    assert all(set(s) == {"mini", "open-audio"} and "open_klettres_language" in s["open-audio"] for s in scores.values())
+    assert set(scores) == {"logmel_conv_tiny-simclr-open-audio", "logmel_conv_tiny (random init)", "logmel",
+                           "logmel_stats"}
+    assert all(set(s) == {"mini", "open-audio", "cross-source"} and "open_klettres_language" in s["open-audio"]
+               and set(s["cross-source"]) == {"xs_megaglest_voice", "xs_megaglest_call", "xs_supertux_music_world"}
+               for s in scores.values())
     card = open(os.path.join(folder, "MODEL_CARD.md")).read()
-    assert "**Verdict:** On the open-audio suite's mean accuracy" in card
+    assert "**Verdict:** On the cross-source suite's mean accuracy" in card
+    assert "| logmel_stats |" in card
     assert "hares-zoo pretrain --encoder=logmel_conv_tiny --objective=simclr --corpus=open-audio" in card
     assert "| klettres-data | 4:22.12.3-1 | CC-BY-SA-3.0 |" in card and facts["parity"]["passed"]
     text = open(os.path.join(folder, "model_card.json")).read()

@@ -74,17 +74,19 @@ HARES_TASKS = (
 )
 
 
+def _real_audio_task(group, name, domain, package, task, num_classes):
+    """A task of the real-audio suites: accuracy, 2-s training crops, scored on 2-s sub-clips."""
+    return HaresTask(name, domain, f"{group}: {package}", task, num_classes, "accuracy", 2.0, "subclips", 2.0,
+                     group=group)
+
+
 # Real recordings from Debian packages, labels from paths; clips are the middle <= 6 s of each file
 # (zoo/data/corpora/open_audio.py), scored on 2-s sub-clips. Probe files never enter the pool.
 OPEN_AUDIO_TASKS = (
-    HaresTask("open_klettres_language", "speech", "open-audio: klettres-data", "spoken-letter language", 20,
-              "accuracy", 2.0, "subclips", 2.0, group="open-audio"),
-    HaresTask("open_0ad_voice_language", "speech", "open-audio: 0ad-data", "unit-voice language", 4,
-              "accuracy", 2.0, "subclips", 2.0, group="open-audio"),
-    HaresTask("open_0ad_category", "environment", "open-audio: 0ad-data", "sound category", 7,
-              "accuracy", 2.0, "subclips", 2.0, group="open-audio"),
-    HaresTask("open_redeclipse_category", "environment", "open-audio: redeclipse-data", "sound category", 7,
-              "accuracy", 2.0, "subclips", 2.0, group="open-audio"),
+    _real_audio_task("open-audio", "open_klettres_language", "speech", "klettres-data", "spoken-letter language", 20),
+    _real_audio_task("open-audio", "open_0ad_voice_language", "speech", "0ad-data", "unit-voice language", 4),
+    _real_audio_task("open-audio", "open_0ad_category", "environment", "0ad-data", "sound category", 7),
+    _real_audio_task("open-audio", "open_redeclipse_category", "environment", "redeclipse-data", "sound category", 7),
 )
 
 
@@ -92,18 +94,12 @@ OPEN_AUDIO_TASKS = (
 # the suite a published encoder's verdict is taken from. Class counts as built from the Debian 12
 # packages; scored like open-audio, on 2-s sub-clips.
 CROSS_SOURCE_TASKS = (
-    HaresTask("xs_megaglest_voice", "speech", "cross-source: megaglest-data", "unit voice (speaker)", 34,
-              "accuracy", 2.0, "subclips", 2.0, group="cross-source"),
-    HaresTask("xs_megaglest_call", "speech", "cross-source: megaglest-data", "spoken call kind", 4,
-              "accuracy", 2.0, "subclips", 2.0, group="cross-source"),
-    HaresTask("xs_wesnoth_source", "environment", "cross-source: wesnoth-1.16-data", "sound source", 30,
-              "accuracy", 2.0, "subclips", 2.0, group="cross-source"),
-    HaresTask("xs_lincity_source", "environment", "cross-source: lincity-ng-data", "city sound source", 35,
-              "accuracy", 2.0, "subclips", 2.0, group="cross-source"),
-    HaresTask("xs_supertux_music_world", "music", "cross-source: supertux-data", "music world (style)", 4,
-              "accuracy", 2.0, "subclips", 2.0, group="cross-source"),
-    HaresTask("xs_naev_music_mood", "music", "cross-source: naev-data", "music mood (battle / calm)", 2,
-              "accuracy", 2.0, "subclips", 2.0, group="cross-source"),
+    _real_audio_task("cross-source", "xs_megaglest_voice", "speech", "megaglest-data", "unit voice (speaker)", 34),
+    _real_audio_task("cross-source", "xs_megaglest_call", "speech", "megaglest-data", "spoken call kind", 4),
+    _real_audio_task("cross-source", "xs_wesnoth_source", "environment", "wesnoth-1.16-data", "sound source", 30),
+    _real_audio_task("cross-source", "xs_lincity_source", "environment", "lincity-ng-data", "city sound source", 35),
+    _real_audio_task("cross-source", "xs_supertux_music_world", "music", "supertux-data", "music world (style)", 4),
+    _real_audio_task("cross-source", "xs_naev_music_mood", "music", "naev-data", "music mood (battle / calm)", 2),
 )
 SUITES = {"hares": HARES_TASKS, "open-audio": OPEN_AUDIO_TASKS, "cross-source": CROSS_SOURCE_TASKS}
 

@@ -37,8 +37,7 @@ import re
 
 from zoo.data import debs
 from zoo.data.corpora import sides
-from zoo.data.corpora.package_audio import (AUDIO_SUFFIX, PackageSpec, describe, extract_package, obtain_deb,
-                                         write_provenance)
+from zoo.data.corpora.package_audio import AUDIO_SUFFIX, PackageSpec, read_packages, write_provenance
 from zoo.errors import NotFoundError
 
 CORPUS = "cross-source"
@@ -204,26 +203,12 @@ def build_cross_source(out_dir, debs_dir=None, download=True, packages=PACKAGE_N
     from zoo.data.prepare import prepare_shards
     sides.require_side(packages, "probe", CORPUS, PACKAGE_NAMES)
     debs_dir = debs_dir or cache_dir("debs")
-    audio_root = os.path.join(out_dir, "audio")
-    os.makedirs(audio_root, exist_ok=True)
-    rows, skipped, missing = [], [], []
-    for spec in PACKAGES:
-        if spec.name not in packages:
-            continue
-        try:
-            deb = obtain_deb(spec.name, debs_dir, download, log)
-            log(f"{spec.name}: reading {os.path.basename(deb)}")
-            found, problems = extract_package(deb, spec, audio_root, log)
-        except debs.DebError as error:
-            log(f"skipped package {spec.name}: {error.problem}")
-            skipped.append((spec.name, error.problem))
-            missing.append(spec.name)
-            continue
-        skipped += problems
+
+    def annotate(found):        # only files some task labels
         found = [dict(row, labels=labels_of(row["package"], row["path"])) for row in found]
-        kept, problems = describe(out_dir, [row for row in found if row["labels"]], log)
-        rows += kept
-        skipped += problems
+        return [row for row in found if row["labels"]]
+
+    rows, skipped, missing = read_packages(PACKAGES, packages, out_dir, debs_dir, download, annotate, log)
     if not rows:
         raise debs.DebError(debs_dir, f"no labelled audio in any {CORPUS} package "
                             f"({', '.join(missing) or 'none'} missing); see the messages above")

@@ -137,3 +137,31 @@ def write_provenance(path, rows):
         writer.writeheader()
         for row in rows:
             writer.writerow(dict(row, labels=";".join(f"{k}={v}" for k, v in sorted(row["labels"].items()))))
+
+
+def read_packages(specs, wanted, out_dir, debs_dir, download, annotate, log=print):
+    """Obtain, extract and describe the packages of `specs` named in `wanted` into `out_dir/audio/`.
+
+    `annotate(rows)` adds labels (and splits) to one package's extracted rows and returns those to
+    keep. A package that cannot be had or read is reported, counted and skipped, as is an undecodable
+    file. Returns (kept rows with `duration_s`, skipped [(where, problem)], missing package names)."""
+    audio_root = os.path.join(out_dir, "audio")
+    os.makedirs(audio_root, exist_ok=True)
+    rows, skipped, missing = [], [], []
+    for spec in specs:
+        if spec.name not in wanted:
+            continue
+        try:
+            deb = obtain_deb(spec.name, debs_dir, download, log)
+            log(f"{spec.name}: reading {os.path.basename(deb)}")
+            found, problems = extract_package(deb, spec, audio_root, log)
+        except debs.DebError as error:
+            log(f"skipped package {spec.name}: {error.problem}")
+            skipped.append((spec.name, error.problem))
+            missing.append(spec.name)
+            continue
+        skipped += problems
+        kept, problems = describe(out_dir, annotate(found), log)
+        rows += kept
+        skipped += problems
+    return rows, skipped, missing
