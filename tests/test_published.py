@@ -87,3 +87,17 @@ def test_the_default_is_the_best_published_encoder_on_the_cross_source_suite():
         return 100 * sum(scores.values()) / len(scores)
     means = {name: cross_source_mean(name) for name in zoo.list_published()}
     assert max(means, key=means.get) == DEFAULT_PUBLISHED, means
+
+
+def test_card_reproduce_block_names_the_serving_options():
+    from zoo.workflows.publish import card_markdown
+    config = {"encoder": "nf_slowfast_tiny", "objective": "simclr", "batch_size": 32, "crop_seconds": 2.0,
+              "learning_rate": 3e-4, "optimizer": "adam", "warmup_steps": 100, "completed_steps": 800,
+              "encoder_overrides": {"pooling": "mean_std"}}
+    scores = {label: {"cross-source": {"xs_naev_music_mood": value}}
+              for label, value in (("fine", 0.6), ("twin", 0.5), ("logmel_stats", 0.55))}
+    lines = card_markdown("nf_slowfast_tiny_fine-simclr-open-audio", config, {"pool_hours": 4.56, "packages": {}}, [],
+                          scores, "fine", "twin", {"pooling": "mean_absdev"})
+    assert ("hares-zoo publish --run=runs/nf_slowfast_tiny_fine-simclr --name=nf_slowfast_tiny_fine-simclr-open-audio "
+            "--serving_options='{\"pooling\": \"mean_absdev\"}'") in lines
+    assert any(line.startswith('- Served with {"pooling": "mean_absdev"}') for line in lines)

@@ -55,7 +55,14 @@ def _twin(spec):
     if not isinstance(encoder, keras.Model):
         raise NotFoundError(f"twin:{spec}: a twin needs a Keras encoder (registry name, published name or "
                             ".keras file), not a SavedModel")
-    keras.utils.set_random_seed(TWIN_SEED)
-    twin = type(encoder).from_config(encoder.get_config())
+    twin = twin_of(encoder)
     twin(keras.ops.zeros((1, 16000)))
     return twin
+
+
+def twin_of(encoder, seed=TWIN_SEED):
+    """The random-initialisation twin of a Keras encoder: its config, fresh weights drawn after seeding
+    Keras with `seed` (the same twin every time)."""
+    import keras
+    keras.utils.set_random_seed(seed)
+    return type(encoder).from_config(encoder.get_config())

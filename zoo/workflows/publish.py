@@ -20,6 +20,7 @@ rewrites its card's scores, verdict and score table, leaving the weights and gra
 import csv
 import json
 import os
+import tempfile
 
 from zoo.hares.linear_probe import ProbeSettings
 from zoo.pretrain.config import reproduce_command
@@ -104,6 +105,11 @@ def score_models(models, suites=SUITES, mini_size="default", corpus_root=None, s
     return results
 
 
+def _flat_scores(by_suite):
+    """{suite: {task: score}} -> {"suite/task": score}, the card's `probe_scores`."""
+    return {f"{suite}/{task}": score for suite, tasks in by_suite.items() for task, score in tasks.items()}
+
+
 def _mean(scores):
     return 100 * sum(scores.values()) / len(scores) if scores else float("nan")
 
@@ -174,7 +180,7 @@ def card_markdown(name, config, corpus, curve, scores, trained, twin, serving_op
                 f"{json.dumps(config.get('encoder_overrides') or {})}): the serving contract needs the embedding "
                 "to be the time-mean of the frame embeddings."] if serving_options else []), "",
              "Reproduce:", "", "```bash", "hares-zoo prepare --corpus=open-audio", "hares-zoo prepare --corpus=cross-source",
-             *_reproduce(name, config), "```", ""]
+             *_reproduce(name, config, serving_options), "```", ""]
     lines += score_lines(scores, trained, twin)
     lines += [SCORES_END, "",
               "The weights were learned from these recordings. The main licence is the first one of "
@@ -194,14 +200,10 @@ def publish_run(run_dir, out_root=None, corpus_root=None, mini_size="default", s
     `serving_options` rebuild the trained encoder with options that add no weights before it is scored
     and exported (e.g. {"pooling": "mean_absdev"} for a net pretrained with mean + std pooling, which
     the serving contract does not allow); the card says so."""
-    import keras
-
     import zoo
     from zoo.data.corpora.open_audio import default_root
-    import tempfile
-
     from zoo.export.bundle import export_encoder, load_checkpoint, rebuild_with
-    from zoo.hares.models import load_probe_model
+    from zoo.hares.models import load_probe_model, twin_of
     from zoo.published import published_dir
     with open(os.path.join(run_dir, "pretrain_config.json")) as f:
         config = json.load(f)
@@ -213,8 +215,7 @@ def publish_run(run_dir, out_root=None, corpus_root=None, mini_size="default", s
     if serving_options:
         encoder = rebuild_with(encoder, **serving_options)
     name = name or f"{config['encoder']}-{config['objective']}-open-audio"
-    keras.utils.set_random_seed(config.get("seed", 0))
-    twin = type(encoder).from_config(encoder.get_config())
+    twin = twin_of(encoder, config.get("seed", 0))
     trained_label, twin_label = name, f"{config['encoder']} (random init)"
     # Scores are cached in the run folder, keyed by what they depend on, so that re-publishing (a
     # new card, another quantisation) does not probe again.
@@ -248,7 +249,7 @@ def publish_run(run_dir, out_root=None, corpus_root=None, mini_size="default", s
                                  *_reproduce(name, config, serving_options)],
                    "markdown": card_markdown(name, config, corpus, curve, scores, trained_label, twin_label,
                                              serving_options)}
-    flat = {f"{suite}/{task}": score for suite, tasks in scores[trained_label].items() for task, score in tasks.items()}
+    flat = _flat_scores(scores[trained_label])
     out_dir = os.path.join(out_root or published_dir(), name)
     # LiteRT files with resizable inputs: any batch and length, as the SavedModel.
     with tempfile.TemporaryDirectory() as tmp:
@@ -294,7 +295,7 @@ def rescore_published(folder, suites=("cross-source",), settings=PUBLISHED_PROBE
 
     import zoo
     from zoo.export.model_card import write_model_card
-    from zoo.hares.models import load_probe_model
+    from zoo.hares.models import load_probe_model, twin_of
     with open(os.path.join(folder, "model_card.json")) as f:
         card = json.load(f)
     publication = card["publication"]
@@ -302,8 +303,7 @@ def rescore_published(folder, suites=("cross-source",), settings=PUBLISHED_PROBE
     trained_label, twin_label = publication["name"], f"{config['encoder']} (random init)"
     zoo.registry.get_spec(config["encoder"])      # registers the encoder's classes
     encoder = keras.saving.load_model(os.path.join(folder, "encoder.keras"), compile=False)
-    keras.utils.set_random_seed(config.get("seed", 0))
-    twin = type(encoder).from_config(encoder.get_config())
+    twin = twin_of(encoder, config.get("seed", 0))
     progress(f"probing {trained_label}, its random-init twin and {', '.join(BASELINES)} on {', '.join(suites)}")
     fresh = score_models({trained_label: encoder, twin_label: twin, **{b: load_probe_model(b) for b in BASELINES}},
                          suites, settings=settings)
@@ -313,7 +313,6 @@ def rescore_published(folder, suites=("cross-source",), settings=PUBLISHED_PROBE
     markdown = publication["markdown"]
     start, end = markdown.index(SCORES_HEADING), markdown.index(SCORES_END)
     publication["markdown"] = markdown[:start] + score_lines(scores, trained_label, twin_label) + markdown[end:]
-    card["probe_scores"] = {f"{suite}/{task}": score for suite, tasks in scores[trained_label].items()
-                            for task, score in tasks.items()}
+    card["probe_scores"] = _flat_scores(scores[trained_label])
     write_model_card(folder, card)
     return publication["verdict"]

@@ -6,9 +6,10 @@ before each of the 4 stages the fast features go through a (7, 1) WS-conv with s
 a plain GELU and are concatenated to the slow features; each path ends with a 1x1 final conv
 doubling its width and a plain GELU; the embedding is `concat(mean(fast), mean(slow))`, fast first:
 3456-d for F0 (1728-d with `final_conv=False`, the paper's Table 5). `pooling="moments"` makes each
-frame `[x, x^2]` (twice the width), so the embedding carries the first two moments over time and is
-still the time-mean of the frames; `"mean_max"` (BYOL-A's mean + max over time) and `"mean_std"`
-(mean and standard deviation) are probe-time options that break that identity, so export refuses them.
+frame `[x, x^2]` and `"mean_absdev"` `[x, |x - clip mean|]` (twice the width), so the embedding
+carries a second statistic over time and is still the time-mean of the frames; `"mean_max"`
+(BYOL-A's mean + max over time) and `"mean_std"` (mean and standard deviation) are probe-time
+options that break that identity, so export refuses them.
 
 Frame embeddings: the fast path has 1/4 of the log-mel frame rate (40 ms hop), the slow path
 1/16; each slow frame is repeated 4 times to line up with the fast frames it covers (both paths
@@ -31,6 +32,7 @@ from zoo.errors import ConfigError
 
 POOLINGS = ("mean", "moments", "mean_absdev", "mean_max", "mean_std")
 EXPORTABLE_POOLINGS = ("mean", "moments", "mean_absdev")    # the embedding is the time-mean of the frame embeddings
+DOUBLE_WIDTH_POOLINGS = ("moments", "mean_absdev", "mean_std")
 FUSION_KERNEL = (7, 1)   # official FuseFast2Slow (Kazakos et al. FUSION_KERNEL_SZ 7)
 TIME_RATIO = 4           # slow path sees every 4th time step (max-pooled), paper section 2.3
 STOCHDEPTH_RATE = 0.1    # paper appendix B
@@ -77,7 +79,7 @@ class SlowFastNFNet(LogMelEncoder):
         self.plain_gelu = GammaActivation("gelu", scaled=False, approximate_gelu=approximate_gelu, name="plain_gelu")
         self.slow_pool = keras.layers.MaxPooling2D((TIME_RATIO, 1), (TIME_RATIO, 1), padding="same")
         self.embedding_size = (self.fast.output_channels + self.slow.output_channels) * (
-            2 if pooling in ("mean_std", "moments", "mean_absdev") else 1)
+            2 if pooling in DOUBLE_WIDTH_POOLINGS else 1)
         time_stride = 1                                 # the fast path's (2 x 2 in its stem for F0 and tiny)
         for stride in row["fast"]["stem_strides"] + row["fast"]["strides"]:
             time_stride *= stride[0]
@@ -110,7 +112,8 @@ class SlowFastNFNet(LogMelEncoder):
     def _pool(self, frames):
         """[batch, time, C] -> [batch, C] (mean: official; moments: the frames already carry [x, x^2];
         mean_max: BYOL-A's mean + max over time) or [batch, 2C] (mean_std: mean and standard deviation
-        over time). Only mean and moments keep the serving contract's embedding = time-mean of frames."""
+        over time); mean_absdev's frames carry [x, |x - clip mean|] likewise. Only mean, moments and
+        mean_absdev keep the serving contract's embedding = time-mean of frames."""
         mean = ops.mean(frames, axis=1)
         if self.pooling == "mean_max":
             return mean + ops.max(frames, axis=1)
