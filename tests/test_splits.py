@@ -1,7 +1,8 @@
 """The one split rule (`zoo.data.splits.stable_split`) keeps every assignment the zoo made before it
 was the one rule: the HARES adapters' sha256 fractions and the open-audio corpus' sha1 percentages.
 The reference digests were computed with the two former implementations (at 7147365) on the same
-1,200 keys; a digest is the sha256 of the concatenated split names, in key order."""
+1,200 keys; a digest is the sha256 of the concatenated split names, in key order. The stratified
+rule of the cross-source suite (`stratified_split`) is checked here too."""
 
 import collections
 import hashlib
@@ -36,3 +37,12 @@ def test_an_unknown_digest_is_refused():
     from zoo.errors import ConfigError
     with pytest.raises(ConfigError, match="digest 'md5'"):
         stable_split("a", digest="md5")
+
+
+def test_stratified_split_gives_every_class_a_test_file_and_is_order_free():
+    from zoo.data.splits import stratified_split
+    keys = [f"pkg:sound_{i}.ogg" for i in range(5)]
+    split = stratified_split(keys, 0.4)
+    assert sorted(split.values()) == ["test", "test", "train", "train", "train"]    # round(0.4 * 5) = 2
+    assert stratified_split(list(reversed(keys)), 0.4) == split
+    assert stratified_split(["pkg:only.ogg"], 0.4) == {"pkg:only.ogg": "test"}        # at least one

@@ -1,8 +1,11 @@
-"""The one way the zoo assigns a file to a split without a published one: a stable hash of a key
-(a path, `package:path`), the same on every machine and in every run, independent of file order.
+"""How the zoo assigns files to splits without a published one: by a stable hash of a key (a path,
+`package:path`), the same on every machine and in every run, independent of file order. Either each
+key on its own (`stable_split`), or one class's keys together, so that every class gets test files
+(`stratified_split`, for small classes).
 
     stable_split("audio/rain.ogg")                                   # "train" (80 %) or "test" (20 %)
     stable_split(key, (("pretrain", 60), ("probe-train", 25), ("probe-test", 15)), digest="sha1")
+    stratified_split(["pkg:a.ogg", "pkg:b.ogg", "pkg:c.ogg"], 0.4)    # {key: "train" | "test"}, 1 test
 """
 
 import hashlib
@@ -32,3 +35,11 @@ def stable_split(key, fractions=DEFAULT_SPLITS, digest="sha256"):
         if value < total:
             return name
     return fractions[-1][0]
+
+
+def stratified_split(keys, test_fraction):
+    """{key: "train" | "test"} for the keys of one class: ordered by their sha1, the first
+    `max(1, round(test_fraction * len(keys)))` are test, so a class of any size has a test file."""
+    ordered = sorted(keys, key=lambda key: hashlib.sha1(key.encode()).hexdigest())
+    n_test = max(1, round(test_fraction * len(ordered)))
+    return {key: "test" if i < n_test else "train" for i, key in enumerate(ordered)}

@@ -30,7 +30,6 @@ shard it, then `provenance.csv` (package, version, licence, path, duration, spli
 import collections
 import csv
 import dataclasses
-import hashlib
 import json
 import os
 import re
@@ -38,6 +37,7 @@ import re
 from zoo.data import debs
 from zoo.data.corpora import sides
 from zoo.data.corpora.package_audio import AUDIO_SUFFIX, PackageSpec, read_packages, write_provenance
+from zoo.data.splits import stratified_split
 from zoo.errors import NotFoundError
 
 CORPUS = "cross-source"
@@ -88,22 +88,16 @@ def labels_of(package, path):
     return {}
 
 
-def _hash(package, path):
-    return hashlib.sha1(f"{package}:{path}".encode()).hexdigest()
-
-
 def stratified_splits(items):
-    """{file: "train" | "test"} for `items` [(row, label)] of one task: per class, files ordered by a
-    stable hash of `package:path`; the first `max(1, round(TEST_FRACTION * n))` are test."""
-    by_class = collections.defaultdict(list)
+    """{file: "train" | "test"} for `items` [(row, label)] of one task: per class, `stratified_split`
+    of the files' `package:path` keys, `TEST_FRACTION` (at least one) to test."""
+    by_class = collections.defaultdict(dict)
     for row, label in items:
-        by_class[label].append(row)
+        by_class[label][f"{row['package']}:{row['path']}"] = row["file"]
     splits = {}
-    for rows in by_class.values():
-        rows = sorted(rows, key=lambda r: _hash(r["package"], r["path"]))
-        n_test = max(1, round(TEST_FRACTION * len(rows)))
-        for i, row in enumerate(rows):
-            splits[row["file"]] = "test" if i < n_test else "train"
+    for files in by_class.values():
+        for key, split in stratified_split(files, TEST_FRACTION).items():
+            splits[files[key]] = split
     return splits
 
 
