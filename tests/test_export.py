@@ -108,6 +108,26 @@ def test_litert_files_have_the_contract_names_and_zero_nonfinite_samples(sf_tiny
     assert front.run(real_like_clips(16000, 2))["log_mel"].shape == (2, 101, 80)
 
 
+def _op_counts(path):
+    from collections import Counter
+    from ai_edge_litert.interpreter import Interpreter
+    return Counter(op["op_name"] for op in Interpreter(model_path=path)._get_ops_details())
+
+
+def test_litert_frontend_is_an_fft_with_constant_mel_weights_except_in_int8(sf_tiny_export):
+    """The STFT is RFFT2D (no weights) in every file; the float files keep the mel matrix a constant
+    (FULLY_CONNECTED, which XNNPACK runs); only the int8 file derives it at run time (MINIMUM feeding
+    a BATCH_MATMUL), so that the quantiser leaves the frontend in float."""
+    out, _ = sf_tiny_export
+    float32, int8, log_mel = (_op_counts(os.path.join(out, "tflite", f"{name}.tflite"))
+                              for name in ("encoder_float32", "encoder_int8", "log_mel"))
+    for ops in (float32, int8, log_mel):
+        assert ops["RFFT2D"] == 1 and ops["REAL"] == 1 and ops["IMAG"] == 1
+    assert float32["MINIMUM"] == 0 and float32["BATCH_MATMUL"] == 0 and log_mel["MINIMUM"] == 0
+    assert int8["MINIMUM"] == 1 and int8["BATCH_MATMUL"] == 1
+    assert float32["CONV_2D"] == int8["CONV_2D"]    # the encoder's convolutions only, none for the STFT
+
+
 def test_hub_load_works_without_zoo(sf_tiny_export, tmp_path):
     """A consumer with only tensorflow and tensorflow_hub: `zoo` cannot be imported in the subprocess."""
     out, _ = sf_tiny_export

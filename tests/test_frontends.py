@@ -54,6 +54,17 @@ def test_frame_count_rule_and_short_clips(samples, frames):
     assert np.all(np.isfinite(out.numpy()))
 
 
+@pytest.mark.parametrize("samples", [1, 159, 160, 16000, 27183])
+def test_fft_and_conv_stft_agree(samples):
+    signal = np.resize(real_like_signals()["vowel"], (2, samples)).astype(np.float32)
+    fft, conv = LogMelSpectrogram(stft="fft"), LogMelSpectrogram(stft="conv")
+    power_fft, power_conv = fft.power_spectrogram(signal).numpy(), conv.power_spectrogram(signal).numpy()
+    assert power_fft.shape == power_conv.shape == (2, fft.num_frames(samples), 257)
+    np.testing.assert_allclose(power_fft, power_conv, rtol=0, atol=2e-5 * power_conv.max())
+    assert np.max(np.abs(fft(signal).numpy() - conv(signal).numpy())) < 1e-3
+    assert LogMelSpectrogram.from_config(conv.get_config()).stft == "conv"
+
+
 def test_log_mel_rejects_wrong_rank_and_bad_settings():
     with pytest.raises(ValueError, match=r"\[batch, samples\]"):
         LogMelSpectrogram()(np.zeros((16000,), np.float32))
@@ -61,6 +72,8 @@ def test_log_mel_rejects_wrong_rank_and_bad_settings():
         LogMelSpectrogram(fft_length=256)
     with pytest.raises(ValueError, match="fmax"):
         LogMelSpectrogram(fmax=9000.0)
+    with pytest.raises(ValueError, match="stft='dct'"):
+        LogMelSpectrogram(stft="dct")
 
 
 def test_log_mel_config_round_trip():
@@ -101,8 +114,9 @@ def _litert_run(function, inputs):
     return np.stack(results)
 
 
+@pytest.mark.parametrize("stft", ["fft", "conv"])
 @pytest.mark.parametrize("length", [16000, 37])
-def test_log_mel_tflite_builtin_ops_parity(length):
+def test_log_mel_tflite_builtin_ops_parity(length, stft):
     rng = np.random.default_rng(0)
     n = length
     signals = np.stack([
@@ -112,7 +126,7 @@ def test_log_mel_tflite_builtin_ops_parity(length):
         np.clip(3.0 * np.sin(2 * np.pi * 440 * np.arange(n) / 16000), -1, 1),  # clipping
         np.resize(real_like_signals()["vowel"], n),              # speech-like
     ]).astype(np.float32)
-    layer = LogMelSpectrogram()
+    layer = LogMelSpectrogram(stft=stft)
     expected = layer(signals).numpy()
     got = _litert_run(layer, signals)
     assert np.all(np.isfinite(got))

@@ -12,7 +12,9 @@ SavedModel.
 Variants (`QUANTIZATIONS`): `float32`; `int8`, dynamic-range quantisation (weights stored as int8,
 activations computed in float, no calibration data needed; the log-mel frontend stays float32:
 the file is converted from a twin of the encoder built with `frontend_constants_at_run_time=True`,
-see `zoo.frontends.log_mel.LogMelSpectrogram`); `float16` (weights stored as float16).
+see `zoo.frontends.log_mel.LogMelSpectrogram`); `float16` (weights stored as float16). The STFT is
+LiteRT's RFFT2D (no weights); the float files keep the mel matrix a constant, so that XNNPACK runs
+the whole float graph (docs/export.md, "Where the time goes").
 
 LiteRT has no assert op, so the documented behaviour on non-finite input differs from the
 SavedModel's error: NaN and Inf samples are replaced by 0 inside the graph, so a bad sample never
@@ -63,11 +65,13 @@ def for_litert(encoder):
     return twin
 
 
-def _litert_module(encoder, samples, batch):
-    """`samples`, `batch`: ints, or None for a dynamic dimension."""
+def _litert_module(encoder, samples, batch, frontend_constants_at_run_time):
+    """`samples`, `batch`: ints, or None for a dynamic dimension; `frontend_constants_at_run_time`:
+    hide the frontend's matrices from the quantiser (`for_litert`)."""
     spec = tf.TensorSpec([batch, samples], tf.float32, name="waveform")
-    encoder = for_litert(encoder)
-    frontend = frontend_fn(encoder, constants_at_run_time=True)
+    if frontend_constants_at_run_time:
+        encoder = for_litert(encoder)
+    frontend = frontend_fn(encoder, constants_at_run_time=frontend_constants_at_run_time)
 
     def serving_default(waveform):
         return encoder(zero_nonfinite(waveform), training=False)
@@ -91,7 +95,8 @@ def convert(encoder, samples=None, quantization="float32", batch=None, signature
         raise ConfigError(f"TFLite input must be at least [1, 1]; got batch {batch}, samples {samples}")
     if not encoder.built:
         encoder.build()
-    module = _litert_module(encoder, None if samples is None else int(samples), None if batch is None else int(batch))
+    module = _litert_module(encoder, None if samples is None else int(samples), None if batch is None else int(batch),
+                            frontend_constants_at_run_time=quantization == "int8")
     function = module.serve if signature == "serving_default" else module.log_mel
     with tempfile.TemporaryDirectory() as tmp:
         tf.saved_model.save(module, tmp, signatures={signature: function},
