@@ -2,7 +2,8 @@
 
 The shipped `encoder_int8.tflite` is dynamic-range int8 (int8 weights, float activations). This
 script converts the same encoder with full-integer quantisation (int8 weights *and* activations),
-calibrated on `--calibration` real clips of the open-audio pretraining pool (up to 3 s each), with
+calibrated on `--calibration` real clips of the open-audio pretraining pool (3 s each, shorter ones
+repeated), with
 the log-mel frontend and the per-clip standardisation kept in float (a quantised power spectrum
 loses everything 48 dB below a frame's peak; see `zoo.frontends.log_mel`). Optionally the
 activations can be 16-bit (`--activations=int16`, LiteRT's 16x8 mode). It then times the float32,
@@ -11,7 +12,8 @@ audio-s/s, the speed-up over float32, and the cosine of each clip's embedding to
 
     hares-zoo prepare --corpus=open-audio
     python benchmarks/int8_full.py                       # the default published encoder
-    python benchmarks/int8_full.py --activations=int16 --out=/tmp/int8_full
+    python benchmarks/int8_full.py --out=benchmarks/int8_full     # the figures in docs/export.md
+    python benchmarks/int8_full.py --activations=int16
 """
 
 import csv
@@ -30,15 +32,17 @@ flags.DEFINE_integer("clips", 80, "Other real clips to time and compare on.")
 flags.DEFINE_enum("activations", "int8", ["int8", "int16"], "Activation type of the full-integer file.")
 flags.DEFINE_integer("threads", 2, "LiteRT threads.")
 flags.DEFINE_integer("worst_layers", 8, "Print the quantised layers with the largest error against float (0: skip).")
-flags.DEFINE_string("out", None, "Write the measurements (.json) and the full-integer file (.tflite) with this stem.")
+flags.DEFINE_string("out", None, "Write the measurements (.json) with this file stem.")
 FLAGS = flags.FLAGS
 
 FLOAT_SCOPES = ("log_mel", "standardize", "export_log_mel")   # op names of the frontend kept in float
 
 
-def corpus_clips(count, offset, seconds=3.0):
+def corpus_clips(count, offset, seconds=3.0, repeat_to_length=False):
     """`count` clips of the open-audio pretraining pool (needs `hares-zoo prepare --corpus=open-audio`),
-    every k-th file from `offset`, cut to `seconds`, as float32 arrays at 16 kHz."""
+    every k-th file from `offset`, cut to `seconds` (with `repeat_to_length`, shorter ones repeated to
+    exactly `seconds`: the quantisation debugger feeds one input shape), float32 arrays at 16 kHz."""
+    import numpy as np
     import zoo
     from zoo.data.audio_io import read_audio
     root = zoo.cache_dir("open-audio")
@@ -49,7 +53,8 @@ def corpus_clips(count, offset, seconds=3.0):
         paths = [row["path"] for row in csv.DictReader(f)]
     step = max(1, len(paths) // (2 * count))
     chosen = paths[offset::step][:count]
-    return [read_audio(os.path.join(root, p))[: int(seconds * 16000)].astype("float32") for p in chosen]
+    clips = [read_audio(os.path.join(root, p))[: int(seconds * 16000)].astype("float32") for p in chosen]
+    return [np.resize(clip, int(seconds * 16000)) for clip in clips] if repeat_to_length else clips
 
 
 def full_integer(encoder, calibration, activations):
@@ -105,18 +110,18 @@ def main(argv):
     path = zoo.published.resolve_model_path(FLAGS.model or zoo.published.DEFAULT_PUBLISHED)
     import zoo.encoders  # noqa: F401  (registers the encoder classes)
     encoder = keras.saving.load_model(os.path.join(path, "encoder.keras"), compile=False)
-    calibration = corpus_clips(FLAGS.calibration, 0)
+    calibration = corpus_clips(FLAGS.calibration, 0, repeat_to_length=True)
     clips = corpus_clips(FLAGS.clips, 1)
     start = time.perf_counter()
     debugger, kept_float = full_integer(encoder, calibration, FLAGS.activations)
     content = debugger.get_nondebug_quantized_model()
     convert_s = time.perf_counter() - start
-    stem = FLAGS.out or os.path.join(tempfile.mkdtemp(), "full_integer")
-    with open(stem + ".tflite", "wb") as f:
+    full_file = os.path.join(tempfile.mkdtemp(), "encoder_full_integer.tflite")
+    with open(full_file, "wb") as f:
         f.write(content)
     files = {"float32": os.path.join(path, "tflite", "encoder_float32.tflite"),
              "int8 dynamic-range (shipped)": os.path.join(path, "tflite", "encoder_int8.tflite"),
-             f"full integer ({FLAGS.activations} activations)": stem + ".tflite"}
+             f"full integer ({FLAGS.activations} activations)": full_file}
     rows, reference = [], None
     for label, file in files.items():
         lite = LiteRTEncoder(file, num_threads=FLAGS.threads)
@@ -131,6 +136,7 @@ def main(argv):
                      "min_cosine": float(cosine.min()), "mean_cosine": float(cosine.mean())})
     for row in rows:
         row["vs_float32"] = row["audio_s_per_s"] / rows[0]["audio_s_per_s"]
+    print(f"\nfull-integer file: {full_file}")
     print(f"\n{path}; calibration on {len(calibration)} open-audio clips ({convert_s:.0f} s); {kept_float} frontend "
           f"tensors kept float; {len(clips)} other clips, one per call, {FLAGS.threads} threads\n")
     write_table(["file", "MB", "audio s / s", "x float32", "min cosine to float32", "mean cosine"],

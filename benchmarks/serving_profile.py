@@ -77,7 +77,6 @@ def _tf_op_profile(loaded, clip, threads, runs=10):
 def _door(door, path, seconds, profile_seconds, threads, calls, repeats, queue):
     """Runs in a fresh process; puts {"door", "ms": {seconds: ms}, "profile": ...} on `queue`."""
     import os
-    import numpy as np
     import tensorflow as tf
     tf.config.threading.set_intra_op_parallelism_threads(threads)
     tf.config.threading.set_inter_op_parallelism_threads(threads)
