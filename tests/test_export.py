@@ -38,6 +38,9 @@ def _check_facts(facts, name, out):
     assert bad["rank 1"] and bad["int16"]
     card = open(os.path.join(out, "MODEL_CARD.md")).read()
     assert f"`{name}`" in card and "random initialisation" in card and "Measured parity" in card
+    lite = parity["tflite"]
+    assert lite["int8"]["speed_vs_float32"] == pytest.approx(lite["float32"]["ms_per_call"] / lite["int8"]["ms_per_call"])
+    assert f"| {lite['int8']['speed_vs_float32']:.2f}x float32 (" in card
     for path in ("saved_model.pb", "encoder.keras", "tflite/encoder_float32.tflite",
                  "tflite/encoder_int8.tflite", "tflite/log_mel.tflite", "model_card.json"):
         assert os.path.exists(os.path.join(out, path)), path

@@ -89,6 +89,11 @@ def _parity_lines(parity):
                     else f"cosine >= {_number(INT8_MIN_COSINE)}")
         lines.append(f"| LiteRT {quantization} vs SavedModel | {entry['embedding_relative_error']:.2e} relative, "
                      f"min cosine {entry['min_cosine']:.5f} | {required} |")
+    speeds = {q: e for q, e in parity.get("tflite", {}).items() if e.get("ms_per_call") and q != "float32"}
+    for quantization, entry in speeds.items():
+        lines.append(f"| LiteRT {quantization} speed at export ({entry['speed_threads']} threads, one "
+                     f"{entry['speed_clip_seconds']:.1f}-s clip) | {entry['speed_vs_float32']:.2f}x float32 "
+                     f"({entry['ms_per_call']:.1f} ms a call) | - |")
     tune = parity.get("fine_tuning", {})
     if tune.get("checked"):
         lines.append(f"| `hub.KerasLayer(trainable=True)`, one SGD step | {tune['changed_weights']} of "

@@ -16,6 +16,7 @@ from zoo.data import minihares
 SAVED_MODEL_TOLERANCE = 1e-5     # hub.load / TFSMLayer vs Keras, relative (issue 5)
 TFLITE_FLOAT_TOLERANCE = 1e-4    # LiteRT float32 vs SavedModel, relative
 INT8_MIN_COSINE = 0.99           # LiteRT dynamic-range int8 vs SavedModel, per clip
+SPEED_THREADS = 2                # LiteRT threads for the checks and the speed figure on the card
 CHECK_LENGTHS_SECONDS = (1 / ac.SAMPLE_RATE, 0.5, 10.0)
 LITERT_CHECK_LENGTHS = (ac.SAMPLE_RATE // 2, ac.SAMPLE_RATE, 2 * ac.SAMPLE_RATE + 123)   # samples, resizable files
 
@@ -134,7 +135,7 @@ def check_tflite(paths, loaded, lengths):
     references = [{k: v.numpy() for k, v in loaded(tf.constant(clips)).items()} for clips in clip_sets]
     results = {}
     for quantization, path in paths.items():
-        lite = LiteRTEncoder(path)
+        lite = LiteRTEncoder(path, num_threads=SPEED_THREADS)
         got, want, cosine = {"embedding": [], "frame_embeddings": []}, {"embedding": [], "frame_embeddings": []}, []
         for clips, reference in zip(clip_sets, references):
             one_by_one = [lite.run(clip[None]) for clip in clips]
@@ -157,11 +158,30 @@ def check_tflite(paths, loaded, lengths):
                  "min_cosine": float(np.min(cosine)),
                  "lengths": [int(n) for n in lengths], "batched": bool(lite.resizable),
                  "finite": bool(all(np.all(np.isfinite(v)) for values in got.values() for v in values)),
-                 "nan_input_gives_finite_output": bool(np.all(np.isfinite(nan_out)))}
+                 "nan_input_gives_finite_output": bool(np.all(np.isfinite(nan_out))),
+                 "ms_per_call": _best_ms(lambda: lite.run(clip_sets[-1][:1])),
+                 "speed_clip_seconds": int(lengths[-1]) / ac.SAMPLE_RATE, "speed_threads": SPEED_THREADS}
         if quantization == "float32":
             entry["passed"] = entry["embedding_relative_error"] <= TFLITE_FLOAT_TOLERANCE
         else:
             entry["passed"] = entry["min_cosine"] >= INT8_MIN_COSINE
         entry["passed"] = bool(entry["passed"] and entry["finite"] and entry["nan_input_gives_finite_output"])
         results[quantization] = entry
+    if results.get("float32", {}).get("ms_per_call"):
+        for entry in results.values():
+            entry["speed_vs_float32"] = results["float32"]["ms_per_call"] / entry["ms_per_call"]
     return results
+
+
+def _best_ms(call, calls=3, repeats=3):
+    """Milliseconds per call, best of `repeats` runs of `calls` calls after one untimed call (a
+    measurement at export, on whatever the machine is doing then: a guide, not a benchmark)."""
+    import time
+    call()
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(calls):
+            call()
+        best = min(best, (time.perf_counter() - start) / calls * 1000)
+    return best
