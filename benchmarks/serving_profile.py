@@ -20,6 +20,7 @@ import multiprocessing
 from absl import app, flags
 
 from costing import write_table
+from zoo.export.verify import best_ms
 
 flags.DEFINE_string("model", None, "Published encoder name or export folder; default: the default published encoder.")
 flags.DEFINE_list("seconds", ["0.3", "1.0", "1.7", "4.0", "10.0"], "Clip lengths to time (seconds).")
@@ -31,19 +32,6 @@ flags.DEFINE_string("out", None, "Write the measurements (.json) with this file 
 FLAGS = flags.FLAGS
 
 DOORS = ("saved_model", "litert_float32", "litert_int8")
-
-
-def _best_ms(call, calls, repeats):
-    import time
-    for _ in range(3):
-        call()
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(calls):
-            call()
-        best = min(best, (time.perf_counter() - start) / calls * 1000)
-    return best
 
 
 def _tf_op_profile(loaded, clip, threads, runs=10):
@@ -89,14 +77,14 @@ def _door(door, path, seconds, profile_seconds, threads, calls, repeats, queue):
         from zoo.export.tflite import LiteRTEncoder
         lite = LiteRTEncoder(os.path.join(path, "tflite", f"encoder_{door[7:]}.tflite"), num_threads=threads)
         run = lambda x: lite.run(x)["embedding"]                                     # noqa: E731
-    ms = {s: _best_ms(lambda: run(clips[s]), calls, repeats) for s in seconds}
+    ms = {s: best_ms(lambda: run(clips[s]), calls, repeats, warmup=3) for s in seconds}
     clip = clips[profile_seconds]
     if door == "saved_model":
         profile = {"ops": _tf_op_profile(loaded, clip, threads)}
     else:
         front = LiteRTEncoder(os.path.join(path, "tflite", "log_mel.tflite"), num_threads=threads)
-        whole = _best_ms(lambda: run(clip), calls, repeats)
-        frontend = _best_ms(lambda: front.run(clip), calls, repeats)
+        whole = best_ms(lambda: run(clip), calls, repeats, warmup=3)
+        frontend = best_ms(lambda: front.run(clip), calls, repeats, warmup=3)
         profile = {"whole_ms": whole, "log_mel_ms": frontend}
     queue.put({"door": door, "ms": ms, "profile": profile})
 

@@ -159,7 +159,7 @@ def check_tflite(paths, loaded, lengths):
                  "lengths": [int(n) for n in lengths], "batched": bool(lite.resizable),
                  "finite": bool(all(np.all(np.isfinite(v)) for values in got.values() for v in values)),
                  "nan_input_gives_finite_output": bool(np.all(np.isfinite(nan_out))),
-                 "ms_per_call": _best_ms(lambda: lite.run(clip_sets[-1][:1])),
+                 "ms_per_call": best_ms(lambda: lite.run(clip_sets[-1][:1])),
                  "speed_clip_seconds": int(lengths[-1]) / ac.SAMPLE_RATE, "speed_threads": SPEED_THREADS}
         if quantization == "float32":
             entry["passed"] = entry["embedding_relative_error"] <= TFLITE_FLOAT_TOLERANCE
@@ -173,11 +173,12 @@ def check_tflite(paths, loaded, lengths):
     return results
 
 
-def _best_ms(call, calls=3, repeats=3):
-    """Milliseconds per call, best of `repeats` runs of `calls` calls after one untimed call (a
-    measurement at export, on whatever the machine is doing then: a guide, not a benchmark)."""
+def best_ms(call, calls=3, repeats=3, warmup=1):
+    """Milliseconds per call of `call()`: the best of `repeats` runs of `calls` calls after `warmup`
+    untimed ones (at export: a guide on whatever the machine is doing then, not a benchmark)."""
     import time
-    call()
+    for _ in range(warmup):
+        call()
     best = float("inf")
     for _ in range(repeats):
         start = time.perf_counter()
