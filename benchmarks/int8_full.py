@@ -5,15 +5,15 @@ script converts the same encoder with full-integer quantisation (int8 weights *a
 calibrated on `--calibration` real clips of the open-audio pretraining pool (3 s each, shorter ones
 repeated), with
 the log-mel frontend and the per-clip standardisation kept in float (a quantised power spectrum
-loses everything 48 dB below a frame's peak; see `zoo.frontends.log_mel`). Optionally the
-activations can be 16-bit (`--activations=int16`, LiteRT's 16x8 mode). It then times the float32,
+loses everything 48 dB below a frame's peak; see `zoo.frontends.log_mel`): TensorFlow's quantisation
+debugger keeps the listed frontend ops in float, and it quantises the rest to int8 only (it passes
+no 16x8 setting on), so 16-bit activations are not offered here. It then times the float32,
 dynamic-range and full-integer files on `--clips` other real clips, one clip per call, and reports
 audio-s/s, the speed-up over float32, and the cosine of each clip's embedding to float32's.
 
     hares-zoo prepare --corpus=open-audio
     python benchmarks/int8_full.py                       # the default published encoder
     python benchmarks/int8_full.py --out=benchmarks/int8_full     # the figures in docs/export.md
-    python benchmarks/int8_full.py --activations=int16
 """
 
 import csv
@@ -29,7 +29,6 @@ from costing import write_table
 flags.DEFINE_string("model", None, "Published encoder name or export folder; default: the default published encoder.")
 flags.DEFINE_integer("calibration", 64, "Real clips for calibration (open-audio pretraining pool).")
 flags.DEFINE_integer("clips", 80, "Other real clips to time and compare on.")
-flags.DEFINE_enum("activations", "int8", ["int8", "int16"], "Activation type of the full-integer file.")
 flags.DEFINE_integer("threads", 2, "LiteRT threads.")
 flags.DEFINE_integer("worst_layers", 8, "Print the quantised layers with the largest error against float (0: skip).")
 flags.DEFINE_string("out", None, "Write the measurements (.json) with this file stem.")
@@ -57,7 +56,7 @@ def corpus_clips(count, offset, seconds=3.0, repeat_to_length=False):
     return [np.resize(clip, int(seconds * 16000)) for clip in clips] if repeat_to_length else clips
 
 
-def full_integer(encoder, calibration, activations):
+def full_integer(encoder, calibration):
     """TFLite bytes: full-integer quantisation calibrated on `calibration`, frontend ops in float."""
     import tensorflow as tf
     from ai_edge_litert.interpreter import Interpreter
@@ -73,9 +72,7 @@ def full_integer(encoder, calibration, activations):
             c = tf.lite.TFLiteConverter.from_saved_model(tmp, signature_keys=["serving_default"])
             c.optimizations = [tf.lite.Optimize.DEFAULT]
             c.representative_dataset = representative
-            ops = (tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8
-                   if activations == "int16" else tf.lite.OpsSet.TFLITE_BUILTINS_INT8)
-            c.target_spec.supported_ops = [ops, tf.lite.OpsSet.TFLITE_BUILTINS]
+            c.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8, tf.lite.OpsSet.TFLITE_BUILTINS]
             return c
 
         # A first conversion names the ops; the frontend's are then kept in float by the debugger.
@@ -113,7 +110,7 @@ def main(argv):
     calibration = corpus_clips(FLAGS.calibration, 0, repeat_to_length=True)
     clips = corpus_clips(FLAGS.clips, 1)
     start = time.perf_counter()
-    debugger, kept_float = full_integer(encoder, calibration, FLAGS.activations)
+    debugger, kept_float = full_integer(encoder, calibration)
     content = debugger.get_nondebug_quantized_model()
     convert_s = time.perf_counter() - start
     full_file = os.path.join(tempfile.mkdtemp(), "encoder_full_integer.tflite")
@@ -121,7 +118,7 @@ def main(argv):
         f.write(content)
     files = {"float32": os.path.join(path, "tflite", "encoder_float32.tflite"),
              "int8 dynamic-range (shipped)": os.path.join(path, "tflite", "encoder_int8.tflite"),
-             f"full integer ({FLAGS.activations} activations)": full_file}
+             "full integer (int8 activations)": full_file}
     rows, reference = [], None
     for label, file in files.items():
         lite = LiteRTEncoder(file, num_threads=FLAGS.threads)
