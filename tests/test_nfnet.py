@@ -160,6 +160,8 @@ def test_slowfast_pooling_options_and_a_variant_row_of_ones_own():
     np.testing.assert_allclose(b[:, :fast], a[:, :fast], atol=1e-5)          # the mean half is the official one
     fast_frames = stats(x)["frame_embeddings"].numpy()[:, :, :fast]          # the fast path's own frames
     np.testing.assert_allclose(b[:, fast:2 * fast], fast_frames.std(1), atol=1e-5)   # then their std
+    one_frame = stats(x[:, :100])                                             # std 0: 0, never 0 / 0
+    np.testing.assert_array_equal(one_frame["embedding"].numpy()[:, fast:2 * fast], 0.0)
     row = copy.deepcopy(SLOWFAST["tiny"])
     for path in ("slow", "fast"):
         row[path]["stem_strides"][0] = [1, 2]
@@ -175,21 +177,21 @@ def test_slowfast_pooling_options_and_a_variant_row_of_ones_own():
         zoo.create_encoder("nf_slowfast_tiny", variant=bad)
 
 
-def test_exportable_poolings_keep_embedding_the_mean_of_frames_and_export_refuses_the_others(tmp_path):
+def test_exportable_poolings_keep_embedding_the_mean_of_frames_and_export_refuses_mean_max(tmp_path):
     from zoo.errors import ServingContractError
     from zoo.export.bundle import export_encoder, rebuild_with
     x = np.random.default_rng(1).normal(0, 0.1, (2, 48000)).astype("float32")    # 3 s: 76 fast frames
-    base = zoo.create_encoder("nf_slowfast_tiny", pooling="mean_std")
-    for pooling in ("mean", "moments", "mean_absdev"):
+    base = zoo.create_encoder("nf_slowfast_tiny", pooling="mean_max")
+    for pooling in ("mean", "moments", "mean_absdev", "mean_std"):
         served = rebuild_with(base, pooling=pooling)
         out = served(x)
         assert served.embedding_is_frame_mean and out["embedding"].shape == out["frame_embeddings"].shape[::2]
         np.testing.assert_allclose(out["frame_embeddings"].numpy().mean(1), out["embedding"].numpy(), atol=1e-5)
     fast = base.fast.output_channels          # the same weights: the fast path's mean is unchanged
     np.testing.assert_allclose(rebuild_with(base, pooling="mean")(x)["embedding"][:, :fast],
-                               base(x)["embedding"][:, :fast], atol=1e-5)
+                               rebuild_with(base, pooling="mean_std")(x)["embedding"][:, :fast], atol=1e-5)
     assert not base.embedding_is_frame_mean
-    with pytest.raises(ServingContractError, match="pooling='mean_std': its embedding is not the time-mean"):
-        export_encoder("nf_slowfast_tiny", str(tmp_path / "out"), overrides={"pooling": "mean_std"},
+    with pytest.raises(ServingContractError, match="pooling='mean_max': its embedding is not the time-mean"):
+        export_encoder("nf_slowfast_tiny", str(tmp_path / "out"), overrides={"pooling": "mean_max"},
                        quantizations=(), verify_export=False, progress=lambda message: None)
     assert not (tmp_path / "out").exists()

@@ -25,8 +25,8 @@ flags.DEFINE_list("reexport", [], "Published encoders (names, or `all`) to expor
 flags.DEFINE_string("name", None, "With --run: the published name (default: <encoder>-<objective>-open-audio; give "
                     "one when the run overrides the encoder's options, e.g. nf_slowfast_tiny_fine-simclr-open-audio).")
 flags.DEFINE_string("serving_options", None, "With --run: JSON object of encoder options that add no weights, "
-                    "applied before scoring and export, e.g. '{\"pooling\": \"mean_absdev\"}' for a Slowfast NFNet "
-                    "pretrained with mean_std pooling (which the serving contract does not allow).")
+                    "applied before scoring and export, e.g. '{\"pooling\": \"mean_absdev\"}' to serve a Slowfast NFNet "
+                    "pretrained with mean_max pooling (which the serving contract does not allow).")
 flags.DEFINE_list("rescore", [], "Published encoders (names, or `all`) to probe again on --rescore_suites "
                   "(with their twins, logmel and logmel_stats) and whose cards get the new scores and verdict; "
                   "weights and graphs are left as they are.")

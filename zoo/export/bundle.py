@@ -96,7 +96,7 @@ def export_encoder(encoder_name, out_dir, checkpoint=None, tflite_seconds=None,
         raise ServingContractError(
             f"{encoder_name} with pooling={getattr(encoder, 'pooling', '?')!r}: its embedding is not the time-mean "
             "of its frame embeddings, as the serving contract requires (docs/design.md); export it with a "
-            "pooling that is (Slowfast NFNet: mean, moments or mean_absdev; `rebuild_with(encoder, pooling=...)`)")
+            "pooling that is (Slowfast NFNet: mean, moments, mean_absdev or mean_std; `rebuild_with(encoder, pooling=...)`)")
     samples = int(round(tflite_seconds * ac.SAMPLE_RATE)) if tflite_seconds else None
     input_shape = [1, samples] if samples else [-1, -1]
     progress(f"exporting {encoder_name} ({encoder.count_params():,} parameters) to {out_dir}")

@@ -6,10 +6,11 @@ before each of the 4 stages the fast features go through a (7, 1) WS-conv with s
 a plain GELU and are concatenated to the slow features; each path ends with a 1x1 final conv
 doubling its width and a plain GELU; the embedding is `concat(mean(fast), mean(slow))`, fast first:
 3456-d for F0 (1728-d with `final_conv=False`, the paper's Table 5). `pooling="moments"` makes each
-frame `[x, x^2]` and `"mean_absdev"` `[x, |x - clip mean|]` (twice the width), so the embedding
-carries a second statistic over time and is still the time-mean of the frames; `"mean_max"`
-(BYOL-A's mean + max over time) and `"mean_std"` (mean and standard deviation) are probe-time
-options that break that identity, so export refuses them.
+frame `[x, x^2]`, `"mean_absdev"` `[x, |x - clip mean|]` and `"mean_std"` `[x, (x - clip mean)^2 /
+clip std]` (twice the width), so the embedding carries a second statistic over time (for `mean_std`
+the standard deviation itself: the time-mean of `(x - m)^2 / s` is `s^2 / s`) and is still the
+time-mean of the frames; `"mean_max"` (BYOL-A's mean + max over time) is a probe-time option that
+breaks that identity, so export refuses it.
 
 Frame embeddings: the fast path has 1/4 of the log-mel frame rate (40 ms hop), the slow path
 1/16; each slow frame is repeated 4 times to line up with the fast frames it covers (both paths
@@ -31,7 +32,8 @@ from zoo.registry import register_encoder
 from zoo.errors import ConfigError
 
 POOLINGS = ("mean", "moments", "mean_absdev", "mean_max", "mean_std")
-EXPORTABLE_POOLINGS = ("mean", "moments", "mean_absdev")    # the embedding is the time-mean of the frame embeddings
+EXPORTABLE_POOLINGS = ("mean", "moments", "mean_absdev", "mean_std")   # embedding = time-mean of the frames
+STD_FLOOR = 1e-6    # mean_std: (x - m)^2 / max(s, floor), so a one-frame clip (s = 0) gives 0, not 0 / 0
 DOUBLE_WIDTH_POOLINGS = ("moments", "mean_absdev", "mean_std")
 FUSION_KERNEL = (7, 1)   # official FuseFast2Slow (Kazakos et al. FUSION_KERNEL_SZ 7)
 TIME_RATIO = 4           # slow path sees every 4th time step (max-pooled), paper section 2.3
@@ -100,6 +102,8 @@ class SlowFastNFNet(LogMelEncoder):
         elif self.pooling == "mean_absdev":   # per frame [x, |x - clip mean|]: mean and mean absolute deviation
             fast, slow = (ops.concatenate([f, ops.abs(f - ops.mean(f, axis=1, keepdims=True))], axis=-1)
                           for f in (fast, slow))
+        elif self.pooling == "mean_std":      # per frame [x, (x - m)^2 / s]: time-mean [m, s^2 / s] = [m, s]
+            fast, slow = (self._std_frames(f) for f in (fast, slow))
         embedding = ops.concatenate([self._pool(fast), self._pool(slow)], axis=-1)
         aligned = ops.repeat(slow, TIME_RATIO, axis=1)[:, :ops.shape(fast)[1]]
         return embedding, ops.concatenate([fast, aligned], axis=-1)
@@ -109,16 +113,23 @@ class SlowFastNFNet(LogMelEncoder):
         """Whether `embedding` is the time-mean of `frame_embeddings` (the serving contract; export checks it)."""
         return self.pooling in EXPORTABLE_POOLINGS
 
+    @staticmethod
+    def _std_frames(frames):
+        """[batch, time, C] -> [batch, time, 2C]: `[x, (x - m)^2 / max(s, STD_FLOOR)]` with `m`, `s` the
+        clip's mean and (population) standard deviation over time; their time-mean is `[m, s]`
+        (exactly `s` whenever `s >= STD_FLOOR`), with the same gradient as `ops.std`."""
+        mean = ops.mean(frames, axis=1, keepdims=True)
+        squared = ops.square(frames - mean)
+        std = ops.sqrt(ops.mean(squared, axis=1, keepdims=True))
+        return ops.concatenate([frames, squared / ops.maximum(std, STD_FLOOR)], axis=-1)
+
     def _pool(self, frames):
-        """[batch, time, C] -> [batch, C] (mean: official; moments: the frames already carry [x, x^2];
-        mean_max: BYOL-A's mean + max over time) or [batch, 2C] (mean_std: mean and standard deviation
-        over time); mean_absdev's frames carry [x, |x - clip mean|] likewise. Only mean, moments and
-        mean_absdev keep the serving contract's embedding = time-mean of frames."""
+        """[batch, time, C] -> [batch, C]: the time-mean (official; moments, mean_absdev and mean_std
+        frames already carry their second statistic), or with mean_max BYOL-A's mean + max over time,
+        the one pooling that breaks the serving contract's embedding = time-mean of frames."""
         mean = ops.mean(frames, axis=1)
         if self.pooling == "mean_max":
             return mean + ops.max(frames, axis=1)
-        if self.pooling == "mean_std":
-            return ops.concatenate([mean, ops.std(frames, axis=1)], axis=-1)
         return mean
 
     def get_config(self):
