@@ -3,7 +3,7 @@ corpus never reads (`zoo.data.corpora.sides`), so a score here is what a user ge
 sources the weights never trained beside.
 
     hares-zoo prepare --corpus=cross-source [--debs=DIR] [--out=DIR]
-    hares-zoo probe --tasks=cross-source --model=nf_slowfast_tiny_fine-simclr-open-audio,logmel_stats,logmel
+    hares-zoo probe --tasks=cross-source --model=nf_slowfast_tiny_fine_std-simclr-open-audio,logmel_stats,logmel
 
 | task                       | domain      | package           | label (from the path)                      |
 |----------------------------|-------------|-------------------|--------------------------------------------|
