@@ -104,7 +104,8 @@ def main(argv):
 
     import zoo
     from zoo.export.tflite import LiteRTEncoder
-    path = zoo.published.resolve_model_path(FLAGS.model or zoo.published.DEFAULT_PUBLISHED)
+    model = FLAGS.model or zoo.published.DEFAULT_PUBLISHED
+    path = zoo.published.resolve_model_path(model)
     import zoo.encoders  # noqa: F401  (registers the encoder classes)
     encoder = keras.saving.load_model(os.path.join(path, "encoder.keras"), compile=False)
     calibration = corpus_clips(FLAGS.calibration, 0, repeat_to_length=True)
@@ -134,7 +135,7 @@ def main(argv):
     for row in rows:
         row["vs_float32"] = row["audio_s_per_s"] / rows[0]["audio_s_per_s"]
     print(f"\nfull-integer file: {full_file}")
-    print(f"\n{path}; calibration on {len(calibration)} open-audio clips ({convert_s:.0f} s); {kept_float} frontend "
+    print(f"\n{model}; calibration on {len(calibration)} open-audio clips ({convert_s:.0f} s); {kept_float} frontend "
           f"tensors kept float; {len(clips)} other clips, one per call, {FLAGS.threads} threads\n")
     write_table(["file", "MB", "audio s / s", "x float32", "min cosine to float32", "mean cosine"],
                 [[r["file"], f"{r['bytes'] / 1e6:.2f}", f"{r['audio_s_per_s']:.0f}", f"{r['vs_float32']:.2f}x",

@@ -99,7 +99,8 @@ def _fit(ms):
 def main(argv):
     del argv
     import zoo
-    path = zoo.published.resolve_model_path(FLAGS.model or zoo.published.DEFAULT_PUBLISHED)
+    model = FLAGS.model or zoo.published.DEFAULT_PUBLISHED
+    path = zoo.published.resolve_model_path(model)
     seconds = [float(s) for s in FLAGS.seconds]
     context = multiprocessing.get_context("spawn")
     rows = []
@@ -115,7 +116,7 @@ def main(argv):
         row = queue.get()
         row["fixed_ms"], row["ms_per_audio_second"] = _fit(row["ms"])
         rows.append(row)
-    print(f"\n{path}; {FLAGS.threads} threads; one clip per call; best of {FLAGS.repeats} x {FLAGS.calls} calls\n")
+    print(f"\n{model}; {FLAGS.threads} threads; one clip per call; best of {FLAGS.repeats} x {FLAGS.calls} calls\n")
     write_table(["door"] + [f"{s:g} s (ms)" for s in seconds] + ["fixed ms", "ms per audio s", "audio s / s at 1.7 s"],
                 [[r["door"]] + [f"{r['ms'][s]:.1f}" for s in seconds]
                  + [f"{r['fixed_ms']:.1f}", f"{r['ms_per_audio_second']:.2f}",
@@ -137,7 +138,7 @@ def main(argv):
                       f"{r['profile']['whole_ms'] - r['profile']['log_mel_ms']:.2f}"] for r in lite])
     if FLAGS.out:
         with open(FLAGS.out + ".json", "w") as f:
-            json.dump({"model": path, "threads": FLAGS.threads, "rows": rows}, f, indent=1, default=str)
+            json.dump({"model": model, "threads": FLAGS.threads, "rows": rows}, f, indent=1, default=str)
 
 
 if __name__ == "__main__":

@@ -86,7 +86,8 @@ class LogMelSpectrogram(keras.layers.Layer):
         if self.log_offset <= 0:
             raise ConfigError(f"log_offset must be > 0, got {self.log_offset}")
         self._window = hann_window(self.window_length).astype(np.float32)
-        self._dft = windowed_dft_kernel(self.window_length, self.fft_length).astype(np.float32)
+        self._dft = (windowed_dft_kernel(self.window_length, self.fft_length).astype(np.float32)
+                     if stft == "conv" else None)
         self._mel = mel_weight_matrix(self.n_mels, self.fft_length // 2 + 1, self.sample_rate,
                                       self.fmin, self.fmax).astype(np.float32)
 
