@@ -82,11 +82,13 @@ EVAL_RULES = {"subclips": subclips, "overlapped10": lambda w, c: overlapped_wind
 
 def training_dataset(shard_dir, split="train", num_classes=0, crop_seconds=3.0, batch_size=32,
                      shuffle_buffer=1024, seed=None, repeat=True, sample_rate=ac.SAMPLE_RATE, views=1,
-                     shared_crop=False):
+                     shared_crop=False, targets=None):
     """Random-crop training batches (see module docstring). With `views` > 1 each element also has
     `views` float32 `[batch, views, crop_samples]`: independent random crops of the same clip (the
     two views of SimCLR and BYOL), or with `shared_crop` the same crop repeated (BYOL-A's views:
-    one segment, made different only by the augmentations)."""
+    one segment, made different only by the augmentations). `targets` = (clip ids `[N]`, float32
+    `[N, T]`) adds each clip's row as `targets` `[batch, T]` (distillation); a clip without a row
+    stops the run with its id."""
     crop = int(round(crop_seconds * sample_rate))
     files = shard_files(shard_dir, split)
     ds = tf.data.Dataset.from_tensor_slices(files).shuffle(len(files), seed=seed)
@@ -94,12 +96,23 @@ def training_dataset(shard_dir, split="train", num_classes=0, crop_seconds=3.0, 
     if repeat:
         ds = ds.repeat()
     ds = ds.shuffle(shuffle_buffer, seed=seed)
+    if targets is not None:
+        ids, rows = targets
+        table = tf.lookup.StaticHashTable(tf.lookup.KeyValueTensorInitializer(
+            tf.constant([str(i) for i in ids]), tf.range(len(ids), dtype=tf.int64)), default_value=-1)
+        rows = tf.constant(rows, tf.float32)
 
     def to_training(serialized):
         example = parse_example(serialized)
         element = {"waveform": random_crop(example["waveform"], crop, seed=seed),
                    "labels": _multi_hot(example["label_ids"], num_classes),
                    "clip_id": example["clip_id"]}
+        if targets is not None:
+            row = table.lookup(example["clip_id"])
+            check = tf.debugging.Assert(row >= 0, ["no teacher targets for clip", example["clip_id"],
+                                                   "; recompute them for these shards"])
+            with tf.control_dependencies([check]):
+                element["targets"] = tf.gather(rows, tf.maximum(row, 0))
         if views > 1:
             others = ([element["waveform"]] * (views - 1) if shared_crop else
                       [random_crop(example["waveform"], crop) for _ in range(views - 1)])

@@ -35,3 +35,43 @@ def mel_weight_matrix(n_mels, n_fft_bins, sample_rate, fmin, fmax):
     falling = (upper - bin_mel) / (upper - center)
     weights = np.maximum(0.0, np.minimum(rising, falling))
     return np.pad(weights, [[1, 0], [0, 0]])
+
+
+# -- Slaney's mel scale (librosa's default), for teachers trained with it -----------------------------
+_SLANEY_HZ_PER_MEL = 200.0 / 3     # linear below 1 kHz
+_SLANEY_BREAK_HZ = 1000.0
+_SLANEY_LOG_STEP = np.log(6.4) / 27.0
+
+
+def slaney_hz_to_mel(hz):
+    """Slaney's mel: linear up to 1 kHz (15 mel), logarithmic above."""
+    hz = np.asarray(hz, np.float64)
+    linear = hz / _SLANEY_HZ_PER_MEL
+    log = _SLANEY_BREAK_HZ / _SLANEY_HZ_PER_MEL + np.log(np.maximum(hz, 1e-10) / _SLANEY_BREAK_HZ) / _SLANEY_LOG_STEP
+    return np.where(hz >= _SLANEY_BREAK_HZ, log, linear)
+
+
+def slaney_mel_to_hz(mel):
+    """Inverse of `slaney_hz_to_mel`."""
+    mel = np.asarray(mel, np.float64)
+    break_mel = _SLANEY_BREAK_HZ / _SLANEY_HZ_PER_MEL
+    return np.where(mel >= break_mel, _SLANEY_BREAK_HZ * np.exp(_SLANEY_LOG_STEP * (mel - break_mel)),
+                    _SLANEY_HZ_PER_MEL * mel)
+
+
+def slaney_mel_weight_matrix(n_mels, n_fft, sample_rate, fmin=0.0, fmax=None):
+    """Area-normalised triangles on Slaney's mel scale, weights computed in Hz, float64
+    `[n_fft // 2 + 1, n_mels]` (librosa's `filters.mel` defaults, transposed)."""
+    fmax = sample_rate / 2 if fmax is None else fmax
+    if not 0.0 <= fmin < fmax <= sample_rate / 2:
+        raise ConfigError(f"mel range must satisfy 0 <= fmin < fmax <= sample_rate / 2; got fmin={fmin}, "
+                          f"fmax={fmax}, sample_rate={sample_rate}")
+    edges = slaney_mel_to_hz(np.linspace(slaney_hz_to_mel(fmin), slaney_hz_to_mel(fmax), n_mels + 2))
+    bins = np.linspace(0.0, sample_rate / 2, n_fft // 2 + 1)
+    widths = np.diff(edges)
+    ramps = edges[:, None] - bins[None, :]
+    rising = -ramps[:-2] / widths[:-1, None]
+    falling = ramps[2:] / widths[1:, None]
+    weights = np.maximum(0.0, np.minimum(rising, falling))
+    weights *= (2.0 / (edges[2:] - edges[:-2]))[:, None]
+    return weights.T

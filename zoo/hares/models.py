@@ -2,7 +2,8 @@
 follows the serving contract (ours or a third party's: `obj(waveform)` returning a dict with
 `embedding`, or a `serving_default` signature with a `waveform` input).
 
-`twin:SPEC` is SPEC's random-initialisation twin: the same Keras config with fresh weights (seed 0),
+`teacher:NAME` is a distillation teacher (`zoo.teachers`), scored as it is: the ceiling of what
+distilling it can pass on. `twin:SPEC` is SPEC's random-initialisation twin: the same Keras config with fresh weights (seed 0),
 the row that tells what pretraining added (`twin:nf_slowfast_tiny-simclr-open-audio`).
 
 `load_probe_model(spec)` returns an object with `name` and `__call__(waveform, training=False)` ->
@@ -16,11 +17,12 @@ from zoo.errors import NotFoundError
 
 
 TWIN_PREFIX = "twin:"
+TEACHER_PREFIX = "teacher:"
 TWIN_SEED = 0
 
 
 def load_probe_model(spec):
-    """Registry name, published name, `.keras` file, SavedModel folder or `twin:` one of those ->
+    """Registry name, published name, `.keras` file, SavedModel folder, `teacher:NAME` or `twin:` one of those ->
     an encoder-like object (module docstring)."""
     import keras
 
@@ -29,6 +31,9 @@ def load_probe_model(spec):
     spec = os.fspath(spec)
     if spec.startswith(TWIN_PREFIX):
         return _twin(spec[len(TWIN_PREFIX):])
+    if spec.startswith(TEACHER_PREFIX):
+        from zoo.teachers import create_teacher
+        return create_teacher(spec[len(TEACHER_PREFIX):])
     if not os.path.exists(spec) and spec in list_published():
         spec = published_path(spec)
     if os.path.isdir(spec):

@@ -1,4 +1,4 @@
-"""Pretraining: the objectives (`SimCLR`, `BYOL`, `Supervised`, each a `keras.Model` with its own
+"""Pretraining: the objectives (`SimCLR`, `BYOL`, `Distill`, `Supervised`, each a `keras.Model` with its own
 `train_step`) and the run loop behind `hares-zoo pretrain`.
 
     from zoo.pretrain import PretrainConfig, pretrain
@@ -7,8 +7,9 @@
 
 from zoo.pretrain.byol import BYOL
 from zoo.pretrain.config import PretrainConfig, reproduce_command
+from zoo.pretrain.distill import Distill
 from zoo.pretrain.run import pretrain
 from zoo.pretrain.simclr import SimCLR
 from zoo.pretrain.supervised import Supervised
 
-__all__ = ["BYOL", "PretrainConfig", "SimCLR", "Supervised", "pretrain", "reproduce_command"]
+__all__ = ["BYOL", "Distill", "PretrainConfig", "SimCLR", "Supervised", "pretrain", "reproduce_command"]

@@ -36,7 +36,7 @@ def normalized_std(embedding):
 
 
 class Objective(keras.Model):
-    """Base of `SimCLR`, `BYOL` and `Supervised`; `encoder` is any registered `AudioEncoder`."""
+    """Base of `SimCLR`, `BYOL`, `Distill` and `Supervised`; `encoder` is any registered `AudioEncoder`."""
 
     metric_names = ("loss",)
 
@@ -64,13 +64,23 @@ class Objective(keras.Model):
 
     def augment(self, waveform, purpose, training):
         """Gain, then example mixing, on `[batch, samples]` (training only)."""
+        return self.augment_with(waveform, None, purpose, training)[0]
+
+    def augment_with(self, waveform, riders, purpose, training):
+        """`augment`, with `riders` `[batch, k]` (labels, teacher targets) mixed by the same ratio and
+        partner as their waveforms (mixup); returns (waveform, riders). `riders` may be None."""
         if not training:
-            return waveform
+            return waveform, riders
         if self.gain is not None:
             waveform = self.gain(waveform, self.step_seed(purpose * 10 + 1))
         if self.mixing is not None:
-            waveform = self.mixing(waveform, self.step_seed(purpose * 10 + 2))
-        return waveform
+            seed = self.step_seed(purpose * 10 + 2)
+            if riders is None:
+                return self.mixing(waveform, seed), None
+            samples = tf.shape(waveform)[1]
+            mixed = self.mixing(tf.concat([waveform, tf.cast(riders, waveform.dtype)], axis=1), seed)
+            return mixed[:, :samples], tf.cast(mixed[:, samples:], riders.dtype)
+        return waveform, riders
 
     def spectrogram_augmentation(self, purpose, training):
         """SpecAugment bound to this step's seed for `purpose` (None when off or not training): every
@@ -80,11 +90,15 @@ class Objective(keras.Model):
         seed = self.step_seed(purpose * 10 + 3)
         return lambda spectrogram: self.spec_augment(spectrogram, seed)
 
-    def embed(self, waveform, purpose, training, encoder=None):
-        """Augment, then the encoder's pooled embedding `[batch, D]` (SpecAugment inside when on)."""
+    def encode(self, waveform, purpose, training, encoder=None):
+        """The encoder's pooled embedding `[batch, D]` of an augmented waveform (SpecAugment inside when on)."""
         encoder = encoder or self.encoder
-        return encoder(self.augment(waveform, purpose, training), training=training,
+        return encoder(waveform, training=training,
                        spectrogram_augmentation=self.spectrogram_augmentation(purpose, training))["embedding"]
+
+    def embed(self, waveform, purpose, training, encoder=None):
+        """Augment, then `encode`."""
+        return self.encode(self.augment(waveform, purpose, training), purpose, training, encoder)
 
     # -- Keras hooks ----------------------------------------------------------------------------
     def call(self, waveform, training=False):

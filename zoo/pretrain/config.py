@@ -12,7 +12,7 @@ reproduce command names it (`reproduce`: "always", "changed" (only when not the 
 import dataclasses
 import json
 
-OBJECTIVES = ("simclr", "byol", "supervised")
+OBJECTIVES = ("simclr", "byol", "distill", "supervised")
 STRATEGIES = ("default", "mirrored", "multi_worker", "tpu")
 
 
@@ -29,8 +29,9 @@ class PretrainConfig:
     """Everything a run needs; `hares-zoo pretrain --help` documents each field."""
     encoder: str = _field(help="Registered encoder to pretrain (hares-zoo encoders lists them).",
                           flag_default="nf_slowfast_tiny", reproduce="always")
-    objective: str = _field(help="simclr: NT-Xent on two crops; byol: EMA target network; supervised: "
-                            "cross-entropy on the data's labels.", choices=OBJECTIVES, flag_default="simclr",
+    objective: str = _field(help="simclr: NT-Xent on two crops; byol: EMA target network; distill: predict "
+                            "pretrained teachers' clip embeddings (--teachers), beside SimCLR's loss "
+                            "(--contrastive_weight); supervised: cross-entropy on the data's labels.", choices=OBJECTIVES, flag_default="simclr",
                             reproduce="always")
     shards: str = _field(reproduce="never")            # folder of TFRecord shards (hares-zoo prepare)
     model_dir: str = _field(help="Run folder: checkpoints, TensorBoard logs, encoder.keras (required).",
@@ -59,6 +60,14 @@ class PretrainConfig:
     projector_hidden: tuple = _field((), "Projector hidden sizes (empty: SimCLR 4096,4096,4096; BYOL 4096).")
     temperature: float = _field(0.1, "SimCLR NT-Xent temperature (paper: 0.1).", reproduce="always")
     target_decay: float = _field(0.99, "BYOL EMA decay at step 0, raised to 1 by a cosine.", reproduce="always")
+    teachers: str = _field("", "Distill: comma-separated teachers whose clip embeddings the encoder learns to "
+                           "predict (resemblyzer: speaker; basic_pitch: pitch content). Their weights come from "
+                           "their pip wheels; their embeddings of the corpus are computed once and cached "
+                           "beside the shards.")
+    contrastive_weight: float = _field(1.0, "Distill: weight of SimCLR's NT-Xent beside the distillation loss "
+                                       "(0: the teachers alone).")
+    init_encoder: str = _field("", "Start the encoder from these weights (an encoder.keras file or a published "
+                               "name; same architecture) instead of random ones; the optimizer starts fresh.")
     multi_label: bool = _field(False, "Supervised: sigmoid cross-entropy per class (AudioSet) instead of softmax.")
     mixed_precision: bool = _field(False, "mixed_bfloat16 on CPU/TPU, mixed_float16 on GPU.")
     strategy: str = _field("default", "default: one device; mirrored: all local GPUs; multi_worker: "

@@ -51,9 +51,10 @@ def is_chief(strategy):
                                                     and "chief" not in resolver.cluster_spec().as_dict())
 
 
-def build_objective(cfg, num_classes):
+def build_objective(cfg, num_classes, targets=None):
+    """The objective `cfg` names around a fresh encoder; `targets` (a `TargetTable`) for distill."""
     import zoo
-    from zoo.pretrain import BYOL, SimCLR, Supervised
+    from zoo.pretrain import BYOL, Distill, SimCLR, Supervised
     if cfg.objective not in OBJECTIVES:
         raise ConfigError(f"unknown objective {cfg.objective!r}; choose one of {OBJECTIVES}")
     encoder = zoo.create_encoder(cfg.encoder, **cfg.encoder_overrides)
@@ -68,17 +69,36 @@ def build_objective(cfg, num_classes):
         return SimCLR(encoder, temperature=cfg.temperature, **heads, **common)
     if cfg.objective == "byol":
         return BYOL(encoder, target_decay=cfg.target_decay, total_steps=cfg.steps, **heads, **common)
+    if cfg.objective == "distill":
+        return Distill(encoder, targets.slices, contrastive_weight=cfg.contrastive_weight,
+                       temperature=cfg.temperature, **heads, **common)
     if num_classes < 1:
         raise ConfigError(f"supervised pretraining needs labels; the shards in {cfg.shards} have none")
     return Supervised(encoder, num_classes, multi_label=cfg.multi_label, **common)
 
 
-def make_dataset(cfg, num_classes):
+def teacher_targets(cfg):
+    """Distill: the teachers' cached targets for the run's shards (computed first when missing)."""
+    from zoo.teachers import parse_teachers
+    from zoo.teachers.targets import ensure_targets, load_targets
+    names = parse_teachers(cfg.teachers)
+    if not names:
+        raise ConfigError("--objective=distill needs --teachers (e.g. resemblyzer,basic_pitch)")
+    ensure_targets(cfg.shards, names, cfg.split)
+    targets = load_targets(cfg.shards, names, cfg.split)
+    for name, count in targets.filled.items():
+        if count:
+            print(f"teacher {name}: {count} clips it could not embed train on its mean target", flush=True)
+    return targets
+
+
+def make_dataset(cfg, num_classes, targets=None):
     from zoo.data.pipeline import training_dataset
     views = 1 if cfg.objective == "supervised" else 2
     ds = training_dataset(cfg.shards, cfg.split, num_classes, cfg.crop_seconds, cfg.batch_size,
-                          shuffle_buffer=512, seed=cfg.seed, views=views, shared_crop=cfg.shared_crop)
-    keys = ("waveform", "labels") if views == 1 else ("views",)
+                          shuffle_buffer=512, seed=cfg.seed, views=views, shared_crop=cfg.shared_crop,
+                          targets=None if targets is None else (targets.clip_ids, targets.values))
+    keys = ("waveform", "labels") if views == 1 else ("views", "targets") if targets is not None else ("views",)
     ds = ds.map(lambda e: {k: e[k] for k in keys})
     options = tf.data.Options()
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
@@ -88,6 +108,25 @@ def make_dataset(cfg, num_classes):
 def current_step(optimizer):
     """The optimizer's step as a Python int (also for a mirrored variable under tf.distribute)."""
     return int(optimizer.iterations.value.numpy())
+
+
+def copy_encoder_weights(source, encoder):
+    """Set `encoder`'s weights from an encoder.keras file or a published encoder's (same config)."""
+    from zoo.published import list_published, published_path
+    path = source
+    if not os.path.exists(path):
+        if source not in list_published():
+            raise ConfigError(f"--init_encoder {source!r} is neither a file nor a published encoder "
+                              f"({', '.join(list_published())})")
+        path = os.path.join(published_path(source), "encoder.keras")
+    donor = keras.saving.load_model(path)
+    mine, theirs = encoder.get_config(), donor.get_config()
+    mine.pop("name", None), theirs.pop("name", None)
+    if mine != theirs:
+        differ = sorted(k for k in set(mine) | set(theirs) if mine.get(k) != theirs.get(k))
+        raise ConfigError(f"--init_encoder {source}: its encoder differs from the run's in {', '.join(differ)}")
+    encoder.set_weights(donor.get_weights())
+    print(f"encoder initialised from {source}", flush=True)
 
 
 class StepCheckpoint(keras.callbacks.Callback):
@@ -157,9 +196,10 @@ def _pretrain(cfg, strategy):
     chief = is_chief(strategy)
     os.makedirs(cfg.model_dir, exist_ok=True)
     num_classes = len(info.get("labels", []))
-    dataset = make_dataset(cfg, num_classes)
+    targets = teacher_targets(cfg) if cfg.objective == "distill" else None
+    dataset = make_dataset(cfg, num_classes, targets)
     with strategy.scope():
-        objective = build_objective(cfg, num_classes)
+        objective = build_objective(cfg, num_classes, targets)
         optimizer = build_optimizer(cfg.optimizer, cfg.learning_rate, cfg.steps, cfg.warmup_steps, cfg.weight_decay)
         objective.compile(optimizer=optimizer, jit_compile=cfg.jit_compile)
         objective.build_for(next(iter(dataset)))
@@ -171,6 +211,8 @@ def _pretrain(cfg, strategy):
     latest = tf.train.latest_checkpoint(os.path.join(cfg.model_dir, "checkpoints"))
     if latest:
         checkpoint.restore(latest).assert_existing_objects_matched()
+    elif cfg.init_encoder:
+        copy_encoder_weights(cfg.init_encoder, objective.encoder)
     done = current_step(optimizer)
     if chief:
         print(f"resumed from {latest} at step {done} of {cfg.steps}" if latest else

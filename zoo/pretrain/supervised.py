@@ -29,15 +29,8 @@ class Supervised(Objective):
 
     def objective(self, data, training):
         waveform, labels = data["waveform"], tf.cast(data["labels"], tf.float32)
-        if training and self.gain is not None:
-            waveform = self.gain(waveform, self.step_seed(11))
-        if training and self.mixing is not None:
-            # mixup: waveforms and labels with one ratio and one partner per example
-            samples = tf.shape(waveform)[1]
-            mixed = self.mixing(tf.concat([waveform, labels], axis=1), self.step_seed(12))
-            waveform, labels = mixed[:, :samples], mixed[:, samples:]
-        h = self.encoder(waveform, training=training,
-                         spectrogram_augmentation=self.spectrogram_augmentation(1, training))["embedding"]
+        waveform, labels = self.augment_with(waveform, labels, 1, training)     # mixup: labels mixed alike
+        h = self.encode(waveform, 1, training)
         logits = tf.cast(self.classifier(h), tf.float32)
         if self.multi_label:
             loss = tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels, logits))

@@ -162,6 +162,17 @@ def _reproduce(name, config, serving_options=None):
     return [reproduce_command(config, run), publish]
 
 
+def teacher_lines(config):
+    """Distilled runs: the starting weights and each teacher with its weights' source and licence."""
+    if config.get("objective") != "distill":
+        return [f"- Started from the weights of `{config['init_encoder']}`."] if config.get("init_encoder") else []
+    from zoo.teachers import parse_teachers, teacher_spec
+    lines = [f"- Distilled from {config['teachers']} (each teacher's clip embedding predicted by a linear head, "
+             f"beside SimCLR's loss at weight {config.get('contrastive_weight', 1.0):g})"
+             + (f", starting from the weights of `{config['init_encoder']}`." if config.get("init_encoder") else ".")]
+    return lines + [f"  - {teacher_spec(name).card_line()}" for name in parse_teachers(config["teachers"])]
+
+
 def card_markdown(name, config, corpus, curve, scores, trained, twin, serving_options=None):
     """The publication section of the model card, as markdown lines."""
     lines = ["## Pretraining", "",
@@ -169,6 +180,7 @@ def card_markdown(name, config, corpus, curve, scores, trained, twin, serving_op
              f"{config['batch_size']}, {config['crop_seconds']:g}-s crops, peak learning rate "
              f"{config['learning_rate']:g} ({config['optimizer']}, {config['warmup_steps']} warm-up steps, cosine "
              f"to 0), example mixing {'on' if config.get('mixing') else 'off'}.",
+             *teacher_lines(config),
              f"- Data: the open-audio corpus' pretraining pool, {corpus['pool_hours']:.2f} hours of real "
              "recordings (16 kHz mono) from Debian packages; files held out for probing never enter it.",
              f"- Compute: {training_hours(curve):.2f} hours of wall-clock training on a 2-core CPU; "

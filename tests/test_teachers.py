@@ -1,0 +1,238 @@
+"""Distillation: the torch-free weights reader, the teachers against their packages' own outputs,
+the cached targets (bad clips skipped and counted), the `Distill` objective and its CLI."""
+
+import io
+import json
+import pickle
+import subprocess
+import sys
+import types
+import zipfile
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import zoo
+from zoo.errors import ConfigError, ZooError
+from zoo.pretrain import Distill
+from zoo.pretrain.optim import build_optimizer
+from zoo.teachers import create_teacher, list_teachers, parse_teachers, teacher_spec
+from zoo.teachers.targets import compute_targets, load_targets
+from zoo.teachers.torch_file import read_torch_file
+
+REFERENCE = __file__.replace("test_teachers.py", "data/resemblyzer_reference.npz")
+
+
+def _reference_clips():
+    """The clips whose Resemblyzer embeddings tests/data holds, computed by the package itself
+    (Resemblyzer 0.1.4 with torch: `VoiceEncoder().embed_utterance(normalize_volume(clip, -30, True))`)."""
+    t = np.arange(36800) / 16000
+    chirp = (0.1 * np.sin(2 * np.pi * (200 + 300 * t / 2.3) * t)).astype(np.float32)      # 2.3 s
+    noise = (0.05 * np.random.default_rng(0).standard_normal(11200)).astype(np.float32)  # 0.7 s
+    return {"chirp": chirp, "noise": noise}
+
+
+def _fake_torch_modules(monkeypatch):
+    """Modules named as torch's, so `pickle` writes the globals a real torch file holds."""
+    torch, utils = types.ModuleType("torch"), types.ModuleType("torch._utils")
+
+    class FloatStorage:
+        pass
+
+    def _rebuild_tensor_v2(*args):
+        raise AssertionError("never called while writing")
+
+    FloatStorage.__module__, _rebuild_tensor_v2.__module__ = "torch", "torch._utils"
+    FloatStorage.__qualname__, _rebuild_tensor_v2.__qualname__ = "FloatStorage", "_rebuild_tensor_v2"
+    torch.FloatStorage, torch._utils, utils._rebuild_tensor_v2 = FloatStorage, utils, _rebuild_tensor_v2
+    monkeypatch.setitem(sys.modules, "torch", torch)
+    monkeypatch.setitem(sys.modules, "torch._utils", utils)
+    return torch, utils
+
+
+def test_reads_a_zip_state_dict_with_offsets_and_strides(tmp_path, monkeypatch):
+    torch, utils = _fake_torch_modules(monkeypatch)
+    storage = np.arange(10, dtype=np.float32)
+
+    class Storage:
+        pass
+
+    class Tensor:
+        def __init__(self, offset, size, stride):
+            self.args = (offset, size, stride)
+
+        def __reduce__(self):
+            return utils._rebuild_tensor_v2, (Storage(), *self.args, False, {})
+
+    class Pickler(pickle.Pickler):
+        def persistent_id(self, obj):
+            return ("storage", torch.FloatStorage, "0", "cpu", 10) if isinstance(obj, Storage) else None
+
+    buffer = io.BytesIO()
+    Pickler(buffer, protocol=2).dump({"w": Tensor(1, (2, 3), (1, 2)), "b": Tensor(0, (4,), (1,))})
+    path = tmp_path / "weights.pth"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("archive/data.pkl", buffer.getvalue())
+        archive.writestr("archive/data/0", storage.tobytes())
+    weights = read_torch_file(str(path))
+    np.testing.assert_array_equal(weights["w"], [[1, 3, 5], [2, 4, 6]])     # transposed view from offset 1
+    np.testing.assert_array_equal(weights["b"], [0, 1, 2, 3])
+    assert weights["w"].dtype == np.float32
+
+
+def test_a_weights_file_that_names_other_code_is_refused(tmp_path):
+    class Payload:
+        def __reduce__(self):
+            return subprocess.call, (["true"],)
+
+    path = tmp_path / "evil.pth"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("archive/data.pkl", pickle.dumps(Payload(), protocol=2))
+    with pytest.raises(ZooError, match="holds .*call, which a weights file should not; refusing"):
+        read_torch_file(str(path))
+    (tmp_path / "garbage.pt").write_bytes(b"\x00" * 64)
+    with pytest.raises(ZooError, match="garbage.pt"):
+        read_torch_file(str(tmp_path / "garbage.pt"))
+
+
+def test_resemblyzer_port_gives_the_packages_embeddings():
+    teacher = create_teacher("resemblyzer")        # the pinned wheel, fetched once into the cache
+    expected = np.load(REFERENCE)
+    clips = _reference_clips()
+    together = teacher.embed_batch([clips["chirp"], clips["noise"]])
+    for row, name in enumerate(("chirp", "noise")):
+        np.testing.assert_allclose(teacher.embed(clips[name]), expected[name], atol=2e-6)
+        np.testing.assert_allclose(together[row], expected[name], atol=2e-6)
+    assert together.shape == (2, teacher_spec("resemblyzer").dim)
+
+
+def test_basic_pitch_finds_the_note_of_a_tone():
+    from zoo.hares.models import load_probe_model
+    teacher = load_probe_model("teacher:basic_pitch")         # how `hares-zoo probe` scores a teacher
+    assert teacher.name == "teacher:basic_pitch"
+    t = np.arange(int(2.5 * 16000)) / 16000
+    notes = []
+    for hz in (220.0, 440.0):                      # A3 and A4: piano keys 36 and 48 from A0
+        embedding = teacher.embed((0.3 * np.sin(2 * np.pi * hz * t)).astype(np.float32))
+        assert embedding.shape == (352,)
+        notes.append(int(np.argmax(embedding[264:])))
+    assert notes == [36, 48]
+
+
+def test_teachers_are_named_and_checked():
+    assert list_teachers() == ["basic_pitch", "resemblyzer"]
+    assert parse_teachers(" resemblyzer, basic_pitch ") == ("resemblyzer", "basic_pitch")
+    with pytest.raises(ConfigError, match="unknown teacher 'birdnet'.*basic_pitch, resemblyzer"):
+        parse_teachers("resemblyzer,birdnet")
+    with pytest.raises(ConfigError, match="twice"):
+        parse_teachers("resemblyzer,resemblyzer")
+    assert "Apache-2.0" in teacher_spec("basic_pitch").card_line()
+
+
+class _LengthTeacher:
+    """A stand-in teacher: [clip length in s, RMS]; refuses clips whose first sample is exactly 0."""
+
+    class spec:
+        name, dim = "length", 2
+
+    def embed(self, clip):
+        if clip[0] == 0:
+            raise ValueError("first sample is 0")
+        return np.array([clip.size / 16000, np.sqrt(np.mean(clip ** 2))], np.float32)
+
+    def embed_batch(self, clips):
+        return np.stack([self.embed(c) for c in clips])
+
+
+def test_targets_are_cached_standardised_and_bad_clips_counted(tmp_path, tiny_minihares, capsys):
+    import shutil
+    from zoo.data.tfrecords import parse_example
+    pool = tmp_path / "pool"
+    shutil.copytree(tiny_minihares["pool"], pool, ignore=shutil.ignore_patterns("teachers"))
+    clips = [parse_example(s) for s in tf.data.TFRecordDataset(sorted(map(str, pool.glob("train-*.tfrecord"))))]
+    refused = sum(float(c["waveform"][0]) == 0 for c in clips)
+    compute_targets(str(pool), "length", teacher=_LengthTeacher())
+    out = capsys.readouterr().out
+    assert f"{len(clips) - refused} clips embedded, {refused} skipped" in out
+    table = load_targets(str(pool), ["length"])
+    assert table.values.shape == (len(clips), 2) and table.slices == {"length": (0, 2)}
+    assert table.filled == {"length": refused}
+    kept = np.asarray([float(c["waveform"][0]) != 0 for c in clips])
+    order = np.argsort([c["clip_id"].numpy().decode() for c in clips])
+    np.testing.assert_allclose(table.values[kept[order]].mean(0), 0, atol=1e-5)   # standardised
+    np.testing.assert_allclose(table.values[kept[order]].std(0), 1, atol=1e-3)
+    assert refused == 0 or np.all(table.values[~kept[order]] == 0)                  # mean-filled
+
+
+def test_a_clip_without_targets_stops_the_pipeline_with_its_id(tiny_minihares):
+    from zoo.data.pipeline import training_dataset
+    dataset = training_dataset(tiny_minihares["pool"], crop_seconds=0.5, batch_size=2, views=2,
+                               targets=(np.array(["some_other_clip"]), np.zeros((1, 3), np.float32)))
+    with pytest.raises(tf.errors.InvalidArgumentError, match="no teacher targets for clip"):
+        next(iter(dataset))
+
+
+def test_mixing_moves_targets_with_their_waveforms():
+    objective = Distill(zoo.create_encoder("logmel_conv_tiny"), {"t": (0, 1)}, contrastive_weight=0.0)
+    objective.compile(optimizer=build_optimizer("adam", 1e-3, 10, 0))
+    level = tf.constant(np.arange(1, 9, dtype=np.float32)[:, None] / 10)      # 8 clips, each one level
+    waveform, riders = objective.augment_with(tf.tile(level, [1, 800]), level * 10, 1, training=True)
+    np.testing.assert_allclose(riders.numpy()[:, 0], waveform.numpy()[:, 0] * 10, rtol=1e-5)
+    assert not np.allclose(riders.numpy(), level.numpy() * 10)                    # they were mixed
+
+
+@pytest.mark.parametrize("contrastive_weight", [0.0, 0.5])
+def test_distill_step_fits_the_teachers(contrastive_weight):
+    rng = np.random.default_rng(0)
+    hz = np.array([300, 800, 2000, 5000], np.float32)[:, None, None]
+    tones = np.sin(2 * np.pi * hz * np.arange(4000) / 16000) + 0.1 * rng.standard_normal((4, 2, 4000))
+    targets = np.tile(np.log(hz[:, 0]), [1, 5]) * [1, -1, 2, 1, -2]                 # a function of pitch
+    batch = {"views": tf.constant(tones.astype(np.float32)),
+             "targets": tf.constant(((targets - targets.mean(0)) / targets.std(0)).astype(np.float32))}
+    objective = Distill(zoo.create_encoder("logmel_conv_tiny"), {"a": (0, 3), "b": (3, 5)},
+                        contrastive_weight=contrastive_weight, projector_hidden=(16,), projection_size=8, mixing=False)
+    objective.compile(optimizer=build_optimizer("adam", 1e-2, 50, 0))
+    objective.build_for(batch)
+    before = float(objective.objective(batch, training=True)[1]["distill_loss"])
+    for _ in range(30):
+        logs = objective.train_step(batch)
+    after = float(objective.objective(batch, training=True)[1]["distill_loss"])
+    assert after < 0.5 * before                                                    # it learns the targets
+    expected = {"loss", "distill_loss", "embedding_std", "fit_a", "fit_b"}
+    assert set(logs) == expected | ({"contrastive_loss", "accuracy"} if contrastive_weight else set())
+    assert hasattr(objective, "projector") == bool(contrastive_weight)
+    config = objective.get_config()
+    assert config["teacher_slices"] == {"a": [0, 3], "b": [3, 5]}
+    assert Distill.from_config(config).teacher_slices == {"a": (0, 3), "b": (3, 5)}
+
+
+def test_init_encoder_copies_weights_and_refuses_another_architecture(tmp_path):
+    from zoo.pretrain.run import copy_encoder_weights
+    donor = zoo.create_encoder("logmel_conv_tiny")
+    donor(np.zeros((1, 1600), np.float32))
+    donor.save(tmp_path / "donor.keras")
+    fresh = zoo.create_encoder("logmel_conv_tiny")
+    fresh(np.zeros((1, 1600), np.float32))
+    copy_encoder_weights(str(tmp_path / "donor.keras"), fresh)
+    for a, b in zip(donor.get_weights(), fresh.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    other = zoo.create_encoder("logmel_conv_tiny", n_mels=32)
+    other(np.zeros((1, 1600), np.float32))
+    with pytest.raises(ConfigError, match="differs from the run's in .*n_mels"):
+        copy_encoder_weights(str(tmp_path / "donor.keras"), other)
+    with pytest.raises(ConfigError, match="neither a file nor a published encoder"):
+        copy_encoder_weights("no_such_encoder", fresh)
+
+
+def test_cli_distills_resemblyzer_beside_simclr(tmp_path, tiny_minihares):
+    from test_pretrain import TINY, run_cli
+    result = run_cli("--objective=distill", "--teachers=resemblyzer", "--contrastive_weight=0.5",
+                     f"--shards={tiny_minihares['pool']}", f"--model_dir={tmp_path}", "--steps=3", *TINY)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "to step 3" in result.stdout and "teacher resemblyzer:" in result.stdout
+    saved = json.loads((tmp_path / "pretrain_config.json").read_text())
+    assert saved["teachers"] == "resemblyzer" and saved["contrastive_weight"] == 0.5
+    missing = run_cli("--objective=distill", f"--shards={tiny_minihares['pool']}", f"--model_dir={tmp_path}/b",
+                      "--steps=1", *TINY)
+    assert missing.returncode != 0 and "needs --teachers" in missing.stderr

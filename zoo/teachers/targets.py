@@ -1,0 +1,144 @@
+"""Teacher targets: each teacher's embedding of every clip of a shard folder, computed once and
+cached beside the shards, then served to `--objective=distill` standardised and concatenated.
+
+    <shards>/teachers/<teacher>-<split>.npz   clip_id [N], embedding float32 [N, dim], failed [M],
+                                              fingerprint (of the shards it was computed on)
+
+`ensure_targets` computes what is missing or stale (a progress bar; a clip a teacher cannot embed is
+reported by id, counted and left out, never fatal); `load_targets` returns a `TargetTable`.
+"""
+
+import dataclasses
+import glob
+import json
+import os
+
+import numpy as np
+
+from zoo.errors import ZooError
+from zoo.teachers import create_teacher, list_teachers, teacher_spec
+
+CLIPS_PER_CALL = 32
+
+
+def _cache_path(shard_dir, name, split):
+    return os.path.join(shard_dir, "teachers", f"{name}-{split}.npz")
+
+
+def _fingerprint(shard_dir, split):
+    files = sorted(glob.glob(os.path.join(shard_dir, f"{split}-*-of-*.tfrecord")))
+    if not files:
+        raise ZooError(f"no shards for split {split!r} in {shard_dir}")
+    info_path = os.path.join(shard_dir, "dataset_info.json")
+    info = json.load(open(info_path)) if os.path.exists(info_path) else {}
+    return f"{info.get('manifest_fingerprint', '')}:{len(files)}:{sum(os.path.getsize(f) for f in files)}", files
+
+
+def _clips(files):
+    import tensorflow as tf
+    from zoo.data.tfrecords import parse_example
+    for serialized in tf.data.TFRecordDataset(files):
+        example = parse_example(serialized)
+        yield example["clip_id"].numpy().decode(), example["waveform"].numpy()
+
+
+def _embed_all(teacher, clips):
+    """[(clip_id, waveform)] -> (ids, [n, dim], failed ids); a failing call is retried clip by clip."""
+    try:
+        return [c for c, _ in clips], teacher.embed_batch([w for _, w in clips]), []
+    except Exception:                                         # noqa: BLE001 - one bad clip must not stop the job
+        ids, rows, failed = [], [], []
+        for clip_id, waveform in clips:
+            try:
+                rows.append(teacher.embed(waveform))
+                ids.append(clip_id)
+            except Exception as error:                        # noqa: BLE001
+                print(f"teacher {teacher.spec.name}: skipped clip {clip_id}: {error}", flush=True)
+                failed.append(clip_id)
+        return ids, np.reshape(rows, (len(rows), teacher.spec.dim)), failed
+
+
+def compute_targets(shard_dir, name, split="train", teacher=None):
+    """Run teacher `name` over every clip of `split` and write its cache file; returns its path."""
+    from tqdm import tqdm
+    fingerprint, files = _fingerprint(shard_dir, split)
+    teacher = teacher or create_teacher(name)
+    ids, rows, failed, pending = [], [], [], []
+
+    def flush():
+        got_ids, got_rows, got_failed = _embed_all(teacher, pending)
+        ids.extend(got_ids)
+        rows.append(got_rows)
+        failed.extend(got_failed)
+        pending.clear()
+
+    for clip_id, waveform in tqdm(_clips(files), desc=f"teacher {name}", unit="clip", mininterval=5):
+        if waveform.size == 0 or not np.all(np.isfinite(waveform)):
+            print(f"teacher {name}: skipped clip {clip_id}: empty or non-finite audio", flush=True)
+            failed.append(clip_id)
+            continue
+        pending.append((clip_id, waveform))
+        if len(pending) == CLIPS_PER_CALL:
+            flush()
+    if pending:
+        flush()
+    if not ids:
+        raise ZooError(f"teacher {name} embedded no clip of {shard_dir} ({len(failed)} failed)")
+    path = _cache_path(shard_dir, name, split)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    np.savez(path + ".tmp.npz", clip_id=np.asarray(ids), embedding=np.concatenate(rows).astype(np.float32),
+             failed=np.asarray(failed, dtype=str), fingerprint=fingerprint, teacher=name)
+    os.replace(path + ".tmp.npz", path)
+    print(f"teacher {name}: {len(ids)} clips embedded, {len(failed)} skipped -> {path}", flush=True)
+    return path
+
+
+def ensure_targets(shard_dir, names, split="train"):
+    """Compute the cache of every teacher in `names` that is missing or was computed on other shards."""
+    fingerprint, _ = _fingerprint(shard_dir, split)
+    for name in names:
+        path = _cache_path(shard_dir, name, split)
+        if os.path.exists(path) and str(np.load(path)["fingerprint"]) == fingerprint:
+            continue
+        compute_targets(shard_dir, name, split)
+
+
+@dataclasses.dataclass
+class TargetTable:
+    """Every clip's targets: `clip_ids` [N] str, `values` float32 [N, sum of dims] (each teacher's
+    embedding standardised per dimension over the clips, so every dimension weighs the same),
+    `slices` {teacher: (start, stop)} into the columns. A clip a teacher skipped gets that teacher's
+    mean (zeros after standardising)."""
+    clip_ids: np.ndarray
+    values: np.ndarray
+    slices: dict
+    filled: dict         # teacher -> clips mean-filled
+
+
+def load_targets(shard_dir, names, split="train"):
+    """The cached targets of `names` (see `ensure_targets`) as one `TargetTable`."""
+    tables, all_ids = [], set()
+    for name in names:
+        path = _cache_path(shard_dir, name, split)
+        if not os.path.exists(path):
+            raise ZooError(f"no {name} targets for {shard_dir}; run ensure_targets (hares-zoo pretrain "
+                           "--objective=distill computes them)")
+        with np.load(path) as cached:
+            ids, values, failed = cached["clip_id"].astype(str), cached["embedding"], cached["failed"].astype(str)
+        if name in list_teachers() and values.shape[1] != teacher_spec(name).dim:
+            raise ZooError(f"{path}: {values.shape[1]}-d targets, teacher {name} gives {teacher_spec(name).dim}")
+        tables.append((name, dict(zip(ids, range(len(ids)))), values))
+        all_ids |= set(ids) | set(failed)
+    clip_ids = np.asarray(sorted(all_ids))
+    columns, slices, filled, start = [], {}, {}, 0
+    for name, rows, values in tables:
+        mean, std = values.mean(0), values.std(0) + 1e-6
+        standard = (values - mean) / std
+        out = np.zeros((len(clip_ids), values.shape[1]), np.float32)
+        index = np.asarray([rows.get(c, -1) for c in clip_ids])
+        out[index >= 0] = standard[index[index >= 0]]
+        columns.append(out)
+        slices[name] = (start, start + values.shape[1])
+        filled[name] = int((index < 0).sum())
+        start += values.shape[1]
+    return TargetTable(clip_ids, np.concatenate(columns, axis=1), slices, filled)
