@@ -5,7 +5,7 @@ import pytest
 import tensorflow as tf
 
 from zoo.data.seeded import stateless_beta
-from zoo.pretrain.augment import ExampleMixing, RandomGain, SpecAugment
+from zoo.pretrain.augment import ExampleMixing, RandomGain, ResizeCropFader, SpecAugment
 
 SEED_A, SEED_B = tf.constant([1, 2]), tf.constant([3, 4])
 
@@ -54,3 +54,27 @@ def test_spec_augment_masks_bounded_spans():
         assert dead_frames <= 20 and dead_bins <= 10
     assert (y == 0).mean() > 0.02
     assert not np.array_equal(y, SpecAugment(1, 20, 1, 10)(x, SEED_B).numpy())
+
+
+def test_linear_fader_adds_a_ramp_along_time_within_its_gain():
+    x = tf.constant(np.random.default_rng(0).standard_normal((3, 50, 8)).astype(np.float32))
+    fader_only = ResizeCropFader(canvas_time=1.0, scale=(1.0, 1.0), fader_gain=1.0)   # the crop is the whole
+    added = (fader_only(x, tf.constant([1, 2])) - x).numpy()
+    np.testing.assert_allclose(added, added[:, :, :1].repeat(8, axis=2), atol=1e-5)  # same for every band
+    ramp = added[:, :, 0]
+    np.testing.assert_allclose(np.diff(ramp, 2, axis=1), 0, atol=1e-5)                # linear in time
+    assert np.all(np.abs(ramp[:, [0, -1]]) <= 1.0) and np.ptp(ramp[:, [0, -1]]) > 0.1
+
+
+def test_resize_crop_zooms_within_the_canvas_and_repeats_with_its_seed():
+    bands = np.linspace(0, 1, 16, dtype=np.float32)
+    x = tf.constant(np.tile(bands, (4, 40, 1)))                    # every frame the same mel ramp
+    crop = ResizeCropFader(canvas_time=1.0, scale=(0.6, 0.6), fader_gain=0.0)
+    y = crop(x, tf.constant([3, 4])).numpy()
+    np.testing.assert_allclose(y, y[:, :1].repeat(40, axis=1), atol=1e-6)             # time-constant stays so
+    span = y[:, 0, -1] - y[:, 0, 0]
+    np.testing.assert_allclose(span, 0.6, rtol=1e-4)                                 # 0.6 of the mel axis
+    np.testing.assert_array_equal(y, crop(x, tf.constant([3, 4])).numpy())
+    assert not np.allclose(y, crop(x, tf.constant([5, 6])).numpy())
+    padded = ResizeCropFader(canvas_time=1.5, scale=(1.5, 1.5), fader_gain=0.0)(x, tf.constant([1, 1])).numpy()
+    assert np.all(padded[:, 0] == 0) and np.all(padded[:, -1] == 0)                # the canvas' zero margins

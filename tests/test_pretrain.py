@@ -156,13 +156,16 @@ def run_cli(*args, timeout=600):
 @pytest.mark.parametrize("objective", ["simclr", "byol", "supervised"])
 def test_cli_pretrains_each_objective_on_minihares(objective, tmp_path, tiny_minihares):
     shards = tiny_minihares["speech_vowel" if objective == "supervised" else "pool"]
-    views = ["--shared_crop"] if objective == "byol" else []          # BYOL-A's views, from the CLI
+    views = {"byol": ["--shared_crop"],                                # BYOL-A's views, from the CLI
+             "simclr": ["--resize_crop_fader"]}.get(objective, [])   # BYOL-A v2's spectrogram augmentations
     result = run_cli(f"--objective={objective}", f"--shards={shards}", f"--model_dir={tmp_path}", "--steps=3",
                      "--checkpoint_every=2", "--spec_augment", *views, *TINY)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "to step 3" in result.stdout
     with open(tmp_path / "pretrain_config.json") as f:
-        assert json.load(f)["shared_crop"] is (objective == "byol")
+        saved = json.load(f)
+    assert saved["shared_crop"] is (objective == "byol")
+    assert saved["resize_crop_fader"] is (objective == "simclr")
     import keras
 
     import zoo.encoders  # noqa: F401  (registers the encoder classes, as any loader of encoder.keras must)

@@ -13,6 +13,12 @@ and replicas never share draws. Random crops are done in `tf.data` (`zoo.data.pi
 - `SpecAugment`: on log-mel `[batch, frames, mel]`, `time_masks` spans of up to `time_mask_frames`
   frames and `freq_masks` bands of up to `freq_mask_bins` mel bins set to 0 (the mean after per-example
   standardisation). Not in the paper; applied after the frontend during training only.
+- `ResizeCropFader`: BYOL-A v2's two spectrogram augmentations on the standardised log-mel (not in
+  the paper). Random resize crop: the spectrogram sits in the middle of a zero canvas 1.5x its
+  length; a window of 0.6-1.5x its frames and 0.6-1.5x its mel bands (clipped to the canvas) is
+  cut at a random place and resized back (bilinear; BYOL-A uses bicubic, which
+  `tf.image.crop_and_resize` lacks). Random linear fader: a ramp from `head` to `tail`, each
+  ~ U(-1, 1), added along time (a fade in or out in log energy).
 """
 
 import keras
@@ -93,3 +99,36 @@ class SpecAugment(keras.layers.Layer):
     def get_config(self):
         return {**super().get_config(), "time_masks": self.time_masks, "time_mask_frames": self.time_mask_frames,
                 "freq_masks": self.freq_masks, "freq_mask_bins": self.freq_mask_bins}
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class ResizeCropFader(keras.layers.Layer):
+    """`[batch, frames, mel]` -> same shape: random resize crop, then random linear fader (module docstring)."""
+
+    def __init__(self, canvas_time=1.5, scale=(0.6, 1.5), fader_gain=1.0, **kwargs):
+        super().__init__(**kwargs)
+        self.canvas_time, self.scale, self.fader_gain = float(canvas_time), tuple(scale), float(fader_gain)
+
+    def call(self, spectrogram, seed):
+        dtype = spectrogram.dtype
+        x = tf.cast(spectrogram, tf.float32)
+        batch, frames, bands = tf.shape(x)[0], tf.shape(x)[1], tf.shape(x)[2]
+        canvas = tf.cast(tf.round(tf.cast(frames, tf.float32) * self.canvas_time), tf.int32)
+        left = (canvas - frames) // 2
+        x = tf.pad(x, [[0, 0], [left, canvas - frames - left], [0, 0]])
+        # window sizes as fractions of the canvas (time) and of the bands (mel), then their corners
+        time_size = tf.minimum(tf.random.stateless_uniform([batch], fold_seed(seed, 1), *self.scale)
+                               * tf.cast(frames, tf.float32) / tf.cast(canvas, tf.float32), 1.0)
+        mel_size = tf.minimum(tf.random.stateless_uniform([batch], fold_seed(seed, 2), *self.scale), 1.0)
+        time_start = tf.random.stateless_uniform([batch], fold_seed(seed, 3)) * (1.0 - time_size)
+        mel_start = tf.random.stateless_uniform([batch], fold_seed(seed, 4)) * (1.0 - mel_size)
+        boxes = tf.stack([time_start, mel_start, time_start + time_size, mel_start + mel_size], axis=1)
+        x = tf.image.crop_and_resize(x[..., None], boxes, tf.range(batch), tf.stack([frames, bands]))[..., 0]
+        ends = tf.random.stateless_uniform([batch, 2], fold_seed(seed, 5), -self.fader_gain, self.fader_gain)
+        ramp = tf.linspace(0.0, 1.0, frames)[None, :]
+        x += (ends[:, :1] + (ends[:, 1:] - ends[:, :1]) * ramp)[:, :, None]
+        return tf.cast(x, dtype)
+
+    def get_config(self):
+        return {**super().get_config(), "canvas_time": self.canvas_time, "scale": list(self.scale),
+                "fader_gain": self.fader_gain}

@@ -13,7 +13,7 @@ import tensorflow as tf
 
 from zoo.data.seeded import MIX_ALPHA, MIX_BETA, fold_seed
 from zoo.encoders.base import LogMelEncoder
-from zoo.pretrain.augment import ExampleMixing, RandomGain, SpecAugment
+from zoo.pretrain.augment import ExampleMixing, RandomGain, ResizeCropFader, SpecAugment
 from zoo.pretrain.optim import adaptive_gradient_clip
 from zoo.errors import ConfigError
 
@@ -41,7 +41,7 @@ class Objective(keras.Model):
     metric_names = ("loss",)
 
     def __init__(self, encoder, mixing=True, mix_alpha=MIX_ALPHA, mix_beta=MIX_BETA, gain_db=0.0,
-                 spec_augment=False, agc_clip=0.0, seed=0, **kwargs):
+                 spec_augment=False, resize_crop_fader=False, agc_clip=0.0, seed=0, **kwargs):
         super().__init__(**kwargs)
         self.encoder = encoder
         self.mix_alpha, self.mix_beta, self.gain_db = float(mix_alpha), float(mix_beta), float(gain_db)
@@ -49,8 +49,10 @@ class Objective(keras.Model):
         self.mixing = ExampleMixing(mix_alpha, mix_beta, name="mixing") if mixing else None
         self.gain = RandomGain(gain_db, name="gain") if gain_db > 0 else None
         self.spec_augment = SpecAugment(name="spec_augment") if spec_augment else None
-        if spec_augment and not isinstance(encoder, LogMelEncoder):
-            raise ConfigError(f"spec_augment needs a log-mel encoder; {encoder.name} takes waveforms")
+        self.resize_crop_fader = ResizeCropFader(name="resize_crop_fader") if resize_crop_fader else None
+        for option, on in (("spec_augment", spec_augment), ("resize_crop_fader", resize_crop_fader)):
+            if on and not isinstance(encoder, LogMelEncoder):
+                raise ConfigError(f"{option} needs a log-mel encoder; {encoder.name} takes waveforms")
         self.trackers = {name: keras.metrics.Mean(name=name) for name in self.metric_names}
 
     @property
@@ -83,12 +85,20 @@ class Objective(keras.Model):
         return waveform, riders
 
     def spectrogram_augmentation(self, purpose, training):
-        """SpecAugment bound to this step's seed for `purpose` (None when off or not training): every
-        encoder that embeds the same view (BYOL's online and target) masks it the same way."""
-        if self.spec_augment is None or not training:
+        """The spectrogram augmentations that are on (resize crop + fader, then SpecAugment), bound to
+        this step's seed for `purpose` (None when none is on or not training): every encoder that
+        embeds the same view (BYOL's online and target) augments it the same way."""
+        if not training or (self.spec_augment is None and self.resize_crop_fader is None):
             return None
         seed = self.step_seed(purpose * 10 + 3)
-        return lambda spectrogram: self.spec_augment(spectrogram, seed)
+
+        def augment(spectrogram):
+            if self.resize_crop_fader is not None:
+                spectrogram = self.resize_crop_fader(spectrogram, fold_seed(seed, 1))
+            if self.spec_augment is not None:
+                spectrogram = self.spec_augment(spectrogram, seed)
+            return spectrogram
+        return augment
 
     def encode(self, waveform, purpose, training, encoder=None):
         """The encoder's pooled embedding `[batch, D]` of an augmented waveform (SpecAugment inside when on)."""
@@ -166,6 +176,7 @@ class Objective(keras.Model):
         return {**super().get_config(), "encoder": keras.saving.serialize_keras_object(self.encoder),
                 "mixing": self.mixing is not None, "mix_alpha": self.mix_alpha, "mix_beta": self.mix_beta,
                 "gain_db": self.gain_db, "spec_augment": self.spec_augment is not None,
+                "resize_crop_fader": self.resize_crop_fader is not None,
                 "agc_clip": self.agc_clip, "seed": self.seed}
 
     @classmethod

@@ -56,6 +56,8 @@ class PretrainConfig:
                                "the paper.")
     gain_db: float = _field(0.0, "Random gain of +-GAIN_DB dB per clip (0: off).")
     spec_augment: bool = _field(False, "SpecAugment time/frequency masking after the frontend (log-mel encoders).")
+    resize_crop_fader: bool = _field(False, "BYOL-A v2's random resize crop and random linear fader on the "
+                                     "standardised log-mel (log-mel encoders).")
     projection_size: int = _field(0, "Projector output size (0: SimCLR 128, BYOL 256).", reproduce="always")
     projector_hidden: tuple = _field((), "Projector hidden sizes (empty: SimCLR 4096,4096,4096; BYOL 4096).")
     temperature: float = _field(0.1, "SimCLR NT-Xent temperature (paper: 0.1).", reproduce="always")

@@ -59,6 +59,7 @@ def build_objective(cfg, num_classes, targets=None):
         raise ConfigError(f"unknown objective {cfg.objective!r}; choose one of {OBJECTIVES}")
     encoder = zoo.create_encoder(cfg.encoder, **cfg.encoder_overrides)
     common = dict(mixing=cfg.mixing, gain_db=cfg.gain_db, spec_augment=cfg.spec_augment,
+                  resize_crop_fader=cfg.resize_crop_fader,
                   agc_clip=cfg.agc_clip, seed=cfg.seed, name=cfg.objective)
     heads = {}
     if cfg.projection_size:
