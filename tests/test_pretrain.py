@@ -258,3 +258,30 @@ def test_the_config_is_the_one_source_of_the_flags_the_json_and_the_reproduce_co
         card = json.load(open(os.path.join(zoo.published_path(name), "model_card.json")))["publication"]
         derived = set(reproduce_command(card["pretrain_config"]).split()) - {"--shards=SHARDS"}
         assert derived == set(card["reproduce"][1].split()) - {"--corpus=open-audio"}
+
+
+def test_tensorboard_scalars_are_means_since_the_last_write_not_since_the_start(tmp_path):
+    import keras
+
+    from zoo.pretrain.run import ScalarLogger
+
+    class Run:          # what the logger reads of a model: its optimizer's step and its metric trackers
+        optimizer = keras.optimizers.Adam(1e-3)
+        metrics = [keras.metrics.Mean(name="loss")]
+
+    logger = ScalarLogger(str(tmp_path), every=2)
+    logger.set_model(Run)
+    written = []
+    for step, loss in enumerate([1.0, 3.0, 10.0, 20.0], start=1):
+        Run.optimizer.iterations.assign(step)
+        Run.metrics[0].update_state(loss)
+        logger.on_train_batch_end(step, {"loss": Run.metrics[0].result()})
+        if step % 2 == 0:
+            written.append(float(Run.metrics[0].result()) == 0.0)    # reset after each write
+    scalars = {}
+    for path in tmp_path.iterdir():
+        for event in tf.compat.v1.train.summary_iterator(str(path)):
+            for value in event.summary.value:
+                if value.tag == "loss":
+                    scalars[event.step] = float(tf.make_ndarray(value.tensor))
+    assert scalars == {2: 2.0, 4: 15.0} and written == [True, True]       # not 8.5 at step 4

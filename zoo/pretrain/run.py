@@ -19,6 +19,7 @@ import os
 import shutil
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from zoo.pretrain.config import OBJECTIVES, STRATEGIES
@@ -152,7 +153,10 @@ class StepCheckpoint(keras.callbacks.Callback):
 
 
 class ScalarLogger(keras.callbacks.Callback):
-    """TensorBoard scalars every `every` steps, against the optimizer step (continuous across resumes)."""
+    """TensorBoard scalars every `every` steps, against the optimizer step (continuous across resumes).
+    Each scalar is the mean over the steps since the last write: the metric trackers are reset after
+    every write (on every worker, so that distributed trackers stay in step), where Keras alone would
+    report the running mean since the start of the run."""
 
     def __init__(self, log_dir, every, enabled=True):
         super().__init__()
@@ -161,14 +165,17 @@ class ScalarLogger(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         step = current_step(self.model.optimizer)
-        if not self.enabled or step % self.every:
+        if step % self.every:
             return
-        with self.writer.as_default(step=step):
-            for name, value in (logs or {}).items():
-                tf.summary.scalar(name, float(value))
-            lr = self.model.optimizer.learning_rate
-            tf.summary.scalar("learning_rate", float(lr(step) if callable(lr) else lr))
-        self.writer.flush()
+        if self.enabled:
+            with self.writer.as_default(step=step):
+                for name, value in (logs or {}).items():
+                    tf.summary.scalar(name, float(np.mean(value)))
+                lr = self.model.optimizer.learning_rate
+                tf.summary.scalar("learning_rate", float(lr(step) if callable(lr) else lr))
+            self.writer.flush()
+        for metric in self.model.metrics:
+            metric.reset_state()
 
 
 def pretrain(cfg, strategy=None):
