@@ -154,28 +154,32 @@ class StepCheckpoint(keras.callbacks.Callback):
 
 class ScalarLogger(keras.callbacks.Callback):
     """TensorBoard scalars every `every` steps, against the optimizer step (continuous across resumes).
-    Each scalar is the mean over the steps since the last write: the metric trackers are reset after
-    every write (on every worker, so that distributed trackers stay in step), where Keras alone would
-    report the running mean since the start of the run."""
+    Each scalar is the mean over the steps since the previous write. Keras' logs are running means
+    since the epoch began (one epoch is the whole run), one update per step, so the interval's mean
+    is recovered from two of them: (m_b * b - m_a * a) / (b - a) after a and b steps."""
 
     def __init__(self, log_dir, every, enabled=True):
         super().__init__()
         self.every, self.enabled = max(1, int(every)), enabled
         self.writer = tf.summary.create_file_writer(log_dir) if enabled else None
+        self.previous = (0, {})          # (steps into the epoch, running means) at the last write
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.previous = (0, {})
 
     def on_train_batch_end(self, batch, logs=None):
         step = current_step(self.model.optimizer)
-        if step % self.every:
+        if not self.enabled or step % self.every:
             return
-        if self.enabled:
-            with self.writer.as_default(step=step):
-                for name, value in (logs or {}).items():
-                    tf.summary.scalar(name, float(np.mean(value)))
-                lr = self.model.optimizer.learning_rate
-                tf.summary.scalar("learning_rate", float(lr(step) if callable(lr) else lr))
-            self.writer.flush()
-        for metric in self.model.metrics:
-            metric.reset_state()
+        done, means = batch + 1, {name: float(np.mean(value)) for name, value in (logs or {}).items()}
+        before, old = self.previous
+        with self.writer.as_default(step=step):
+            for name, mean in means.items():
+                tf.summary.scalar(name, (mean * done - old.get(name, 0.0) * before) / (done - before))
+            lr = self.model.optimizer.learning_rate
+            tf.summary.scalar("learning_rate", float(lr(step) if callable(lr) else lr))
+        self.writer.flush()
+        self.previous = (done, means)
 
 
 def pretrain(cfg, strategy=None):
