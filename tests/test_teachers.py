@@ -236,3 +236,14 @@ def test_cli_distills_resemblyzer_beside_simclr(tmp_path, tiny_minihares):
     missing = run_cli("--objective=distill", f"--shards={tiny_minihares['pool']}", f"--model_dir={tmp_path}/b",
                       "--steps=1", *TINY)
     assert missing.returncode != 0 and "needs --teachers" in missing.stderr
+
+
+def test_a_distilled_encoders_card_names_its_teachers_and_their_licences():
+    from zoo.workflows.publish import teacher_lines
+    lines = teacher_lines({"objective": "distill", "teachers": "resemblyzer,basic_pitch", "contrastive_weight": 0.1,
+                           "init_encoder": "nf_slowfast_tiny_fine_std-simclr-open-audio"})
+    assert "SimCLR's loss at weight 0.1" in lines[0] and "nf_slowfast_tiny_fine_std-simclr-open-audio" in lines[0]
+    assert lines[1].startswith("  - `resemblyzer`") and "Resemblyzer==0.1.4 wheel (Apache-2.0)" in lines[1]
+    assert lines[2].startswith("  - `basic_pitch`") and "basic-pitch==0.4.0 wheel (Apache-2.0)" in lines[2]
+    assert teacher_lines({"objective": "simclr", "init_encoder": "x.keras"}) == ["- Started from the weights of `x.keras`."]
+    assert teacher_lines({"objective": "simclr", "init_encoder": ""}) == []
