@@ -184,6 +184,8 @@ def test_mixing_moves_targets_with_their_waveforms():
 
 @pytest.mark.parametrize("contrastive_weight", [0.0, 0.5])
 def test_distill_step_fits_the_teachers(contrastive_weight):
+    import keras
+    keras.utils.set_random_seed(0)      # the encoder's initial weights; at 1e-2 Adam one seed in six stalled
     rng = np.random.default_rng(0)
     hz = np.array([300, 800, 2000, 5000], np.float32)[:, None, None]
     tones = np.sin(2 * np.pi * hz * np.arange(4000) / 16000) + 0.1 * rng.standard_normal((4, 2, 4000))
@@ -192,7 +194,7 @@ def test_distill_step_fits_the_teachers(contrastive_weight):
              "targets": tf.constant(((targets - targets.mean(0)) / targets.std(0)).astype(np.float32))}
     objective = Distill(zoo.create_encoder("logmel_conv_tiny"), {"a": (0, 3), "b": (3, 5)},
                         contrastive_weight=contrastive_weight, projector_hidden=(16,), projection_size=8, mixing=False)
-    objective.compile(optimizer=build_optimizer("adam", 1e-2, 50, 0))
+    objective.compile(optimizer=build_optimizer("adam", 3e-3, 50, 0))
     objective.build_for(batch)
     before = float(objective.objective(batch, training=True)[1]["distill_loss"])
     for _ in range(30):
@@ -223,6 +225,8 @@ def test_init_encoder_copies_weights_and_refuses_another_architecture(tmp_path):
         copy_encoder_weights(str(tmp_path / "donor.keras"), other)
     with pytest.raises(ConfigError, match="neither a file nor a published encoder"):
         copy_encoder_weights("no_such_encoder", fresh)
+    with pytest.raises(ConfigError, match="folder without encoder.keras"):
+        copy_encoder_weights(str(tmp_path), fresh)
 
 
 def test_cli_distills_resemblyzer_beside_simclr(tmp_path, tiny_minihares):
@@ -245,5 +249,7 @@ def test_a_distilled_encoders_card_names_its_teachers_and_their_licences():
     assert "SimCLR's loss at weight 0.1" in lines[0] and "nf_slowfast_tiny_fine_std-simclr-open-audio" in lines[0]
     assert lines[1].startswith("  - `resemblyzer`") and "Resemblyzer==0.1.4 wheel (Apache-2.0)" in lines[1]
     assert lines[2].startswith("  - `basic_pitch`") and "basic-pitch==0.4.0 wheel (Apache-2.0)" in lines[2]
+    alone = teacher_lines({"objective": "distill", "teachers": "resemblyzer", "contrastive_weight": 0.0})
+    assert alone[0].endswith("without SimCLR's loss).") and len(alone) == 2
     assert teacher_lines({"objective": "simclr", "init_encoder": "x.keras"}) == ["- Started from the weights of `x.keras`."]
     assert teacher_lines({"objective": "simclr", "init_encoder": ""}) == []

@@ -121,6 +121,11 @@ def copy_encoder_weights(source, encoder):
             raise ConfigError(f"--init_encoder {source!r} is neither a file nor a published encoder "
                               f"({', '.join(list_published())})")
         path = os.path.join(published_path(source), "encoder.keras")
+    elif os.path.isdir(path):       # an export folder: its Keras encoder
+        path = os.path.join(path, "encoder.keras")
+        if not os.path.exists(path):
+            raise ConfigError(f"--init_encoder {source!r} is a folder without encoder.keras; give an encoder.keras "
+                              "file, an export folder that has one, or a published name")
     donor = keras.saving.load_model(path)
     mine, theirs = encoder.get_config(), donor.get_config()
     mine.pop("name", None), theirs.pop("name", None)

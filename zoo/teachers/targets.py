@@ -30,7 +30,10 @@ def _fingerprint(shard_dir, split):
     if not files:
         raise ZooError(f"no shards for split {split!r} in {shard_dir}")
     info_path = os.path.join(shard_dir, "dataset_info.json")
-    info = json.load(open(info_path)) if os.path.exists(info_path) else {}
+    info = {}
+    if os.path.exists(info_path):
+        with open(info_path) as f:
+            info = json.load(f)
     return f"{info.get('manifest_fingerprint', '')}:{len(files)}:{sum(os.path.getsize(f) for f in files)}", files
 
 
@@ -98,8 +101,10 @@ def ensure_targets(shard_dir, names, split="train"):
     fingerprint, _ = _fingerprint(shard_dir, split)
     for name in names:
         path = _cache_path(shard_dir, name, split)
-        if os.path.exists(path) and str(np.load(path)["fingerprint"]) == fingerprint:
-            continue
+        if os.path.exists(path):
+            with np.load(path) as cached:
+                if str(cached["fingerprint"]) == fingerprint:
+                    continue
         compute_targets(shard_dir, name, split)
 
 

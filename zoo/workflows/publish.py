@@ -167,8 +167,9 @@ def teacher_lines(config):
     if config.get("objective") != "distill":
         return [f"- Started from the weights of `{config['init_encoder']}`."] if config.get("init_encoder") else []
     from zoo.teachers import parse_teachers, teacher_spec
+    weight = config.get("contrastive_weight", 1.0)
     lines = [f"- Distilled from {config['teachers']} (each teacher's clip embedding predicted by a linear head, "
-             f"beside SimCLR's loss at weight {config.get('contrastive_weight', 1.0):g})"
+             + (f"beside SimCLR's loss at weight {weight:g})" if weight > 0 else "without SimCLR's loss)")
              + (f", starting from the weights of `{config['init_encoder']}`." if config.get("init_encoder") else ".")]
     return lines + [f"  - {teacher_spec(name).card_line()}" for name in parse_teachers(config["teachers"])]
 
