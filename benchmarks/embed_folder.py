@@ -23,12 +23,16 @@ from absl import app, flags
 
 from costing import write_table
 
+ONEDNN_OFF = "_onednn_off"
+
 flags.DEFINE_string("folder", None, "Folder of audio files (WAV, FLAC, OGG), searched recursively; default: "
                     "klettres-data clips in the cache folder.")
 flags.DEFINE_integer("files", 200, "How many files to take from the default source (evenly spread).")
 flags.DEFINE_string("model", "nf_slowfast_tiny-simclr-open-audio", "Published encoder name or export folder.")
-flags.DEFINE_list("doors", ["hub.load", "embed_file", "litert_float32", "litert_int8", "birdnet"],
-                  "What to time.")
+flags.DEFINE_list("doors", ["hub.load", "embed_file", "hub.load" + ONEDNN_OFF, "embed_file" + ONEDNN_OFF,
+                           "litert_float32", "litert_int8", "birdnet"],
+                  f"What to time; a door ending in {ONEDNN_OFF!r} runs in a process with TF_ENABLE_ONEDNN_OPTS=0 "
+                  "(TensorFlow's own CPU kernels instead of oneDNN, its default on x86).")
 flags.DEFINE_integer("threads", 2, "Threads for TensorFlow, LiteRT and BirdNET.")
 flags.DEFINE_string("out", None, "Write the rows (.json) and a bar chart (.png) with this file stem.")
 FLAGS = flags.FLAGS
@@ -65,6 +69,7 @@ def _door(door, model, files, threads, queue):
     tf.config.threading.set_inter_op_parallelism_threads(threads)
     clips = [read_audio(f) for f in files]
     path = zoo.published.resolve_model_path(model)
+    label, door = door, door.removesuffix(ONEDNN_OFF)
     if door == "hub.load":
         import tensorflow_hub as hub
         encoder = hub.load(path)
@@ -88,9 +93,10 @@ def _door(door, model, files, threads, queue):
         assert np.all(np.isfinite(run(i)))
     seconds = time.perf_counter() - start
     audio = sum(c.size for c in clips) / 16000
-    queue.put({"door": door, "clips": len(files), "audio_s": audio, "wall_s": seconds,
+    queue.put({"door": label, "clips": len(files), "audio_s": audio, "wall_s": seconds,
                "clips_per_s": len(files) / seconds, "audio_s_per_s": audio / seconds,
-               "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
+               "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+               "onednn": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "1") != "0"})
 
 
 def main(argv):
@@ -104,8 +110,15 @@ def main(argv):
     for door in FLAGS.doors:
         queue = context.Queue()
         process = context.Process(target=_door, args=(door, FLAGS.model, files, FLAGS.threads, queue))
+        previous = os.environ.get("TF_ENABLE_ONEDNN_OPTS")
+        if door.endswith(ONEDNN_OFF):
+            os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"        # read by TensorFlow when the child imports it
         process.start()
         process.join()
+        if previous is None:
+            os.environ.pop("TF_ENABLE_ONEDNN_OPTS", None)
+        else:
+            os.environ["TF_ENABLE_ONEDNN_OPTS"] = previous
         if process.exitcode != 0:
             print(f"{door}: failed (exit {process.exitcode}); left out", flush=True)
             continue

@@ -317,3 +317,34 @@ def test_one_exported_graph_serves_every_clip_length(name, tmp_path):
         assert loaded(tf.zeros([1, samples]))["embedding"].shape[0] == 1
     assert loaded.__call__.experimental_get_tracing_count() <= 1
     assert loaded(tf.zeros([2, 8000]), training=True)["embedding"].shape[0] == 2     # the training path
+
+
+def test_saved_model_serves_nfnet_convolutions_folded_and_leaves_the_encoder_as_it_was(tmp_path):
+    """The SavedModel's graphs run each weight-standardised conv as a plain conv on its folded kernel
+    (no standardisation, so no Rsqrt, per call); the outputs equal the Keras encoder's; the folded kernels
+    take gradients (fine-tuning through the SavedModel); the exported Keras encoder still standardises."""
+    from collections import Counter
+    from zoo.encoders.nfnet.layers import WSConv2D
+    from zoo.export.saved_model import export_saved_model
+    encoder = zoo.create_encoder("nfnet_tiny")
+    clips = real_like_clips(12000, 2)
+    want = encoder(clips)["embedding"].numpy()
+    convs = [layer for layer in encoder._flatten_layers() if isinstance(layer, WSConv2D)]
+    export_saved_model(encoder, str(tmp_path / "sm"), "nfnet_tiny")
+    loaded = tf.saved_model.load(str(tmp_path / "sm"))
+    graph = loaded.signatures["serving_default"].graph.as_graph_def()
+    ops = Counter(node.op for function in graph.library.function for node in function.node_def)
+    assert ops["Rsqrt"] == 0 and ops["Conv2D"] >= len(convs)
+    assert len(loaded.variables) == len(encoder.variables) - len(convs)          # kernel + gain -> one kernel
+    np.testing.assert_allclose(loaded(tf.constant(clips))["embedding"].numpy(), want, rtol=1e-5, atol=1e-5)
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(loaded(tf.constant(clips))["embedding"] ** 2)
+    gradients = tape.gradient(loss, loaded.trainable_variables)
+    folded = {v.name: g for v, g in zip(loaded.trainable_variables, gradients) if v.name.endswith("_folded:0")}
+    assert len(folded) == len(convs) and all(g is not None for g in folded.values())
+    # (residual-branch convs get zero gradients at initialisation: their SkipInit gains start at 0)
+    moved = {name for name, g in folded.items() if float(tf.reduce_max(tf.abs(g))) > 0}
+    assert any("stem" in name for name in moved) and any("final_conv" in name for name in moved)
+    assert all(layer._folded_kernel is None for layer in convs)
+    convs[0].gain.assign(2.0 * convs[0].gain)                                     # the encoder still standardises
+    assert np.abs(encoder(clips)["embedding"].numpy() - want).max() > 1e-3

@@ -179,7 +179,8 @@ def test_slowfast_pooling_options_and_a_variant_row_of_ones_own():
 
 def test_exportable_poolings_keep_embedding_the_mean_of_frames_and_export_refuses_mean_max(tmp_path):
     from zoo.errors import ServingContractError
-    from zoo.export.bundle import export_encoder, rebuild_with
+    from zoo.export.bundle import export_encoder
+    from zoo.export.serving import rebuild_with
     x = np.random.default_rng(1).normal(0, 0.1, (2, 48000)).astype("float32")    # 3 s: 76 fast frames
     base = zoo.create_encoder("nf_slowfast_tiny", pooling="mean_max")
     for pooling in ("mean", "moments", "mean_absdev", "mean_std"):

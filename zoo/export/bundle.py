@@ -30,16 +30,6 @@ class ExportVerificationError(ZooError):
     """An export was written but failed a parity check; the message lists which."""
 
 
-def rebuild_with(encoder, **options):
-    """A copy of the Keras `encoder` built from its config with `options` changed and the same weights
-    (options that add no weights, e.g. a Slowfast NFNet's pooling for serving)."""
-    import numpy as np
-    copy = type(encoder).from_config({**encoder.get_config(), **options})
-    copy(np.zeros((1, ac.SAMPLE_RATE), np.float32))
-    copy.set_weights(encoder.get_weights())
-    return copy
-
-
 def load_checkpoint(path):
     """A `.keras` file or a finished `hares-zoo pretrain` run folder -> (encoder, training facts)."""
     path = os.fspath(path)
@@ -96,7 +86,7 @@ def export_encoder(encoder_name, out_dir, checkpoint=None, tflite_seconds=None,
         raise ServingContractError(
             f"{encoder_name} with pooling={getattr(encoder, 'pooling', '?')!r}: its embedding is not the time-mean "
             "of its frame embeddings, as the serving contract requires (docs/design.md); export it with a "
-            "pooling that is (Slowfast NFNet: mean, moments, mean_absdev or mean_std; `rebuild_with(encoder, pooling=...)`)")
+            "pooling that is (Slowfast NFNet: mean, moments, mean_absdev or mean_std; `zoo.export.serving.rebuild_with(encoder, pooling=...)`)")
     samples = int(round(tflite_seconds * ac.SAMPLE_RATE)) if tflite_seconds else None
     input_shape = [1, samples] if samples else [-1, -1]
     progress(f"exporting {encoder_name} ({encoder.count_params():,} parameters) to {out_dir}")

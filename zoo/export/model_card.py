@@ -56,6 +56,9 @@ def _usage(facts):
     litert = ("" if shape is None else
               "\nLiteRT: `tflite/encoder_float32.tflite` and `tflite/encoder_int8.tflite`, signature `serving_default`, "
               f"input `waveform` float32 {described}; `tflite/log_mel.tflite`, signature `log_mel`.")
+    folded = ("" if facts.get("family") != "nfnet" else " (it fine-tunes the\ninference form the graphs "
+              "serve: convolutions with their weight standardisation folded in;\n`encoder.keras` keeps the "
+              "standardisation)")
     return f"""```python
 import tensorflow_hub as hub                       # or tf.saved_model.load
 encoder = hub.load("PATH/TO/THIS/FOLDER")
@@ -65,7 +68,9 @@ embedding = encoder(waveform)["embedding"]         # waveform: float32 [batch, s
 Keras 3: `keras.layers.TFSMLayer(path, call_endpoint="serving_default")` (frozen) or
 `keras.saving.load_model(path + "/encoder.keras")` (fine-tuning; needs `pip install hares-zoo` and
 `import zoo.encoders` first, which registers the layers the file names).
-tf_keras: `hub.KerasLayer(path, trainable=True, output_key="embedding")`.{litert}"""
+tf_keras: `hub.KerasLayer(path, trainable=True, output_key="embedding")`{folded}.
+Clips of many lengths on an x86 CPU: set `TF_ENABLE_ONEDNN_OPTS=0` before TensorFlow is imported;
+its default kernels there (oneDNN) set each convolution up anew for every new clip length.{litert}"""
 
 
 def _number(x):

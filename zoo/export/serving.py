@@ -14,6 +14,11 @@
     variables, trainable_variables,      the TF2 reusable-SavedModel attributes, so that
     regularization_losses                `hub.KerasLayer(path, trainable=True)` fine-tunes the encoder
 
+The graphs serve the encoder in its inference form: layers that offer `fold_for_serving()` (the
+NFNets' weight-standardised convolutions) are folded on a copy, so a call runs plain convolutions
+instead of standardising every kernel again (`variables` then hold the folded kernels, and
+fine-tuning through `hub.KerasLayer` trains them directly; `encoder.keras` keeps the training form).
+
 Input checks inside the graph (they run on every call): a clip with 0 samples and non-finite samples
 raise `InvalidArgumentError` whose message names `waveform`; wrong rank or dtype do not match the
 signature and TensorFlow refuses the call. The encoder itself pads clips shorter than its receptive
@@ -21,6 +26,7 @@ field. The root does not hold the Keras model, only its variables, so the file l
 or Keras installed.
 """
 
+import numpy as np
 import tensorflow as tf
 
 from zoo import audio_constants as ac
@@ -50,10 +56,38 @@ def frontend_fn(encoder, constants_at_run_time=False):
     return LogMelSpectrogram(constants_at_run_time=constants_at_run_time, name="export_log_mel")
 
 
+def rebuild_with(encoder, **options):
+    """A copy of the Keras `encoder` built from its config with `options` changed and the same weights
+    (options that add no weights, e.g. a Slowfast NFNet's pooling for serving)."""
+    copy = type(encoder).from_config({**encoder.get_config(), **options})
+    copy(np.zeros((1, ac.SAMPLE_RATE), np.float32))
+    copy.set_weights(encoder.get_weights())
+    return copy
+
+
+def inference_form(encoder):
+    """`(served, variables, trainable_variables)`: `encoder` itself when none of its layers folds, else a
+    copy whose foldable layers are folded (`fold_for_serving()`), with the variables its calls read."""
+    if not any(hasattr(layer, "fold_for_serving") for layer in encoder._flatten_layers()):
+        return encoder, list(encoder.variables), list(encoder.trainable_variables)
+    served = rebuild_with(encoder)
+    replaced, added = set(), []
+    for layer in served._flatten_layers():
+        if hasattr(layer, "fold_for_serving"):
+            old, new = layer.fold_for_serving()
+            replaced.update(id(v) for v in old)
+            added += new
+    kept = [v for v in served.variables if id(v) not in replaced]
+    trainable = [v for v in served.trainable_variables if id(v) not in replaced]
+    return served, kept + added, trainable + [v for v in added if v.trainable]
+
+
 def serving_module(encoder, encoder_name):
-    """Wrap a built `AudioEncoder` in the contract's root object (see the module docstring)."""
+    """Wrap a built `AudioEncoder` in the contract's root object (see the module docstring); `encoder`
+    itself is left as it is."""
     if not encoder.built:
         encoder.build()
+    encoder, variables, trainable_variables = inference_form(encoder)
     log_mel = frontend_fn(encoder)
     root = tf.train.Checkpoint()
 
@@ -72,8 +106,8 @@ def serving_module(encoder, encoder_name):
                            input_signature=[WAVEFORM_SPEC])
     root.serve, root.log_mel = serve, features
 
-    root.variables = list(encoder.variables)
-    root.trainable_variables = list(encoder.trainable_variables)
+    root.variables = variables
+    root.trainable_variables = trainable_variables
     root.regularization_losses = []
     root.sample_rate = tf.Variable(ac.SAMPLE_RATE, trainable=False, name="sample_rate")
     root.embedding_size = tf.Variable(int(encoder.embedding_size), trainable=False, name="embedding_size")

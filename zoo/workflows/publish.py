@@ -215,7 +215,8 @@ def publish_run(run_dir, out_root=None, corpus_root=None, mini_size="default", s
     the serving contract does not allow); the card says so."""
     import zoo
     from zoo.data.corpora.open_audio import default_root
-    from zoo.export.bundle import export_encoder, load_checkpoint, rebuild_with
+    from zoo.export.bundle import export_encoder, load_checkpoint
+    from zoo.export.serving import rebuild_with
     from zoo.hares.models import load_probe_model, twin_of
     from zoo.published import published_dir
     with open(os.path.join(run_dir, "pretrain_config.json")) as f:
