@@ -3,6 +3,7 @@ kill-and-resume, and two workers under MultiWorkerMirroredStrategy."""
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -193,6 +194,29 @@ def test_sigkill_then_rerun_resumes_to_the_same_step_count(tmp_path, tiny_miniha
     assert f"at step {killed_at} of 400" in result.stdout
     assert "to step 400" in result.stdout
     assert json.loads((tmp_path / "pretrain_config.json").read_text())["completed_steps"] == 400
+
+
+def test_a_run_folder_resumes_elsewhere_and_refuses_other_settings(tmp_path, tiny_minihares):
+    """The run record holds no machine path (shards in the cache are written `<cache>/...`, no
+    model_dir), `--keep_checkpoints=1` keeps one checkpoint, a moved folder resumes, and a command
+    with other settings is refused with the command that resumes the run."""
+    shards = os.path.join(os.environ["HARES_ZOO_CACHE"], "pool-copy")
+    shutil.copytree(tiny_minihares["pool"], shards, dirs_exist_ok=True)
+    first = tmp_path / "here" / "run"
+    args = ["--objective=simclr", f"--shards={shards}", "--checkpoint_every=2", "--keep_checkpoints=1", *TINY]
+    result = run_cli(*args, "--steps=3", f"--model_dir={first}")
+    assert result.returncode == 0, result.stderr[-3000:]
+    record = json.loads((first / "pretrain_config.json").read_text())
+    assert "model_dir" not in record and record["shards"] == "<cache>/pool-copy" and record["completed_steps"] == 3
+    assert sorted(os.listdir(first / "checkpoints")) == ["checkpoint", "ckpt-3.data-00000-of-00001", "ckpt-3.index"]
+    moved = tmp_path / "there" / "run"
+    shutil.move(str(first), str(moved))
+    result = run_cli(*args, "--steps=3", f"--model_dir={moved}")
+    assert result.returncode == 0 and "at step 3 of 3" in result.stdout, result.stderr[-3000:]
+    result = run_cli(*args, "--steps=5", "--temperature=0.2", f"--model_dir={moved}")
+    assert result.returncode != 0
+    assert "steps: 3 -> 5" in result.stderr and "temperature: 0.1 -> 0.2" in result.stderr
+    assert "--steps=3" in result.stderr and f"--model_dir={moved}" in result.stderr
 
 
 def _free_port():

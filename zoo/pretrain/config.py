@@ -1,7 +1,8 @@
 """`PretrainConfig`: the one definition of a pretraining run's settings. Everything else is derived
 from its fields: the `hares-zoo pretrain` flags (`define_flags`, `from_flags`), the run folder's
-`pretrain_config.json` (`dataclasses.asdict`) and the command line that reproduces a run
-(`reproduce_command`, written into published model cards).
+`pretrain_config.json` (`run_record`: no machine path, so a run folder can be committed and resumed
+on another machine; `record_mismatches` says when a resuming command differs from it) and the
+command line that reproduces a run (`reproduce_command`, written into published model cards).
 
 Each field's metadata says whether it is a flag (`help`), the flag's default when it differs from
 the field's (`flag_default`, for the two required fields), its choices (`choices`), and when the
@@ -11,6 +12,7 @@ reproduce command names it (`reproduce`: "always", "changed" (only when not the 
 
 import dataclasses
 import json
+import os
 
 OBJECTIVES = ("simclr", "byol", "distill", "supervised")
 STRATEGIES = ("default", "mirrored", "multi_worker", "tpu")
@@ -77,6 +79,8 @@ class PretrainConfig:
                            choices=STRATEGIES, reproduce="never")
     tpu: str = _field("", "TPU name or address, with --strategy=tpu.", reproduce="never")
     checkpoint_every: int = _field(100, "Steps between checkpoints.", reproduce="never")
+    keep_checkpoints: int = _field(3, "Checkpoints kept in MODEL_DIR/checkpoints (the newest); 1 keeps a run "
+                                   "folder small enough to commit and resume on another machine.", reproduce="never")
     snapshot_every: int = _field(0, "Steps between snapshots of the encoder alone (MODEL_DIR/snapshots/"
                                  "encoder-stepNNNNNN.keras), for probe-accuracy-against-step curves; 0: none.",
                                  reproduce="always")
@@ -134,14 +138,58 @@ def from_flags(flag_values, **fields):
     return PretrainConfig(**{**values, **fields})
 
 
+CACHE_MARK = "<cache>"   # the cache folder in a run record (`HARES_ZOO_CACHE`, or ~/.cache/hares-zoo)
+
+
+def run_record(cfg, completed_steps):
+    """The `pretrain_config.json` of a run: its config, with no machine path (the shards as
+    `<cache>/...` when they are in the cache folder, no `model_dir`: the record lives there), and
+    the steps done so far."""
+    from zoo.cache import cache_dir
+    record = dataclasses.asdict(cfg)
+    record.pop("model_dir")
+    shards, cache = os.path.abspath(cfg.shards or "."), os.path.abspath(cache_dir())
+    if shards == cache or shards.startswith(cache + os.sep):
+        record["shards"] = CACHE_MARK + shards[len(cache):].replace(os.sep, "/")
+    return {**record, "completed_steps": int(completed_steps)}
+
+
+def resolve_shards(path):
+    """A run record's shards path on this machine (`<cache>/...` inside this machine's cache folder)."""
+    from zoo.cache import cache_dir
+    if path and path.startswith(CACHE_MARK):
+        return os.path.join(cache_dir(), *path[len(CACHE_MARK):].strip("/").split("/"))
+    return path
+
+
+UNCHECKED_ON_RESUME = ("init_encoder", "snapshot_every", "jit_compile")
+
+
+def record_mismatches(record, cfg):
+    """The fields that define a run where the run record and `cfg` differ, as "name: recorded -> given":
+    all but those `reproduce="never"` and three that leave the trained weights as they are or that only
+    a first start reads (`init_encoder`, `snapshot_every`, `jit_compile`)."""
+    given = dataclasses.asdict(cfg)
+    out = []
+    for field in dataclasses.fields(PretrainConfig):
+        name = field.name
+        if field.metadata["reproduce"] == "never" or name in UNCHECKED_ON_RESUME or name not in record:
+            continue
+        recorded, now = record[name], given[name]
+        if isinstance(now, tuple):
+            recorded = tuple(recorded)
+        if recorded != now:
+            out.append(f"{name}: {recorded!r} -> {now!r}")
+    return out
+
+
 def reproduce_command(config, model_dir=None):
     """The `hares-zoo pretrain` command line that reproduces a run from its `pretrain_config.json`
     (a dict; keys it lacks are left out). Shards become `--corpus=open-audio` when they are that
     corpus's pool, else the placeholder `--shards=SHARDS`. `model_dir` defaults to
     `runs/<encoder>-<objective>`."""
-    import os
     args = {"encoder": config["encoder"], "objective": config["objective"]}
-    shards = os.path.normpath(config.get("shards") or ".")
+    shards = os.path.normpath(resolve_shards(config.get("shards")) or ".")
     corpus_root = os.path.dirname(os.path.dirname(shards))
     if os.path.basename(shards) == "pretrain" and os.path.exists(os.path.join(corpus_root, "provenance.csv")):
         args["corpus"] = "open-audio"

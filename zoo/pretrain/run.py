@@ -6,14 +6,18 @@
       encoder.keras       the trained encoder alone (`keras.saving.load_model`), written at the end
       snapshots/          encoder-stepNNNNNN.keras every `snapshot_every` steps (0: none), for
                           learning curves of probe accuracy against step
-      pretrain_config.json
+      pretrain_config.json  the run record: its config without machine paths and the steps done,
+                          written at the start and with every checkpoint
 
 A run killed at any point and started again with the same config restores the latest checkpoint
-and trains only the remaining steps, so it ends at the same step count. Randomness is keyed on the
-step (see `zoo.pretrain.base`), so the resumed steps draw the same augmentations.
+and trains only the remaining steps, so it ends at the same step count; started with other
+settings it is refused, with the command that resumes it. Randomness is keyed on the step (see
+`zoo.pretrain.base`), so the resumed steps draw the same augmentations. A folder with one
+checkpoint (`--keep_checkpoints=1`) and no snapshots holds nothing of the machine it ran on:
+committed, it resumes on another machine that has built the same corpus (docs/pretraining.md,
+"Runs longer than one session").
 """
 
-import dataclasses
 import json
 import os
 import shutil
@@ -22,7 +26,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from zoo.pretrain.config import OBJECTIVES, STRATEGIES
+from zoo.pretrain.config import OBJECTIVES, STRATEGIES, record_mismatches, reproduce_command, run_record
 from zoo.errors import ConfigError
 
 def make_strategy(name, tpu=""):
@@ -136,25 +140,58 @@ def copy_encoder_weights(source, encoder):
     print(f"encoder initialised from {source}", flush=True)
 
 
-class StepCheckpoint(keras.callbacks.Callback):
-    """Saves a checkpoint every `every` optimizer steps and at the end (numbered by the step), and
-    the encoder alone to `snapshot_dir/encoder-stepNNNNNN.keras` every `snapshot_every` steps."""
+RECORD_FILE = "pretrain_config.json"
 
-    def __init__(self, manager, every, snapshot_dir=None, snapshot_every=0):
+
+def write_record(cfg, step):
+    """Write the run record (`zoo.pretrain.config.run_record`) into the run folder, atomically."""
+    path = os.path.join(cfg.model_dir, RECORD_FILE)
+    with open(path + ".tmp", "w") as f:
+        json.dump(run_record(cfg, step), f, indent=1)
+    os.replace(path + ".tmp", path)
+
+
+def check_resumable(cfg):
+    """Refuse to resume a run folder whose record says it was started with other settings (a changed
+    `--steps` alone would bend the learning-rate schedule mid-run); the message gives the command
+    that resumes it."""
+    path = os.path.join(cfg.model_dir, RECORD_FILE)
+    if not os.path.exists(path):
+        return
+    with open(path) as f:
+        record = json.load(f)
+    mismatches = record_mismatches(record, cfg)
+    if mismatches:
+        raise ConfigError(f"{cfg.model_dir} holds a run started with other settings ({'; '.join(mismatches)}); "
+                          f"resume it with its own: {reproduce_command(record, cfg.model_dir)} (or give another "
+                          "--model_dir to start a new run)")
+
+
+class StepCheckpoint(keras.callbacks.Callback):
+    """Saves a checkpoint every `every` optimizer steps and at the end (numbered by the step), the
+    run record with it (`record(step)`), and the encoder alone to
+    `snapshot_dir/encoder-stepNNNNNN.keras` every `snapshot_every` steps."""
+
+    def __init__(self, manager, every, snapshot_dir=None, snapshot_every=0, record=None):
         super().__init__()
         self.manager, self.every = manager, max(1, int(every))
         self.snapshot_dir, self.snapshot_every = snapshot_dir, int(snapshot_every)
+        self.record = record
 
     def on_train_batch_end(self, batch, logs=None):
         step = current_step(self.model.optimizer)
         if step % self.every == 0:
             self.manager.save(checkpoint_number=step)
+            if self.record:
+                self.record(step)
         if self.snapshot_dir and self.snapshot_every > 0 and step % self.snapshot_every == 0:
             os.makedirs(self.snapshot_dir, exist_ok=True)
             self.model.encoder.save(os.path.join(self.snapshot_dir, f"encoder-step{step:06d}.keras"))
 
     def on_train_end(self, logs=None):
         self.manager.save(checkpoint_number=current_step(self.model.optimizer))
+        if self.record:
+            self.record(current_step(self.model.optimizer))
 
 
 class ScalarLogger(keras.callbacks.Callback):
@@ -212,6 +249,8 @@ def _pretrain(cfg, strategy):
     strategy = strategy or make_strategy(cfg.strategy, cfg.tpu)
     chief = is_chief(strategy)
     os.makedirs(cfg.model_dir, exist_ok=True)
+    if tf.train.latest_checkpoint(os.path.join(cfg.model_dir, "checkpoints")):
+        check_resumable(cfg)          # before any data or teacher work
     num_classes = len(info.get("labels", []))
     targets = teacher_targets(cfg) if cfg.objective == "distill" else None
     dataset = make_dataset(cfg, num_classes, targets)
@@ -224,20 +263,22 @@ def _pretrain(cfg, strategy):
     if not chief:   # every worker saves (collectives); only the chief keeps its files
         ckpt_dir = os.path.join(cfg.model_dir, ".workers", str(strategy.cluster_resolver.task_id))
     checkpoint = tf.train.Checkpoint(objective=objective, optimizer=optimizer)
-    manager = tf.train.CheckpointManager(checkpoint, ckpt_dir, max_to_keep=3)
+    manager = tf.train.CheckpointManager(checkpoint, ckpt_dir, max_to_keep=max(1, cfg.keep_checkpoints))
     latest = tf.train.latest_checkpoint(os.path.join(cfg.model_dir, "checkpoints"))
     if latest:
         checkpoint.restore(latest).assert_existing_objects_matched()
     elif cfg.init_encoder:
         copy_encoder_weights(cfg.init_encoder, objective.encoder)
     done = current_step(optimizer)
+    record = (lambda step: write_record(cfg, step)) if chief else None
     if chief:
+        write_record(cfg, done)
         print(f"resumed from {latest} at step {done} of {cfg.steps}" if latest else
               f"starting {cfg.objective} pretraining of {cfg.encoder} for {cfg.steps} steps", flush=True)
     history = {}
     if done < cfg.steps:
         snapshots = os.path.join(cfg.model_dir, "snapshots") if chief else None
-        callbacks = [StepCheckpoint(manager, cfg.checkpoint_every, snapshots, cfg.snapshot_every),
+        callbacks = [StepCheckpoint(manager, cfg.checkpoint_every, snapshots, cfg.snapshot_every, record),
                      ScalarLogger(os.path.join(cfg.model_dir, "logs", "train"), cfg.log_every, chief)]
         fit = objective.fit(dataset, epochs=1, steps_per_epoch=cfg.steps - done, callbacks=callbacks,
                             verbose=cfg.verbose if chief else 0)
@@ -245,8 +286,7 @@ def _pretrain(cfg, strategy):
     encoder_path = os.path.join(cfg.model_dir, "encoder.keras")
     if chief:
         objective.encoder.save(encoder_path)
-        with open(os.path.join(cfg.model_dir, "pretrain_config.json"), "w") as f:
-            json.dump({**dataclasses.asdict(cfg), "completed_steps": current_step(optimizer)}, f, indent=1)
+        write_record(cfg, current_step(optimizer))
     else:
         shutil.rmtree(ckpt_dir, ignore_errors=True)
     return {"encoder_path": encoder_path, "steps": current_step(optimizer), "history": history,
