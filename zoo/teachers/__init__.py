@@ -13,7 +13,8 @@ import importlib
 from zoo.errors import ConfigError
 
 _TEACHERS = {"resemblyzer": ("zoo.teachers.resemblyzer", "Resemblyzer"),
-             "basic_pitch": ("zoo.teachers.basic_pitch", "BasicPitch")}
+             "basic_pitch": ("zoo.teachers.basic_pitch", "BasicPitch"),
+             "crepe": ("zoo.teachers.crepe", "Crepe")}
 
 
 def list_teachers():
