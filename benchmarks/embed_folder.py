@@ -60,6 +60,8 @@ def default_folder(count):
 
 def _door(door, model, files, threads, queue):
     """Runs in a fresh process: embeds every file through `door`, puts the measurements on `queue`."""
+    if door.endswith(ONEDNN_OFF):
+        os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"      # read when TensorFlow is imported, just below
     import numpy as np
     import tensorflow as tf
 
@@ -110,15 +112,8 @@ def main(argv):
     for door in FLAGS.doors:
         queue = context.Queue()
         process = context.Process(target=_door, args=(door, FLAGS.model, files, FLAGS.threads, queue))
-        previous = os.environ.get("TF_ENABLE_ONEDNN_OPTS")
-        if door.endswith(ONEDNN_OFF):
-            os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"        # read by TensorFlow when the child imports it
         process.start()
         process.join()
-        if previous is None:
-            os.environ.pop("TF_ENABLE_ONEDNN_OPTS", None)
-        else:
-            os.environ["TF_ENABLE_ONEDNN_OPTS"] = previous
         if process.exitcode != 0:
             print(f"{door}: failed (exit {process.exitcode}); left out", flush=True)
             continue

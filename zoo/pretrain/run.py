@@ -285,8 +285,7 @@ def _pretrain(cfg, strategy):
         history = fit.history
     encoder_path = os.path.join(cfg.model_dir, "encoder.keras")
     if chief:
-        objective.encoder.save(encoder_path)
-        write_record(cfg, current_step(optimizer))
+        objective.encoder.save(encoder_path)     # (the record was written with the last checkpoint)
     else:
         shutil.rmtree(ckpt_dir, ignore_errors=True)
     return {"encoder_path": encoder_path, "steps": current_step(optimizer), "history": history,
