@@ -17,7 +17,7 @@ from zoo.errors import ConfigError
 
 
 def test_each_package_stands_on_one_side():
-    assert open_audio.PACKAGE_NAMES == sides.PRETRAIN_PACKAGES
+    assert open_audio.PACKAGE_NAMES == sides.OPEN_AUDIO_PACKAGES
     assert cross_source.PACKAGE_NAMES == sides.PROBE_PACKAGES
     assert not set(sides.PRETRAIN_PACKAGES) & set(sides.PROBE_PACKAGES)
     with pytest.raises(sides.LeakageError, match="klettres-data listed for both"):

@@ -145,6 +145,9 @@ def test_free_form_copyright_files_still_name_their_licence():
     text = "This package ...\n  it under the terms of the GNU General Public License version 2 as published"
     assert debs.licences_from_copyright(text) == ["GPL-2+ (free-form copyright file)"]
     assert debs.licences_from_copyright("no licence words here") == []
+    wrapped = ("modify it under the terms of the GNU General Public License\nas published by the Free Software "
+               "Foundation; either version 2\nof the License, or (at your option) any later version.")
+    assert debs.licences_from_copyright(wrapped) == ["GPL-2+ (free-form copyright file)"]
 
 
 def test_publish_a_run_scores_baselines_and_writes_an_honest_card(corpus, tmp_path, monkeypatch):

@@ -5,6 +5,7 @@ corpus -> TFRecord shards.
     hares-zoo prepare --task=esc50 --source=/data/ESC-50-master --data_dir=/data/hares
     hares-zoo prepare --task=speech_commands_v1,nsynth_pitch --source=~/tensorflow_datasets --data_dir=/data/hares
     hares-zoo prepare --corpus=open-audio
+    hares-zoo prepare --corpus=open-audio-xl
     hares-zoo prepare --corpus=cross-source
 
 Bad files are reported by name and skipped; rerunning the same command resumes an interrupted job.
@@ -32,22 +33,24 @@ flags.DEFINE_enum("format", "auto", ["auto", "files", "tfds"], "With --task: rea
 flags.DEFINE_string("data_dir", None, "With --task: the HARES data folder; each task goes to <data_dir>/<task>/ "
                     "(what `hares-zoo probe --data_dir` reads).")
 flags.DEFINE_integer("max_per_split", None, "With --task and TFDS: at most this many examples per split.")
-flags.DEFINE_enum("corpus", None, ["mini-hares", "open-audio", "cross-source"], "Instead of --manifest: build "
-                  "and shard a built-in corpus. mini-hares: the embedded synthetic benchmark. open-audio: real "
-                  "recordings from five Debian packages, the pretraining pool and its in-domain probe tasks "
-                  "(zoo/data/corpora/open_audio.py). cross-source: probe tasks from five other packages that "
-                  "pretraining never reads (zoo/data/corpora/cross_source.py). Both obtain their packages with "
+flags.DEFINE_enum("corpus", None, ["mini-hares", "open-audio", "open-audio-xl", "cross-source"], "Instead of "
+                  "--manifest: build and shard a built-in corpus. mini-hares: the embedded synthetic benchmark. "
+                  "open-audio: real recordings from five Debian packages, the pretraining pool and its in-domain "
+                  "probe tasks (zoo/data/corpora/open_audio.py). open-audio-xl: that pool plus 27 more packages "
+                  "(speech in 6 languages, music, effects), a pool only (zoo/data/corpora/open_audio_xl.py). "
+                  "cross-source: probe tasks from five other packages that pretraining never reads "
+                  "(zoo/data/corpora/cross_source.py). The real-audio corpora obtain their packages with "
                   "apt-get download or read them from --debs; --out defaults to the cache.")
-flags.DEFINE_string("debs", None, "With --corpus=open-audio or cross-source: folder of already downloaded .deb files "
+flags.DEFINE_string("debs", None, "With a real-audio --corpus: folder of already downloaded .deb files "
                     "(PACKAGE_VERSION_all.deb). Packages not found there are fetched with apt-get download "
                     "into it, unless --nodownload. Default: the cache's debs/ folder.")
-flags.DEFINE_bool("download", True, "With --corpus=open-audio or cross-source: run apt-get download for packages that "
+flags.DEFINE_bool("download", True, "With a real-audio --corpus: run apt-get download for packages that "
                   "are not in --debs. --nodownload reports them as missing and goes on.")
-flags.DEFINE_list("packages", None, "With --corpus=open-audio or cross-source: only these packages (default: "
-                  "all five of the corpus; a package of the other side is refused).")
+flags.DEFINE_list("packages", None, "With a real-audio --corpus: only these packages (default: "
+                  "all of the corpus; a package of the other side is refused).")
 flags.DEFINE_enum("size", "default", ["tiny", "small", "default"], "mini-HARES size (with --corpus mini-hares).")
 flags.DEFINE_string("out", None, "Output folder for the shards and dataset_info.json (required, "
-                    "except with --corpus=open-audio or cross-source, which default to the cache).")
+                    "except with a real-audio --corpus, which defaults to the cache).")
 flags.DEFINE_integer("clips_per_shard", 256, "Clips per TFRecord shard.")
 flags.DEFINE_integer("workers", 2, "Decoding processes.")
 flags.DEFINE_integer("sample_rate", ac.SAMPLE_RATE, "Sample rate (Hz) of the audio in the shards.")
@@ -70,11 +73,12 @@ def main(argv):
         except ZooError as error:
             sys.exit(f"hares-zoo prepare: {error}")
         return
-    if FLAGS.corpus in ("open-audio", "cross-source"):
-        from zoo.data.corpora import cross_source, open_audio
+    if FLAGS.corpus in ("open-audio", "open-audio-xl", "cross-source"):
+        from zoo.data.corpora import cross_source, open_audio, open_audio_xl
         from zoo.errors import ZooError
-        corpus = open_audio if FLAGS.corpus == "open-audio" else cross_source
-        build = open_audio.build_open_audio if corpus is open_audio else cross_source.build_cross_source
+        corpus, build = {"open-audio": (open_audio, open_audio.build_open_audio),
+                         "open-audio-xl": (open_audio_xl, open_audio_xl.build_open_audio_xl),
+                         "cross-source": (cross_source, cross_source.build_cross_source)}[FLAGS.corpus]
         try:
             report = build(FLAGS.out or corpus.default_root(), FLAGS.debs, FLAGS.download,
                            FLAGS.packages or corpus.PACKAGE_NAMES, FLAGS.workers)

@@ -23,9 +23,10 @@ define_flags(FLAGS)       # one flag per PretrainConfig field, with its help tex
 flags.adopt_module_key_flags(pretrain_config)    # ... listed by --help as this command's own
 flags.DEFINE_string("shards", None, "Folder of TFRecord shards written by `hares-zoo prepare`.")
 flags.DEFINE_string("manifest", None, "CSV manifest (path,label[,split]) to shard into MODEL_DIR/data and train on.")
-flags.DEFINE_enum("corpus", None, ["mini-hares", "open-audio"], "Train on a built-in corpus: mini-hares (generated, "
-                  "cached) or open-audio (its pretraining pool; build it first with `hares-zoo prepare "
-                  "--corpus=open-audio`; probe files are never in the pool).")
+flags.DEFINE_enum("corpus", None, ["mini-hares", "open-audio", "open-audio-xl"], "Train on a built-in corpus: "
+                  "mini-hares (generated, cached), open-audio (its pretraining pool; build it first with "
+                  "`hares-zoo prepare --corpus=open-audio`; probe files are never in the pool) or open-audio-xl "
+                  "(that pool plus 27 more packages; `hares-zoo prepare --corpus=open-audio-xl`).")
 flags.DEFINE_enum("size", "default", ["tiny", "small", "default"], "mini-HARES size, with --corpus.")
 flags.DEFINE_string("task", "speech_keyword", "mini-HARES task whose labels supervised pretraining uses.")
 flags.DEFINE_integer("workers", 2, "Processes for decoding audio when sharding --manifest or --corpus.")
@@ -46,11 +47,12 @@ def resolve_shards():
         print(report.summary())
         return out
     from zoo.cache import cache_dir
-    if FLAGS.corpus == "open-audio":
-        from zoo.data.corpora.open_audio import pool_folder
+    if FLAGS.corpus in ("open-audio", "open-audio-xl"):
+        from zoo.data.corpora import open_audio, open_audio_xl
         if FLAGS.objective == "supervised":
-            sys.exit("hares-zoo pretrain: the open-audio pool is unlabelled; use simclr or byol")
-        return pool_folder()          # a missing corpus: NotFoundError, reported by main
+            sys.exit(f"hares-zoo pretrain: the {FLAGS.corpus} pool is unlabelled; use simclr, byol or distill")
+        corpus = open_audio if FLAGS.corpus == "open-audio" else open_audio_xl
+        return corpus.pool_folder()   # a missing corpus: NotFoundError, reported by main
     from zoo.hares.mini import prepare_minihares
     folders = prepare_minihares(os.path.join(cache_dir(), f"mini-hares-{FLAGS.size}"), FLAGS.size,
                                 workers=FLAGS.workers)

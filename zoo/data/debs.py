@@ -109,12 +109,12 @@ def read_control(path):
 
 
 FREE_FORM_LICENCES = (   # (pattern, name) for copyright files that are not machine-readable (DEP-5)
-    (r"GNU General Public License,? version 2|version 2 of the License", "GPL-2+"),
-    (r"GNU General Public License,? version 3|version 3 of the License", "GPL-3+"),
-    (r"GNU (Library|Lesser) General Public License", "LGPL"),
-    (r"Creative Commons Attribution[- ]Share[- ]?Alike", "CC-BY-SA"),
-    (r"Creative Commons Attribution(?![- ]Share)", "CC-BY"),
-    (r"public domain", "public-domain"),
+    (r"GNU\s+General\s+Public\s+License,?\s+version\s+2|version\s+2\s+of\s+the\s+License", "GPL-2+"),
+    (r"GNU\s+General\s+Public\s+License,?\s+version\s+3|version\s+3\s+of\s+the\s+License", "GPL-3+"),
+    (r"GNU\s+(Library|Lesser)\s+General\s+Public\s+License", "LGPL"),
+    (r"Creative\s+Commons\s+Attribution[-\s]Share[-\s]?Alike", "CC-BY-SA"),
+    (r"Creative\s+Commons\s+Attribution(?![-\s]Share)", "CC-BY"),
+    (r"public\s+domain", "public-domain"),
 )
 
 

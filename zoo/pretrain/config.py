@@ -183,16 +183,25 @@ def record_mismatches(record, cfg):
     return out
 
 
+def _corpus_name(corpus_root):
+    """"open-audio-xl" for a pool that `open_audio_xl` built (its `corpus.json` says so), else "open-audio"."""
+    try:
+        with open(os.path.join(corpus_root, "corpus.json")) as f:
+            return json.load(f)["corpus"]
+    except (OSError, ValueError, KeyError):
+        return "open-audio"
+
+
 def reproduce_command(config, model_dir=None):
     """The `hares-zoo pretrain` command line that reproduces a run from its `pretrain_config.json`
-    (a dict; keys it lacks are left out). Shards become `--corpus=open-audio` when they are that
-    corpus's pool, else the placeholder `--shards=SHARDS`. `model_dir` defaults to
+    (a dict; keys it lacks are left out). Shards become `--corpus=open-audio` (or `open-audio-xl`)
+    when they are that corpus's pool, else the placeholder `--shards=SHARDS`. `model_dir` defaults to
     `runs/<encoder>-<objective>`."""
     args = {"encoder": config["encoder"], "objective": config["objective"]}
     shards = os.path.normpath(resolve_shards(config.get("shards")) or ".")
     corpus_root = os.path.dirname(os.path.dirname(shards))
     if os.path.basename(shards) == "pretrain" and os.path.exists(os.path.join(corpus_root, "provenance.csv")):
-        args["corpus"] = "open-audio"
+        args["corpus"] = _corpus_name(corpus_root)
     else:
         args["shards"] = "SHARDS"
     for field in flag_fields():

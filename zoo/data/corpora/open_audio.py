@@ -138,21 +138,24 @@ class CorpusReport:
     skipped: list              # [(where, problem)]: packages, archive entries, files
     missing_packages: list     # names of packages that could not be obtained or read
     folders: dict              # {"pretrain": shard folder, task: shard folder}
+    packages: tuple = PACKAGE_NAMES   # the corpus' packages, in the summary's order
+    extra_lines: list = dataclasses.field(default_factory=list)   # printed after the totals
 
     def summary(self):
-        lines = [f"{'package':<20} {'files':>6} {'hours':>7} {'pool h':>7} {'probe files':>11}"]
+        lines = [f"{'package':<30} {'files':>6} {'hours':>7} {'pool h':>7} {'probe files':>11}"]
         total_files, total_hours, pool_hours = 0, 0.0, 0.0
-        for name in PACKAGE_NAMES:
+        for name in self.packages:
             mine = [r for r in self.rows if r["package"] == name]
             if name in self.missing_packages:
-                lines.append(f"{name:<20} {'missing':>6}")
+                lines.append(f"{name:<30} {'missing':>6}")
                 continue
             hours = sum(r["duration_s"] for r in mine) / 3600
             pool = sum(r["duration_s"] for r in mine if r["split"] == "pretrain") / 3600
             probe = sum(1 for r in mine if r["split"] != "pretrain")
-            lines.append(f"{name:<20} {len(mine):>6} {hours:>7.2f} {pool:>7.2f} {probe:>11}")
+            lines.append(f"{name:<30} {len(mine):>6} {hours:>7.2f} {pool:>7.2f} {probe:>11}")
             total_files, total_hours, pool_hours = total_files + len(mine), total_hours + hours, pool_hours + pool
-        lines.append(f"{'total':<20} {total_files:>6} {total_hours:>7.2f} {pool_hours:>7.2f}")
+        lines.append(f"{'total':<30} {total_files:>6} {total_hours:>7.2f} {pool_hours:>7.2f}")
+        lines += self.extra_lines
         lines.append(f"skipped: {len(self.skipped)} ({len(self.missing_packages)} packages missing)")
         lines += [f"  {where}: {problem}" for where, problem in self.skipped]
         lines += [f"{name:<28} {folder}" for name, folder in self.folders.items()]

@@ -6,6 +6,7 @@ and what labels; this module knows nothing of either.
 
 import csv
 import dataclasses
+import functools
 import json
 import os
 import re
@@ -16,6 +17,7 @@ import zipfile
 import soundfile
 
 from zoo.data import debs
+from zoo.data.corpora import queen_resource
 
 AUDIO_SUFFIX = r"\.(ogg|wav|flac)$"
 
@@ -24,7 +26,25 @@ AUDIO_SUFFIX = r"\.(ogg|wav|flac)$"
 class PackageSpec:
     name: str
     audio: str                     # regex on paths in the package (or in an archive, with `archives`)
-    archives: str = ""             # regex on zip archives in the package whose entries hold the audio
+    archives: str = ""             # regex on archives in the package whose entries hold the audio
+    archive_kind: str = "zip"      # "zip" (zip, pk3, wz) or "queen" (`queen_resource`: MP3 speech)
+
+
+def _archive_entries(path, kind, wanted):
+    """(entry name, open) of the entries of archive `path` whose names `wanted(name)` accepts;
+    `open()` gives the entry as a binary stream (a context manager). Raises ValueError when `path`
+    is not a readable archive of `kind`."""
+    if kind == "queen":
+        yield from queen_resource.iter_entries(path, wanted)
+        return
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as error:
+        raise ValueError(f"not a readable zip archive ({error})") from error
+    with archive:
+        for info in archive.infolist():
+            if not info.is_dir() and wanted(info.filename):
+                yield info.filename, functools.partial(archive.open, info)
 
 
 def _safe_relative(path):
@@ -77,17 +97,14 @@ def extract_package(deb_path, spec, audio_root, log=print):
                 shutil.copyfileobj(stream, tmp, 1 << 20)
                 tmp.flush()
                 try:
-                    with zipfile.ZipFile(tmp.name) as archive:
-                        for info in archive.infolist():
-                            if info.is_dir() or not audio_re.search(info.filename):
-                                continue
-                            try:
-                                with archive.open(info) as entry:
-                                    save(f"{name}:{info.filename}", entry)
-                            except (zipfile.BadZipFile, OSError, EOFError) as error:
-                                problems.append((f"{name}:{info.filename}", f"corrupt zip entry ({error})"))
-                except (zipfile.BadZipFile, OSError) as error:
-                    problems.append((name, f"not a readable zip archive ({error})"))
+                    for entry_name, open_entry in _archive_entries(tmp.name, spec.archive_kind, audio_re.search):
+                        try:
+                            with open_entry() as entry:
+                                save(f"{name}:{entry_name}", entry)
+                        except (zipfile.BadZipFile, OSError, EOFError) as error:
+                            problems.append((f"{name}:{entry_name}", f"corrupt {spec.archive_kind} entry ({error})"))
+                except ValueError as error:      # not a readable archive at all
+                    problems.append((name, str(error)))
     licence = "; ".join(licences) or "unknown (no copyright file)"
     rows = [{"package": spec.name, "version": version, "licence": licence, "path": path, "file": rel}
             for path, rel in files]

@@ -1,0 +1,136 @@
+"""The open-audio-xl pool on fake `.deb` files (nothing downloads): the open-audio pool's files and
+every file of the extra packages, never an open-audio probe file, never a silence prompt; hours by
+content; the pretraining side of the wall; the command that reproduces a run names the corpus."""
+
+import csv
+import json
+
+import pytest
+
+from fake_debs import ogg_bytes, write_deb
+from test_open_audio import names_in
+from zoo.data.corpora import cross_source, open_audio, open_audio_xl, sides
+from zoo.pretrain.config import reproduce_command
+
+ASTERISK = "usr/share/asterisk/sounds/en_US_f_Allison/{}"
+
+
+@pytest.fixture(scope="module")
+def pool(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("debs")
+    klettres = {}
+    for split in ("probe-train", "probe-test", "pretrain"):
+        for path in names_in("klettres-data", "usr/share/klettres/fr/alpha/{}.ogg", split, 2):
+            klettres[path] = ogg_bytes(0.5)
+    write_deb(folder / "klettres-data_4%3a22.12.3-1_all.deb", "klettres-data", klettres, "4:22.12.3-1")
+    asterisk = {ASTERISK.format(f"digits/{i}.wav"): ogg_bytes(1.5, rate=8000) for i in range(3)}
+    asterisk[ASTERISK.format("silence/1.wav")] = ogg_bytes(1.0, rate=8000)
+    asterisk[ASTERISK.format("vm-broken.wav")] = b"RIFF but nothing else"
+    write_deb(folder / "asterisk-core-sounds-en-wav_1.6.1-1_all.deb", "asterisk-core-sounds-en-wav", asterisk)
+    write_deb(folder / "hyperrogue-music_12.0q-1_all.deb", "hyperrogue-music",
+              {"usr/share/hyperrogue/music/crossroads.ogg": ogg_bytes(12.0, rate=16000)})
+    out = tmp_path_factory.mktemp("open-audio-xl")
+    report = open_audio_xl.build_open_audio_xl(
+        str(out), str(folder), download=False, workers=1, progress=False, log=lambda m: None,
+        packages=("klettres-data", "asterisk-core-sounds-en-wav", "hyperrogue-music", "widelands-data"))
+    return out, report
+
+
+def test_pool_holds_the_open_audio_pool_and_every_extra_file_and_nothing_else(pool):
+    out, report = pool
+    with open(out / "pretrain.csv", newline="") as f:
+        files = {row["path"].split("/", 2)[2] for row in csv.DictReader(f)}
+    klettres_pool = {p for p in files if p.startswith("usr/share/klettres/")}
+    assert len(klettres_pool) == 2
+    assert all(open_audio.split_of("klettres-data", p) == "pretrain" for p in klettres_pool)
+    assert {p for p in files if "asterisk" in p} == {ASTERISK.format(f"digits/{i}.wav") for i in range(3)}
+    assert "usr/share/hyperrogue/music/crossroads.ogg" in files
+    assert report.missing_packages == ["widelands-data"]
+    assert [where for where, _ in report.skipped] == [
+        f"asterisk-core-sounds-en-wav:{ASTERISK.format('vm-broken.wav')}", "widelands-data"]
+    info = json.loads((out / "shards" / "pretrain" / "dataset_info.json").read_text())
+    assert info["splits"]["train"]["clips"] == 2 + 3 + 2       # the 12-s track in two segments
+    assert open_audio_xl.pool_folder(str(out)) == str(out / "shards" / "pretrain")
+
+
+def test_summary_counts_hours_by_content(pool):
+    out, report = pool
+    saved = json.loads((out / "corpus.json").read_text())
+    assert saved["corpus"] == "open-audio-xl"
+    assert saved["hours"] == {"speech": 0.0, "music": 0.0, "sounds": 0.0}     # seconds, rounded to 0.01 h
+    assert sorted(open_audio_xl.content_of(r["package"], r["path"]) for r in report.rows) == ["music"] + ["speech"] * 5
+    text = report.summary()
+    assert "asterisk-core-sounds-en-wav" in text and "widelands-data                 missing" in text
+    assert "music hours: 0.00" in text
+
+
+def test_every_extra_package_stands_on_the_pretraining_side():
+    assert open_audio_xl.EXTRA_NAMES == sides.XL_EXTRA_PACKAGES
+    assert open_audio.PACKAGE_NAMES == sides.OPEN_AUDIO_PACKAGES
+    assert set(open_audio_xl.PACKAGE_NAMES) == set(sides.PRETRAIN_PACKAGES)
+    with pytest.raises(sides.LeakageError, match="hedgewars-data is a pretrain-side package"):
+        cross_source.build_cross_source("unused", packages=("hedgewars-data",))
+    with pytest.raises(sides.LeakageError, match="naev-data is a probe-side package"):
+        open_audio_xl.build_open_audio_xl("unused", packages=("naev-data",))
+
+
+def test_content_of_paths():
+    assert open_audio_xl.content_of("hedgewars-data", "usr/share/games/hedgewars/Data/Sounds/voices/Russian/Ow1.ogg") == "speech"
+    assert open_audio_xl.content_of("0ad-data", "usr/share/games/0ad/mods/public/public.zip:audio/voice/hellenes/civ/x.ogg") == "speech"
+    assert open_audio_xl.content_of("0ad-data", "usr/share/games/0ad/mods/public/public.zip:audio/music/x.ogg") == "music"
+    assert open_audio_xl.content_of("widelands-data", "usr/share/games/widelands/data/sound/farm/scythe.ogg") == "sounds"
+
+
+def test_the_reproducing_command_names_the_corpus(pool):
+    out, _ = pool
+    command = reproduce_command({"encoder": "nf_slowfast_tiny", "objective": "simclr",
+                                 "shards": str(out / "shards" / "pretrain")})
+    assert command.startswith("hares-zoo pretrain --encoder=nf_slowfast_tiny --objective=simclr --corpus=open-audio-xl")
+
+
+def queen_file(entries, compression=2):
+    """A compressed Queen resource file holding `entries` ({name: bytes}), in their order."""
+    from zoo.data.corpora import queen_resource as qr
+    table, data = b"", b""
+    offset = qr.HEADER.size + len(entries) * qr.RECORD.size
+    for name, payload in entries.items():
+        table += qr.RECORD.pack(name.encode(), 1, offset + len(data), len(payload))
+        data += payload
+    return qr.HEADER.pack(qr.TAG, b"CEM10\0", b"\0\0", compression, len(entries)) + table + data
+
+
+def test_queen_resource_entries_are_read_and_bad_files_refused(tmp_path):
+    from zoo.data.corpora import queen_resource
+    speech = ogg_bytes(0.7, rate=11025)
+    path = tmp_path / "queen.1c"
+    path.write_bytes(queen_file({"020001P2.SB": speech, "ROOM1.PCX": b"picture", "020006J1.SB": speech[:100]}))
+    entries, compression = queen_resource.read_table(str(path))
+    assert [name for name, _, _ in entries] == ["020001P2.SB", "ROOM1.PCX", "020006J1.SB"] and compression == "ogg"
+    found = {name: open_entry().read() for name, open_entry in
+             queen_resource.iter_entries(str(path), lambda n: n.endswith(".SB"))}
+    assert found == {"020001P2.SB": speech, "020006J1.SB": speech[:100]}
+    (tmp_path / "bad.1c").write_bytes(b"RIFF....")
+    with pytest.raises(ValueError, match="no QTBL header"):
+        queen_resource.read_table(str(tmp_path / "bad.1c"))
+    (tmp_path / "cut.1c").write_bytes(path.read_bytes()[:60])
+    with pytest.raises(ValueError, match="cut short: 3 entries announced, 2 present"):
+        queen_resource.read_table(str(tmp_path / "cut.1c"))
+    (tmp_path / "past.1c").write_bytes(path.read_bytes()[:-50])
+    with pytest.raises(ValueError, match="020006J1.SB runs past the end"):
+        queen_resource.read_table(str(tmp_path / "past.1c"))
+
+
+def test_speech_inside_a_queen_resource_reaches_the_pool(tmp_path):
+    debs_dir = tmp_path / "debs"
+    debs_dir.mkdir()
+    lines = {f"0{i}0001P2.SB": ogg_bytes(1.2, rate=11025, freq=200 + 50 * i) for i in range(3)}
+    lines["0990001P2.SB"] = b"not audio at all"
+    write_deb(debs_dir / "flight-of-the-amazon-queen_1.0.0-9_all.deb", "flight-of-the-amazon-queen",
+              {"usr/share/scummvm/flight-of-the-amazon-queen/queen.1c": queen_file(lines)}, "1.0.0-9")
+    report = open_audio_xl.build_open_audio_xl(str(tmp_path / "out"), str(debs_dir), download=False, workers=1,
+                                               progress=False, log=lambda m: None,
+                                               packages=("flight-of-the-amazon-queen",))
+    assert sorted(row["path"].rsplit(":", 1)[1] for row in report.rows) == [f"0{i}0001P2.SB" for i in range(3)]
+    assert [where.rsplit(":", 1)[1] for where, _ in report.skipped] == ["0990001P2.SB"]
+    assert {open_audio_xl.content_of(row["package"], row["path"]) for row in report.rows} == {"speech"}
+    assert sum(row["duration_s"] for row in report.rows) == pytest.approx(3.6, abs=0.01)
