@@ -15,6 +15,13 @@ def test_beta_sampler_has_the_papers_mean():
     assert 0 < lam.min() and lam.max() < 1
     assert abs(lam.mean() - 5 / 7) < 0.01           # Beta(5, 2) mean 0.714
     assert abs(lam.var() - 10 / (49 * 8)) < 0.003    # variance ab / ((a+b)^2 (a+b+1))
+    compiled = tf.function(lambda seed: stateless_beta([20000], 5.0, 2.0, seed), jit_compile=True)
+    under_xla = compiled(SEED_A).numpy()             # compiles (`pretrain --jit_compile`); XLA's own
+    assert abs(under_xla.mean() - 5 / 7) < 0.01      # random-number algorithm: same law, other draws
+    assert abs(under_xla.var() - 10 / (49 * 8)) < 0.003
+    np.testing.assert_array_equal(compiled(SEED_A).numpy(), under_xla)
+    odd = stateless_beta([20000], 2.5, 1.5, SEED_A).numpy()                # not whole numbers: Gamma ratio
+    assert abs(odd.mean() - 2.5 / 4) < 0.01
 
 
 def test_example_mixing_is_a_convex_mix_dominated_by_the_clip_itself():

@@ -21,7 +21,13 @@ def fold_seed(seed, *salt):
 
 
 def stateless_beta(shape, alpha, beta, seed):
-    """Beta(alpha, beta) samples as g_a / (g_a + g_b), g ~ Gamma (TF has no stateless Beta)."""
+    """Beta(alpha, beta) samples (TF has no stateless Beta). For whole-number parameters (the
+    mixing law's 5 and 2) the alpha-th smallest of alpha + beta - 1 uniforms, which XLA compiles
+    (`hares-zoo pretrain --jit_compile`); otherwise g_a / (g_a + g_b), g ~ Gamma."""
+    if float(alpha).is_integer() and float(beta).is_integer() and alpha + beta <= 64:
+        n = int(alpha) + int(beta) - 1
+        uniforms = tf.random.stateless_uniform([*shape, n], fold_seed(seed, 1))
+        return tf.sort(uniforms, axis=-1)[..., int(alpha) - 1]
     a = tf.random.stateless_gamma(shape, fold_seed(seed, 1), alpha=alpha)
     b = tf.random.stateless_gamma(shape, fold_seed(seed, 2), alpha=beta)
     return a / (a + b)
