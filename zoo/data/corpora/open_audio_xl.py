@@ -64,20 +64,19 @@ EXTRA_NAMES = tuple(p.name for p in EXTRA_PACKAGES)
 PACKAGES = open_audio.PACKAGES + EXTRA_PACKAGES
 PACKAGE_NAMES = tuple(p.name for p in PACKAGES)
 
-_SPEECH = re.compile(r"^asterisk-|^flight-of-the-amazon-queen|^klettres-data$|^0ad-data:.*:audio/voice/|^hedgewars-data:.*/voices/"
-                     r"|^trigger-rally-data:.*:sounds/codriver/|^warzone2100-data:.*:audio/(memressp|tutorial|taunts"
-                     r"|vtoltalk|nexus|countdown)/|^redeclipse-data:.*/(player|announcer)/")
-_MUSIC = re.compile(r"music", re.IGNORECASE)
+_SPEECH = re.compile(r"^(asterisk-|flight-of-the-amazon-queen:|klettres-data:)|^0ad-data:.*:audio/voice/"
+                     r"|^hedgewars-data:.*/voices/|^trigger-rally-data:.*:sounds/codriver/"
+                     r"|^warzone2100-data:.*:audio/(memressp|tutorial|taunts|vtoltalk|nexus|countdown)/"
+                     r"|^redeclipse-data:.*/(player|announcer)/")
+_MUSIC = re.compile(r"music", re.IGNORECASE)      # package names and folders (drascula-music, .../Music/)
 
 
 def content_of(package, path):
     """"speech", "music" or "sounds", from the package and the path in it (for the summary only)."""
     key = f"{package}:{path}"
-    if _SPEECH.search(key) or _SPEECH.search(package):
+    if _SPEECH.search(key):
         return "speech"
-    if _MUSIC.search(key) or package == "drascula-music":
-        return "music"
-    return "sounds"
+    return "music" if _MUSIC.search(key) else "sounds"
 
 
 def _annotate(found):
@@ -107,10 +106,11 @@ def build_open_audio_xl(out_dir, debs_dir=None, download=True, packages=PACKAGE_
     folder = os.path.join(out_dir, "shards", "pretrain")
     report = prepare_shards(manifest, folder, workers=workers, progress=progress, replace_stale=True)
     skipped += [(f"pretrain: {path}", problem) for path, problem in report.skipped]
+    hours = content_hours(rows)
     with open(os.path.join(out_dir, "corpus.json"), "w") as f:
-        json.dump({"corpus": CORPUS, "hours": content_hours(rows)}, f, indent=1)
+        json.dump({"corpus": CORPUS, "hours": hours}, f, indent=1)
     return open_audio.CorpusReport(rows, skipped, missing, {"pretrain": folder}, PACKAGE_NAMES,
-                                   extra_lines=[f"{kind} hours: {h:.2f}" for kind, h in content_hours(rows).items()])
+                                   extra_lines=[f"{kind} hours: {h:.2f}" for kind, h in hours.items()])
 
 
 def content_hours(rows):
