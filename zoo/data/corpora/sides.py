@@ -18,9 +18,10 @@ XL_EXTRA_PACKAGES = (           # read only by open-audio-xl, a larger pretraini
     "asterisk-core-sounds-en-wav", "asterisk-core-sounds-es-wav", "asterisk-core-sounds-fr-wav",
     "asterisk-core-sounds-it-wav", "asterisk-core-sounds-ru-wav", "asterisk-prompt-it-menardi-wav",
     "flight-of-the-amazon-queen", "hedgewars-data", "trigger-rally-data", "warzone2100-data",
-    "warzone2100-music", "hyperrogue-music", "drascula-music", "nexuiz-music", "supertuxkart-data", "widelands-data", "colobot-common-sounds",
-    "extremetuxracer-data", "xmoto-data", "frozen-bubble-data", "pokerth-data", "tuxtype-data",
-    "tuxpaint-data", "pingus-data", "ri-li-data", "khangman", "kanagram")
+    "warzone2100-music", "hyperrogue-music", "drascula-music", "nexuiz-music", "supertuxkart-data",
+    "widelands-data", "colobot-common-sounds", "extremetuxracer-data", "xmoto-data",
+    "frozen-bubble-data", "pokerth-data", "tuxtype-data", "tuxpaint-data", "pingus-data", "ri-li-data",
+    "khangman", "kanagram")
 PRETRAIN_PACKAGES = OPEN_AUDIO_PACKAGES + XL_EXTRA_PACKAGES
 PROBE_PACKAGES = ("megaglest-data", "wesnoth-1.16-data", "lincity-ng-data", "supertux-data", "naev-data")
 SIDES = {"pretrain": PRETRAIN_PACKAGES, "probe": PROBE_PACKAGES}
