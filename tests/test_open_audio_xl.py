@@ -1,6 +1,6 @@
 """The open-audio-xl pool on fake `.deb` files (nothing downloads): the open-audio pool's files and
-every file of the extra packages, never an open-audio probe file, never a silence prompt; hours by
-content; the pretraining side of the wall; the command that reproduces a run names the corpus."""
+every file of the extra packages, never an open-audio probe file; hours by content; the pretraining
+side of the wall, and no reserved package; the command that reproduces a run names the corpus."""
 
 import csv
 import json
@@ -9,10 +9,10 @@ import pytest
 
 from fake_debs import ogg_bytes, write_deb
 from test_open_audio import names_in
-from zoo.data.corpora import cross_source, open_audio, open_audio_xl, sides
+from zoo.data.corpora import cross_source, open_audio, open_audio_xl, package_audio, sides
 from zoo.pretrain.config import reproduce_command
 
-ASTERISK = "usr/share/asterisk/sounds/en_US_f_Allison/{}"
+KHANGMAN = "usr/share/khangman/sounds/{}"
 
 
 @pytest.fixture(scope="module")
@@ -23,16 +23,15 @@ def pool(tmp_path_factory):
         for path in names_in("klettres-data", "usr/share/klettres/fr/alpha/{}.ogg", split, 2):
             klettres[path] = ogg_bytes(0.5)
     write_deb(folder / "klettres-data_4%3a22.12.3-1_all.deb", "klettres-data", klettres, "4:22.12.3-1")
-    asterisk = {ASTERISK.format(f"digits/{i}.wav"): ogg_bytes(1.5, rate=8000) for i in range(3)}
-    asterisk[ASTERISK.format("silence/1.wav")] = ogg_bytes(1.0, rate=8000)
-    asterisk[ASTERISK.format("vm-broken.wav")] = b"RIFF but nothing else"
-    write_deb(folder / "asterisk-core-sounds-en-wav_1.6.1-1_all.deb", "asterisk-core-sounds-en-wav", asterisk)
+    khangman = {KHANGMAN.format(f"chalk{i}.ogg"): ogg_bytes(1.5, rate=8000) for i in range(3)}
+    khangman[KHANGMAN.format("broken.wav")] = b"RIFF but nothing else"
+    write_deb(folder / "khangman_4%3a22.12.3-1_all.deb", "khangman", khangman)
     write_deb(folder / "hyperrogue-music_12.0q-1_all.deb", "hyperrogue-music",
               {"usr/share/hyperrogue/music/crossroads.ogg": ogg_bytes(12.0, rate=16000)})
     out = tmp_path_factory.mktemp("open-audio-xl")
     report = open_audio_xl.build_open_audio_xl(
         str(out), str(folder), download=False, workers=1, progress=False, log=lambda m: None,
-        packages=("klettres-data", "asterisk-core-sounds-en-wav", "hyperrogue-music", "widelands-data"))
+        packages=("klettres-data", "khangman", "hyperrogue-music", "kanagram"))
     return out, report
 
 
@@ -43,11 +42,10 @@ def test_pool_holds_the_open_audio_pool_and_every_extra_file_and_nothing_else(po
     klettres_pool = {p for p in files if p.startswith("usr/share/klettres/")}
     assert len(klettres_pool) == 2
     assert all(open_audio.split_of("klettres-data", p) == "pretrain" for p in klettres_pool)
-    assert {p for p in files if "asterisk" in p} == {ASTERISK.format(f"digits/{i}.wav") for i in range(3)}
+    assert {p for p in files if "khangman" in p} == {KHANGMAN.format(f"chalk{i}.ogg") for i in range(3)}
     assert "usr/share/hyperrogue/music/crossroads.ogg" in files
-    assert report.missing_packages == ["widelands-data"]
-    assert [where for where, _ in report.skipped] == [
-        f"asterisk-core-sounds-en-wav:{ASTERISK.format('vm-broken.wav')}", "widelands-data"]
+    assert report.missing_packages == ["kanagram"]
+    assert [where for where, _ in report.skipped] == [f"khangman:{KHANGMAN.format('broken.wav')}", "kanagram"]
     info = json.loads((out / "shards" / "pretrain" / "dataset_info.json").read_text())
     assert info["splits"]["train"]["clips"] == 2 + 3 + 2       # the 12-s track in two segments
     assert open_audio_xl.pool_folder(str(out)) == str(out / "shards" / "pretrain")
@@ -58,9 +56,9 @@ def test_summary_counts_hours_by_content(pool):
     saved = json.loads((out / "corpus.json").read_text())
     assert saved["corpus"] == "open-audio-xl"
     assert saved["hours"] == {"speech": 0.0, "music": 0.0, "sounds": 0.0}     # seconds, rounded to 0.01 h
-    assert sorted(open_audio_xl.content_of(r["package"], r["path"]) for r in report.rows) == ["music"] + ["speech"] * 5
+    assert sorted(open_audio_xl.content_of(r["package"], r["path"]) for r in report.rows) == ["music"] + ["sounds"] * 3 + ["speech"] * 2
     text = report.summary()
-    assert "asterisk-core-sounds-en-wav" in text and "widelands-data                 missing" in text
+    assert "khangman" in text and "kanagram                       missing" in text
     assert "music hours: 0.00" in text
 
 
@@ -68,17 +66,17 @@ def test_every_extra_package_stands_on_the_pretraining_side():
     assert open_audio_xl.EXTRA_NAMES == sides.XL_EXTRA_PACKAGES
     assert open_audio.PACKAGE_NAMES == sides.OPEN_AUDIO_PACKAGES
     assert set(open_audio_xl.PACKAGE_NAMES) == set(sides.PRETRAIN_PACKAGES)
-    with pytest.raises(sides.LeakageError, match="hedgewars-data is a pretrain-side package"):
-        cross_source.build_cross_source("unused", packages=("hedgewars-data",))
+    with pytest.raises(sides.LeakageError, match="pokerth-data is a pretrain-side package"):
+        cross_source.build_cross_source("unused", packages=("pokerth-data",))
     with pytest.raises(sides.LeakageError, match="naev-data is a probe-side package"):
         open_audio_xl.build_open_audio_xl("unused", packages=("naev-data",))
 
 
 def test_content_of_paths():
-    assert open_audio_xl.content_of("hedgewars-data", "usr/share/games/hedgewars/Data/Sounds/voices/Russian/Ow1.ogg") == "speech"
+    assert open_audio_xl.content_of("trigger-rally-data", "usr/share/games/trigger-rally/data.zip:sounds/codriver/left.wav") == "speech"
     assert open_audio_xl.content_of("0ad-data", "usr/share/games/0ad/mods/public/public.zip:audio/voice/hellenes/civ/x.ogg") == "speech"
     assert open_audio_xl.content_of("0ad-data", "usr/share/games/0ad/mods/public/public.zip:audio/music/x.ogg") == "music"
-    assert open_audio_xl.content_of("widelands-data", "usr/share/games/widelands/data/sound/farm/scythe.ogg") == "sounds"
+    assert open_audio_xl.content_of("pingus-data", "usr/share/games/pingus/data/sounds/ohno.wav") == "sounds"
 
 
 def test_the_reproducing_command_names_the_corpus(pool):
@@ -134,3 +132,32 @@ def test_speech_inside_a_queen_resource_reaches_the_pool(tmp_path):
     assert [where.rsplit(":", 1)[1] for where, _ in report.skipped] == ["0990001P2.SB"]
     assert {open_audio_xl.content_of(row["package"], row["path"]) for row in report.rows} == {"speech"}
     assert sum(row["duration_s"] for row in report.rows) == pytest.approx(3.6, abs=0.01)
+
+
+RESERVED = ("asterisk-core-sounds-en-wav", "asterisk-core-sounds-de-gsm", "asterisk-prompt-it-menardi-wav",
+            "hedgewars-data", "warzone2100-data", "widelands-data", "supertuxkart-data", "fluid-soundfont-gm",
+            "fluid-soundfont-gs", "fluidr3mono-gm-soundfont", "timgm6mb-soundfont", "musescore-general-soundfont",
+            "musescore-general-soundfont-small")
+
+
+@pytest.mark.parametrize("package", RESERVED)
+def test_reserved_packages_are_refused_by_every_corpus_and_suite(package, tmp_path):
+    assert sides.side_of(package) == "reserved"
+    for build, corpus in ((open_audio_xl.build_open_audio_xl, "open-audio-xl"),
+                          (open_audio.build_open_audio, "open-audio"),
+                          (cross_source.build_cross_source, "cross-source")):
+        with pytest.raises(sides.ReservedPackageError, match=f"{package} is reserved .* the {corpus} corpus may not"):
+            build(str(tmp_path / corpus), packages=(package,))
+    with pytest.raises(sides.ReservedPackageError, match=f"{package} is reserved .* obtain_deb may not read it"):
+        package_audio.obtain_deb(package, str(tmp_path), download=True)
+    assert list(tmp_path.iterdir()) == []          # nothing fetched, nothing written
+
+
+def test_no_corpus_lists_a_reserved_package():
+    listed = set(sides.PRETRAIN_PACKAGES) | set(sides.PROBE_PACKAGES) | set(open_audio_xl.PACKAGE_NAMES) \
+        | set(cross_source.PACKAGE_NAMES) | set(open_audio.PACKAGE_NAMES)
+    assert sorted(p for p in listed if sides.is_reserved(p)) == []
+    with pytest.raises(sides.LeakageError, match="hedgewars-data are reserved"):
+        sides.check_disjoint({"pretrain": ("0ad-data", "hedgewars-data"), "probe": ("naev-data",), "reserved": ()})
+    with pytest.raises(sides.LeakageError, match="naev-data listed for both probe and reserved"):
+        sides.check_disjoint({"pretrain": (), "probe": ("naev-data",), "reserved": ("naev-data",)})

@@ -1,4 +1,4 @@
-"""The open-audio-xl corpus: the open-audio pretraining pool plus 27 more Debian packages, for
+"""The open-audio-xl corpus: the open-audio pretraining pool plus 17 more Debian packages, for
 pretraining only (it has no probe tasks of its own).
 
     hares-zoo prepare --corpus=open-audio-xl [--debs=DIR] [--out=DIR]
@@ -8,15 +8,16 @@ What the extra packages add (see the summary that `prepare` prints for hours):
 
 | content | packages |
 |---|---|
-| speech, 6 languages | `flight-of-the-amazon-queen` (the adventure game's spoken dialogue, MP3 inside its resource file: `queen_resource.py`), `asterisk-core-sounds-{en,es,fr,it,ru}-wav`, `asterisk-prompt-it-menardi-wav` (telephone prompts, 8 kHz), `hedgewars-data` (voice packs in several languages), `trigger-rally-data` (co-driver calls), `warzone2100-data` (radio messages) |
-| music | `warzone2100-music`, `hyperrogue-music`, `drascula-music`, `nexuiz-music`, `supertuxkart-data`, `widelands-data`, `colobot-common-sounds`, `extremetuxracer-data`, `xmoto-data` |
+| speech | `flight-of-the-amazon-queen` (the adventure game's spoken dialogue in English, MP3 inside its resource file: `queen_resource.py`), `trigger-rally-data` (co-driver calls); with klettres-data's 20 languages and 0ad-data's voices from the open-audio pool |
+| music | `warzone2100-music`, `hyperrogue-music`, `drascula-music`, `nexuiz-music`, `colobot-common-sounds`, `extremetuxracer-data`, `xmoto-data` |
 | effects, ambience | the same games' sound folders, `frozen-bubble-data`, `pokerth-data`, `tuxtype-data`, `tuxpaint-data`, `pingus-data`, `ri-li-data`, `khangman`, `kanagram` |
 
 Every extra package stands on the pretraining side of the wall (`sides.py`), so no cross-source
-probe task shares a source with this corpus. Of the open-audio packages only the files of the
-open-audio pool are read into it (its split, `open_audio.split_of`): the open-audio probe files stay
-out, so both probe suites remain unseen by a run on this corpus. The asterisk prompts are 8 kHz
-recordings: resampled to 16 kHz they hold nothing above 4 kHz.
+probe task shares a source with this corpus, and none is reserved for the evaluation that runs
+outside this repository (the Asterisk prompts, hedgewars-data, warzone2100-data, widelands-data and
+supertuxkart-data were read by earlier versions of this pool and are refused now). Of the open-audio
+packages only the files of the open-audio pool are read into it (its split, `open_audio.split_of`):
+the open-audio probe files stay out, so both probe suites remain unseen by a run on this corpus.
 
 Each step resumes like open-audio's (`open_audio.py`): a package already extracted is not read
 again; a missing package or an undecodable file is reported, counted and skipped.
@@ -33,21 +34,14 @@ from zoo.data.corpora.package_audio import AUDIO_SUFFIX, PackageSpec, read_packa
 from zoo.errors import NotFoundError
 
 CORPUS = "open-audio-xl"
-_ASTERISK = r"^usr/share/asterisk/sounds/[^/]+/(?!silence/).+\.wav$"     # the "silence" prompts are silence
 
 EXTRA_PACKAGES = (
-    *(PackageSpec(f"asterisk-core-sounds-{lang}-wav", _ASTERISK) for lang in ("en", "es", "fr", "it", "ru")),
-    PackageSpec("asterisk-prompt-it-menardi-wav", _ASTERISK),
     PackageSpec("flight-of-the-amazon-queen", r"\.SB$", r"/queen\.1c$", archive_kind="queen"),
-    PackageSpec("hedgewars-data", r"^usr/share/games/hedgewars/Data/(Sounds|Music)/.+\.ogg$"),
     PackageSpec("trigger-rally-data", r"^sounds/.+" + AUDIO_SUFFIX, r"data\.zip$"),
-    PackageSpec("warzone2100-data", r"^audio/.+\.ogg$", r"base\.wz$"),
     PackageSpec("warzone2100-music", r"^usr/share/games/warzone2100/music/.+\.opus$"),
     PackageSpec("hyperrogue-music", r"^usr/share/hyperrogue/(music|sounds)/.+\.ogg$"),
     PackageSpec("drascula-music", r"^usr/share/scummvm/drascula/audio/.+\.ogg$"),
     PackageSpec("nexuiz-music", r"\.ogg$", r"music\.pk3$"),
-    PackageSpec("supertuxkart-data", r"^usr/share/games/supertuxkart/data/.+\.ogg$"),
-    PackageSpec("widelands-data", r"^usr/share/games/widelands/data/(sound|music)/.+\.ogg$"),
     PackageSpec("colobot-common-sounds", r"^usr/share/games/colobot/(sounds|music)/.+" + AUDIO_SUFFIX),
     PackageSpec("extremetuxracer-data", r"^usr/share/games/etr/(sounds|music)/.+" + AUDIO_SUFFIX),
     PackageSpec("xmoto-data", r"^usr/share/games/xmoto/.+" + AUDIO_SUFFIX),
@@ -64,10 +58,8 @@ EXTRA_NAMES = tuple(p.name for p in EXTRA_PACKAGES)
 PACKAGES = open_audio.PACKAGES + EXTRA_PACKAGES
 PACKAGE_NAMES = tuple(p.name for p in PACKAGES)
 
-_SPEECH = re.compile(r"^(asterisk-|flight-of-the-amazon-queen:|klettres-data:)|^0ad-data:.*:audio/voice/"
-                     r"|^hedgewars-data:.*/voices/|^trigger-rally-data:.*:sounds/codriver/"
-                     r"|^warzone2100-data:.*:audio/(memressp|tutorial|taunts|vtoltalk|nexus|countdown)/"
-                     r"|^redeclipse-data:.*/(player|announcer)/")
+_SPEECH = re.compile(r"^(flight-of-the-amazon-queen:|klettres-data:)|^0ad-data:.*:audio/voice/"
+                     r"|^trigger-rally-data:.*:sounds/codriver/|^redeclipse-data:.*/(player|announcer)/")
 _MUSIC = re.compile(r"music", re.IGNORECASE)      # package names and folders (drascula-music, .../Music/)
 
 

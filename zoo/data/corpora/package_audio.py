@@ -17,7 +17,7 @@ import zipfile
 import soundfile
 
 from zoo.data import debs
-from zoo.data.corpora import queen_resource
+from zoo.data.corpora import queen_resource, sides
 
 AUDIO_SUFFIX = r"\.(ogg|wav|flac)$"
 
@@ -135,7 +135,9 @@ def describe(corpus_root, rows, log=print):
 
 def obtain_deb(package, debs_dir, download, log=print):
     """The `.deb` of `package` in `debs_dir`, else `apt-get download`ed there (unless not `download`).
-    Raises `debs.DebError` naming the package when it cannot be had."""
+    Raises `debs.DebError` naming the package when it cannot be had, and `sides.ReservedPackageError`
+    for a reserved package, before anything is fetched or opened."""
+    sides.refuse_reserved(package, "obtain_deb")
     deb = debs.find_deb(debs_dir, package)
     if deb is None:
         if not download:
