@@ -34,6 +34,15 @@ def _reference_clips():
     return {"chirp": chirp, "noise": noise}
 
 
+def _musicnn_reference_clips():
+    """musicnn's reference clips, at least one 3-s patch each (the package returns nothing for
+    shorter ones): a 6.4-s chirp (two patches, the rest dropped) and 3.5 s of noise (one patch)."""
+    t = np.arange(102400) / 16000
+    chirp = (0.1 * np.sin(2 * np.pi * (200 + 600 * t / 6.4) * t)).astype(np.float32)
+    noise = (0.05 * np.random.default_rng(0).standard_normal(56000)).astype(np.float32)
+    return {"chirp": chirp, "noise": noise}
+
+
 def _fake_torch_modules(monkeypatch):
     """Modules named as torch's, so `pickle` writes the globals a real torch file holds."""
     torch, utils = types.ModuleType("torch"), types.ModuleType("torch._utils")
@@ -111,6 +120,22 @@ def test_ported_teachers_give_their_packages_embeddings(name, atol):
     assert together.shape == (2, teacher_spec(name).dim)
 
 
+def test_musicnn_gives_its_packages_embeddings():
+    """tests/data/musicnn_reference.npz: the musicnn 0.1.0 package's own `extractor(wav,
+    model="MTT_musicnn")` (its tf.compat.v1 graph under tf_keras, librosa's mel) on
+    `_musicnn_reference_clips()`, `[mean_pool, max_pool]` averaged over the 3-s patches."""
+    teacher = create_teacher("musicnn")
+    expected = np.load(REFERENCE.replace("resemblyzer", "musicnn"))
+    clips = _musicnn_reference_clips()
+    together = teacher.embed_batch([clips["chirp"], clips["noise"], clips["noise"][:20000]])
+    for row, clip in enumerate(("chirp", "noise")):
+        np.testing.assert_allclose(together[row], expected[clip], atol=1e-4)
+    assert together.shape == (3, 1506)
+    assert not np.allclose(together[2], together[1], atol=1e-2)       # a 1.25-s clip is embedded whole
+    loud = (0.9 * np.sin(2 * np.pi * 440 * np.arange(48000) / 16000)).astype(np.float32)
+    assert np.all(np.isfinite(teacher.embed(loud)))       # the package's float16 log overflows to inf here
+
+
 def test_basic_pitch_finds_the_note_of_a_tone():
     from zoo.hares.models import load_probe_model
     teacher = load_probe_model("teacher:basic_pitch")         # how `hares-zoo probe` scores a teacher
@@ -125,9 +150,9 @@ def test_basic_pitch_finds_the_note_of_a_tone():
 
 
 def test_teachers_are_named_and_checked():
-    assert list_teachers() == ["basic_pitch", "crepe", "resemblyzer"]
+    assert list_teachers() == ["basic_pitch", "crepe", "musicnn", "resemblyzer"]
     assert parse_teachers(" resemblyzer, basic_pitch ") == ("resemblyzer", "basic_pitch")
-    with pytest.raises(ConfigError, match="unknown teacher 'birdnet'.*basic_pitch, crepe, resemblyzer"):
+    with pytest.raises(ConfigError, match="unknown teacher 'birdnet'.*basic_pitch, crepe, musicnn, resemblyzer"):
         parse_teachers("resemblyzer,birdnet")
     with pytest.raises(ConfigError, match="twice"):
         parse_teachers("resemblyzer,resemblyzer")

@@ -50,6 +50,11 @@ flags.DEFINE_bool("embedding_cache", True, "Keep each (encoder, task, split, win
                   "folder and reuse it; --noembedding_cache recomputes.")
 flags.DEFINE_float("custom_crop_seconds", 1.0, "Window length (s) of custom tasks (names not built in).")
 flags.DEFINE_bool("custom_multi_label", False, "Score custom tasks as multi-label (sigmoid heads, mAP).")
+flags.DEFINE_string("paired_against", "logmel_stats", "Baseline of the paired verdicts: each model's mean and "
+                    "domain means are compared with it by a paired bootstrap over test recordings (added to "
+                    "--model when not named; empty: no verdicts). Accuracy tasks only.")
+flags.DEFINE_integer("init_seed", 0, "Seed of the random initial weights of a registry name in --model (and of "
+                     "twin:), so the same command gives the same row.")
 flags.DEFINE_string("out", "hares_probe", "Folder for scores.md, scores.json, scores.csv and scores.png.")
 flags.mark_flag_as_required("model")
 
@@ -96,7 +101,7 @@ def main(argv):
     from zoo.hares.linear_probe import ProbeSettings
     from zoo.hares.models import load_probe_model
     from zoo.hares.probe import find_task_folders, has_task_data, score_tasks
-    from zoo.hares.report import markdown_table, write_report
+    from zoo.hares.report import interval_markdown, interval_summary, markdown_table, write_intervals, write_report
     from zoo.hares.tasks import resolve_tasks
     try:
         tasks = resolve_tasks(_register_custom(FLAGS.tasks, FLAGS.data_dir))
@@ -127,13 +132,26 @@ def main(argv):
         settings = ProbeSettings(steps=FLAGS.probe_steps, peak_learning_rate=FLAGS.learning_rate, seed=FLAGS.seed,
                                  paper_protocol=FLAGS.paper_protocol, augmented_passes=FLAGS.augmented_passes,
                                  solver=FLAGS.probe_solver, inverse_l2=FLAGS.probe_inverse_l2)
-        results = {}
-        for spec in FLAGS.model:
-            model = load_probe_model(spec)
-            results[os.path.basename(os.path.normpath(spec))] = score_tasks(model, folders, tasks, settings,
-                                                                                cache=FLAGS.embedding_cache)
+        specs = list(FLAGS.model)
+        baseline = FLAGS.paired_against or None
+        if baseline and baseline not in [os.path.basename(os.path.normpath(s)) for s in specs]:
+            specs.append(baseline)
+        results, outcomes = {}, {}
+        for spec in specs:
+            model = load_probe_model(spec, seed=FLAGS.init_seed)
+            name = os.path.basename(os.path.normpath(spec))
+            outcomes[name] = {}
+            results[name] = score_tasks(model, folders, tasks, settings, cache=FLAGS.embedding_cache,
+                                        outcomes=outcomes[name])
     except ZooError as error:
         sys.exit(f"hares-zoo probe: {error}")
     print(markdown_table(results))
     paths = write_report(results, FLAGS.out, settings=settings)
+    outcomes = {name: o for name, o in outcomes.items() if o}
+    if outcomes:
+        summary = interval_summary(outcomes, baseline)
+        table = interval_markdown(summary, baseline if baseline in outcomes else None)
+        print("\n95 % intervals (bootstrap over test recordings; paired verdicts: the difference's interval "
+              f"excludes 0):\n\n{table}")
+        paths["intervals"] = write_intervals(summary, FLAGS.out, table)
     print(f"\nwrote {', '.join(paths.values())}")

@@ -287,13 +287,14 @@ def fit_lbfgs(model, x, targets, multi_label, settings, standardize=None):
 
 
 def fit_and_score(train_x, train_y, test_x, test_y, test_clip_ids, settings=ProbeSettings(), multi_label=False,
-                  head="linear", label_names=None):
+                  head="linear", label_names=None, with_outcomes=False):
     """Train a probe head on (train_x, train_y) and score the test clips (sub-clip scores averaged per
     clip): softmax cross-entropy and accuracy; with `multi_label` per-class sigmoid cross-entropy and
     mAP (AudioSet, MagnaTagATune); with head "three_slots" (`label_names` the intents) three softmax
     heads with a summed loss, a clip counting as right only when all three slots are (FSC). With
     `settings.solver="lbfgs"` linear heads are fitted by full-batch L-BFGS (AudioSet's "mlp512"
-    head always trains with Adam)."""
+    head always trains with Adam). With `with_outcomes`, returns (score, `intervals.TaskOutcomes` of
+    the test clips, or None for mAP) instead of the score alone."""
     mean, std = feature_moments(train_x)
     keras.utils.set_random_seed(settings.seed)
     if head == "three_slots":
@@ -317,10 +318,14 @@ def fit_and_score(train_x, train_y, test_x, test_y, test_clip_ids, settings=Prob
     for slot_logits, truth in zip(logits, test_targets):
         probs = keras.ops.convert_to_numpy(keras.ops.sigmoid(slot_logits) if multi_label
                                            else keras.ops.softmax(slot_logits))
-        _, clip_probs = average_by_clip(test_clip_ids, probs)
+        clip_ids, clip_probs = average_by_clip(test_clip_ids, probs)
         _, clip_truth = average_by_clip(test_clip_ids, truth)
         if multi_label:
-            return mean_average_precision(clip_truth, clip_probs)
+            score = mean_average_precision(clip_truth, clip_probs)
+            return (score, None) if with_outcomes else score
         slot_right = clip_probs.argmax(1) == clip_truth.argmax(1)
         right = slot_right if right is None else right & slot_right
+    if with_outcomes:
+        from zoo.hares.intervals import TaskOutcomes
+        return float(np.mean(right)), TaskOutcomes(np.asarray(clip_ids), right.astype(np.float64))
     return float(np.mean(right))

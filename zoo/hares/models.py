@@ -5,6 +5,8 @@ follows the serving contract (ours or a third party's: `obj(waveform)` returning
 `teacher:NAME` is a distillation teacher (`zoo.teachers`), scored as it is: the ceiling of what
 distilling it can pass on. `twin:SPEC` is SPEC's random-initialisation twin: the same Keras config with fresh weights (seed 0),
 the row that tells what pretraining added (`twin:nf_slowfast_tiny-simclr-open-audio`).
+`concat:A+B+...` is the concatenation of the embeddings of A, B, ... (any of the above), the row that
+says what several encoders know together (`concat:teacher:musicnn+teacher:basic_pitch`).
 
 `load_probe_model(spec)` returns an object with `name` and `__call__(waveform, training=False)` ->
 {"embedding": [batch, D], ...}, which is all `zoo.hares` needs.
@@ -13,24 +15,51 @@ the row that tells what pretraining added (`twin:nf_slowfast_tiny-simclr-open-au
 import os
 
 from zoo.export.loader import SavedModelEncoder
-from zoo.errors import NotFoundError
+from zoo.errors import ConfigError, NotFoundError
 
 
 TWIN_PREFIX = "twin:"
 TEACHER_PREFIX = "teacher:"
+CONCAT_PREFIX = "concat:"
 TWIN_SEED = 0
 
 
-def load_probe_model(spec):
-    """Registry name, published name, `.keras` file, SavedModel folder, `teacher:NAME` or `twin:` one of those ->
-    an encoder-like object (module docstring)."""
+class Concatenated:
+    """Several encoders side by side: `embed_batch(waveforms [batch, samples])` -> their embeddings
+    concatenated, float32 `[batch, sum of D]`, in the order named."""
+
+    def __init__(self, name, parts):
+        self.name, self.parts = name, parts
+
+    def embed_batch(self, waveforms):
+        import numpy as np
+        waveforms = np.asarray(waveforms, np.float32)
+        outputs = []
+        for part in self.parts:
+            if hasattr(part, "embed_batch"):
+                outputs.append(np.asarray(part.embed_batch(waveforms), np.float32))
+            else:
+                outputs.append(np.asarray(part(waveforms, training=False)["embedding"], np.float32))
+        return np.concatenate(outputs, axis=-1)
+
+
+def load_probe_model(spec, seed=TWIN_SEED):
+    """Registry name, published name, `.keras` file, SavedModel folder, `teacher:NAME`, `twin:` one of
+    those, or `concat:` several -> an encoder-like object (module docstring). A registry name is built
+    with random weights drawn after seeding Keras with `seed`, so the same spec gives the same row."""
     import keras
 
     import zoo
     from zoo.published import list_published, published_path
     spec = os.fspath(spec)
+    if spec.startswith(CONCAT_PREFIX):
+        names = [n for n in spec[len(CONCAT_PREFIX):].split("+") if n]
+        if len(names) < 2:
+            raise ConfigError(f"model {spec!r}: concat: needs two or more encoders joined by '+', "
+                                "e.g. concat:teacher:musicnn+teacher:basic_pitch")
+        return Concatenated(spec, [load_probe_model(n, seed) for n in names])
     if spec.startswith(TWIN_PREFIX):
-        return _twin(spec[len(TWIN_PREFIX):])
+        return _twin(spec[len(TWIN_PREFIX):], seed)
     if spec.startswith(TEACHER_PREFIX):
         from zoo.teachers import create_teacher
         return create_teacher(spec[len(TEACHER_PREFIX):])
@@ -46,10 +75,11 @@ def load_probe_model(spec):
             raise NotFoundError(f"model {spec!r}: file not found")
         import zoo.encoders  # noqa: F401  (registers the encoder classes the file names)
         return keras.saving.load_model(spec, compile=False)
+    keras.utils.set_random_seed(seed)
     return zoo.create_encoder(spec)
 
 
-def _twin(spec):
+def _twin(spec, seed=TWIN_SEED):
     """The random-init twin of the Keras encoder `spec` names (a published one: its `encoder.keras`)."""
     import keras
 
@@ -60,7 +90,7 @@ def _twin(spec):
     if not isinstance(encoder, keras.Model):
         raise NotFoundError(f"twin:{spec}: a twin needs a Keras encoder (registry name, published name or "
                             ".keras file), not a SavedModel")
-    twin = twin_of(encoder)
+    twin = twin_of(encoder, seed)
     twin(keras.ops.zeros((1, 16000)))
     return twin
 

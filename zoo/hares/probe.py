@@ -86,8 +86,10 @@ def split_embeddings(encoder, folder, task, split, rule, batch_size=32, cache=Tr
     return result
 
 
-def score_task(encoder, folder, task, settings=ProbeSettings(), batch_size=32, cache=True):
-    """Probe score (a fraction: accuracy or mAP) of a frozen `encoder` on one task's shards."""
+def score_task(encoder, folder, task, settings=ProbeSettings(), batch_size=32, cache=True, outcomes=None):
+    """Probe score (a fraction: accuracy or mAP) of a frozen `encoder` on one task's shards. A dict
+    `outcomes` receives `{task.name: intervals.TaskOutcomes}` (per test clip; accuracy tasks with a
+    train/test split only)."""
     info = read_dataset_info(folder)
     train_rule = "full" if task.eval_rule == "full" else "subclips"
     settings = settings_for(task, settings)
@@ -109,14 +111,19 @@ def score_task(encoder, folder, task, settings=ProbeSettings(), batch_size=32, c
     train_x, train_y, _ = split_embeddings(encoder, folder, task, "train", train_rule, batch_size, cache, info,
                                            passes, settings.seed)
     test_x, test_y, test_ids = split_embeddings(encoder, folder, task, "test", task.eval_rule, batch_size, cache, info)
-    return fit_and_score(train_x, train_y, test_x, test_y, test_ids, settings,
-                         multi_label=task.multi_label, head=task.head, label_names=info["labels"])
+    score, clip_outcomes = fit_and_score(train_x, train_y, test_x, test_y, test_ids, settings,
+                                         multi_label=task.multi_label, head=task.head, label_names=info["labels"],
+                                         with_outcomes=True)
+    if outcomes is not None and clip_outcomes is not None:
+        outcomes[task.name] = clip_outcomes
+    return score
 
 
-def score_tasks(encoder, folders, tasks, settings=ProbeSettings(), progress=True, cache=True):
-    """{task name: score} over `tasks` (HaresTask list) with data in `folders` {task name: folder}."""
+def score_tasks(encoder, folders, tasks, settings=ProbeSettings(), progress=True, cache=True, outcomes=None):
+    """{task name: score} over `tasks` (HaresTask list) with data in `folders` {task name: folder};
+    `outcomes` as in `score_task`."""
     scores = {}
     name = getattr(encoder, "name", "model")
     for task in tqdm(tasks, desc=f"probe {name}", unit="task", disable=not progress):
-        scores[task.name] = score_task(encoder, folders[task.name], task, settings, cache=cache)
+        scores[task.name] = score_task(encoder, folders[task.name], task, settings, cache=cache, outcomes=outcomes)
     return scores

@@ -98,3 +98,61 @@ def plot(results, path, title="HARES linear probe"):
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path
+
+
+def interval_summary(outcomes_by_model, baseline=None):
+    """{model: {task: TaskOutcomes}} -> {model: {"tasks": {task: [score, low, high]}, "domains": {domain:
+    [mean, low, high]}, "mean": [mean, low, high], "vs_baseline": {scope: [difference, low, high,
+    verdict]}}}, in %, 95 % bootstrap intervals over test recordings (`zoo.hares.intervals`); paired
+    against `baseline` (a model name among them) per domain and on the mean."""
+    from zoo.hares.intervals import interval, paired
+    summary = {}
+    for model, outcomes in outcomes_by_model.items():
+        domains = {d: {t: o for t, o in outcomes.items() if get_task(t).domain == d} for d in DOMAINS}
+        domains = {d: tasks for d, tasks in domains.items() if tasks}
+        entry = {"tasks": {t: list(interval({t: o})) for t, o in outcomes.items()},
+                 "domains": {d: list(interval(tasks)) for d, tasks in domains.items()},
+                 "mean": list(interval(outcomes))}
+        if baseline is not None and model != baseline and baseline in outcomes_by_model:
+            other = outcomes_by_model[baseline]
+            entry["vs_baseline"] = {d: list(paired(tasks, {t: other[t] for t in tasks})) for d, tasks in domains.items()}
+            entry["vs_baseline"]["mean"] = list(paired(outcomes, other))
+        summary[model] = entry
+    return summary
+
+
+def _cell(values):
+    return f"{values[0]:.1f} [{values[1]:.1f}, {values[2]:.1f}]"
+
+
+def interval_markdown(summary, baseline=None):
+    """Two Markdown tables of `interval_summary`'s result: domain means and the mean with their 95 %
+    intervals and the paired difference to `baseline`; then every task score with its interval."""
+    domains = [d for d in DOMAINS if any(d in e["domains"] for e in summary.values())]
+    header = ["model"] + domains + ["mean"] + ([f"mean - {baseline} (paired)"] if baseline else [])
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for model, entry in summary.items():
+        cells = [_cell(entry["domains"][d]) if d in entry["domains"] else "-" for d in domains]
+        cells.append(f"**{_cell(entry['mean'])}**")
+        if baseline:
+            versus = entry.get("vs_baseline", {}).get("mean")
+            cells.append(f"{versus[0]:+.1f} [{versus[1]:+.1f}, {versus[2]:+.1f}]: "
+                         f"{versus[3].replace('A', model, 1).replace('B', baseline, 1)}" if versus else "-")
+        lines.append("| " + " | ".join([model] + cells) + " |")
+    tasks = list(dict.fromkeys(t for e in summary.values() for t in e["tasks"]))
+    lines += ["", "| model | " + " | ".join(tasks) + " |", "|" + "---|" * (len(tasks) + 1)]
+    for model, entry in summary.items():
+        lines.append("| " + " | ".join([model] + [_cell(entry["tasks"][t]) if t in entry["tasks"] else "-"
+                                                  for t in tasks]) + " |")
+    return "\n".join(lines)
+
+
+def write_intervals(summary, out_dir, table):
+    """`intervals.json` (the summary) and `intervals.md` (its tables) in `out_dir`; returns the JSON's path."""
+    os.makedirs(out_dir, exist_ok=True)
+    with open(os.path.join(out_dir, "intervals.md"), "w") as f:
+        f.write(table + "\n")
+    path = os.path.join(out_dir, "intervals.json")
+    with open(path, "w") as f:
+        json.dump(summary, f, indent=1)
+    return path

@@ -14,7 +14,8 @@ from zoo.errors import ConfigError
 
 _TEACHERS = {"resemblyzer": ("zoo.teachers.resemblyzer", "Resemblyzer"),
              "basic_pitch": ("zoo.teachers.basic_pitch", "BasicPitch"),
-             "crepe": ("zoo.teachers.crepe", "Crepe")}
+             "crepe": ("zoo.teachers.crepe", "Crepe"),
+             "musicnn": ("zoo.teachers.musicnn", "Musicnn")}
 
 
 def list_teachers():
