@@ -101,3 +101,35 @@ def test_card_reproduce_block_names_the_serving_options():
     assert ("hares-zoo publish --run=runs/nf_slowfast_tiny_fine-simclr --name=nf_slowfast_tiny_fine-simclr-open-audio "
             "--serving_options='{\"pooling\": \"mean_absdev\"}'") in lines
     assert any(line.startswith('- Served with {"pooling": "mean_absdev"}') for line in lines)
+
+
+@pytest.mark.parametrize("name", zoo.list_published())
+def test_every_card_states_a_weights_licence_its_data_allows_and_ships_the_attribution(name):
+    from zoo.workflows.licences import read_attribution
+    folder = published_path(name)
+    card = json.load(open(os.path.join(folder, "model_card.json")))
+    weights = card["publication"]["weights_licence"]
+    assert weights["licence"] == "GPL-3.0-or-later"          # CC-BY-SA-3.0 and GPL-2+ recordings in every pool
+    assert {"CC-BY-SA-3.0", "GPL-2+"} <= set(weights["share_alike"])
+    markdown = open(os.path.join(folder, "MODEL_CARD.md")).read()
+    assert "| weights licence | **GPL-3.0-or-later**" in markdown and "| code licence | Apache-2.0" in markdown
+    assert f"# Model card: `{name}` (architecture `{card['encoder_name']}`)" in markdown
+    rows = read_attribution(folder)
+    hours = {}
+    for row in rows:
+        hours[row["package"]] = hours.get(row["package"], 0) + float(row["duration_s"]) / 3600
+    for package, entry in card["publication"]["corpus"]["packages"].items():
+        assert hours[package] == pytest.approx(entry["pool_hours"], abs=0.001), package
+
+
+def test_weights_licence_follows_the_data_and_teachers():
+    from zoo.teachers import teacher_spec
+    from zoo.workflows.licences import weights_licence
+    permissive = {"a": {"licence": "CC0-1.0; Expat"}, "b": {"licence": "CC-BY-3.0"}}
+    assert weights_licence(permissive)["licence"] == "Apache-2.0"
+    mixed = dict(permissive, c={"licence": "GPL-2+; Red-Eclipse"})
+    decided = weights_licence(mixed, [teacher_spec("musicnn"), teacher_spec("resemblyzer")])
+    assert (decided["licence"], decided["share_alike"], decided["unclassified"]) == \
+        ("GPL-3.0-or-later", ["GPL-2+"], ["Red-Eclipse"])
+    assert decided["teachers"] == {"musicnn": "ISC", "resemblyzer": "Apache-2.0"}
+    assert "Red-Eclipse" in decided["reason"]

@@ -11,6 +11,7 @@ reproduce it. Build the corpora first: `hares-zoo prepare --corpus=open-audio` a
     hares-zoo publish --run=runs/nf_slowfast_tiny-simclr
     hares-zoo publish --reexport=all        # the published folders again, with the current export code
     hares-zoo publish --rescore=all         # new cross-source scores and verdict in the published cards
+    hares-zoo publish --relicense=all       # the weights' licence and provenance.csv.gz, cards rewritten
 """
 
 import sys
@@ -30,6 +31,9 @@ flags.DEFINE_string("serving_options", None, "With --run: JSON object of encoder
 flags.DEFINE_list("rescore", [], "Published encoders (names, or `all`) to probe again on --rescore_suites "
                   "(with their twins, logmel and logmel_stats) and whose cards get the new scores and verdict; "
                   "weights and graphs are left as they are.")
+flags.DEFINE_list("relicense", [], "Published encoders (names, or `all`) whose cards get the weights' licence "
+                  "decided from their training data and teachers (zoo/workflows/licences.py) and whose folders get "
+                  "provenance.csv.gz (the attribution) from --corpus; weights, graphs and scores untouched.")
 flags.DEFINE_list("rescore_suites", ["cross-source"], "Suites for --rescore: mini, open-audio, cross-source.")
 flags.DEFINE_string("out_root", None, "Where the published folder goes (default: zoo.published.published_dir(), the package's zoo/assets/published in a checkout).")
 flags.DEFINE_string("corpus", None, "The open-audio corpus folder (default: the cache's open-audio/).")
@@ -45,10 +49,12 @@ def main(argv):
     from zoo.export.bundle import summarize_parity
     from zoo.workflows.publish import publish_run
     from zoo.hares.linear_probe import ProbeSettings
-    if sum(map(bool, (FLAGS.run, FLAGS.reexport, FLAGS.rescore))) != 1:
-        sys.exit("hares-zoo publish: give exactly one of --run, --reexport or --rescore")
+    if sum(map(bool, (FLAGS.run, FLAGS.reexport, FLAGS.rescore, FLAGS.relicense))) != 1:
+        sys.exit("hares-zoo publish: give exactly one of --run, --reexport, --rescore or --relicense")
     if FLAGS.reexport:
         return _reexport()
+    if FLAGS.relicense:
+        return _relicense()
     if FLAGS.rescore:
         return _rescore(ProbeSettings(steps=FLAGS.probe_steps, peak_learning_rate=FLAGS.probe_learning_rate))
     try:
@@ -72,6 +78,17 @@ def _reexport():
             facts = reexport_published(zoo.published_path(name), tuple(FLAGS.quantizations))
             print("\n".join([f"{name}:"] + summarize_parity(facts)), flush=True)
     except ZooError as error:
+        sys.exit(f"hares-zoo publish: {error}")
+
+
+def _relicense():
+    import zoo
+    from zoo.errors import ZooError
+    from zoo.workflows.publish import relicense_published
+    try:
+        for name in _published_names(FLAGS.relicense):
+            print(f"{name}: weights licence {relicense_published(zoo.published_path(name), FLAGS.corpus)}", flush=True)
+    except (ZooError, ValueError) as error:
         sys.exit(f"hares-zoo publish: {error}")
 
 

@@ -13,7 +13,7 @@ from zoo import audio_constants as ac
 from zoo.export.verify import INT8_MIN_COSINE, SAVED_MODEL_TOLERANCE, TFLITE_FLOAT_TOLERANCE
 
 CONTRACT_VERSION = "1"   # bump when the serving contract changes; published signatures never do
-LICENSE = "Apache-2.0"
+CODE_LICENCE = "Apache-2.0"
 
 
 def card_facts(encoder, encoder_name, spec, training=None, probe_scores=None, tflite_input_shape=None):
@@ -45,7 +45,7 @@ def card_facts(encoder, encoder_name, spec, training=None, probe_scores=None, tf
         "training": training or {"objective": "random initialisation", "data": None, "steps": 0},
         "probe_scores": probe_scores or {},
         "tflite_input_shape": tflite_input_shape,      # [-1, -1]: any batch and length; None: no files
-        "license": LICENSE,
+        "license": CODE_LICENCE,       # the code's; the weights' is `weights_licence` (below, or the publication's)
     }
 
 
@@ -106,10 +106,24 @@ def _parity_lines(parity):
     return lines
 
 
+def weights_licence(facts):
+    """The weights' licence as the card states it: a published encoder's (decided from its training data
+    and teachers, `zoo.workflows.licences`), the code's for untrained weights, or the user's to decide."""
+    publication = facts.get("publication") or {}
+    if "weights_licence" in publication:
+        return f"**{publication['weights_licence']['licence']}** (from its training data; see below)"
+    if facts["training"].get("objective") == "random initialisation":
+        return f"{facts['license']} (random weights: no training data)"
+    return "set by the licences of the data it was trained on (not recorded here)"
+
+
 def render_markdown(facts):
     training = facts["training"]
     trained = training.get("objective") != "random initialisation"
-    lines = [f"# Model card: `{facts['encoder_name']}`", "",
+    publication = facts.get("publication")
+    title = (f"`{publication['name']}` (architecture `{facts['encoder_name']}`)" if publication
+             else f"`{facts['encoder_name']}`")
+    lines = [f"# Model card: {title}", "",
              f"{facts['description']}", "",
              "| | |", "|---|---|",
              f"| family | {facts['family']} |",
@@ -122,7 +136,8 @@ def render_markdown(facts):
                  f" on {training.get('data')}, {training.get('steps')} steps" if trained else
                  " (untrained weights: use for plumbing and as a baseline, not as features)") + " |",
              f"| serving contract | version {facts['contract_version']} |",
-             f"| licence | {facts['license']} |", "",
+             f"| code licence | {facts['license']} (the repository's `LICENSE`) |",
+             f"| weights licence | {weights_licence(facts)} |", "",
              "## How to call it", "", _usage(facts), "",
              "## Input and outputs", "",
              f"- Input: {facts['frontend']['input']}, {facts['frontend']['sample_rate_hz']} Hz. Any length "
@@ -137,7 +152,6 @@ def render_markdown(facts):
     if facts["probe_scores"]:
         lines += ["## Probe scores", "", "| task | score |", "|---|---|"]
         lines += [f"| {task} | {score:.3f} |" for task, score in facts["probe_scores"].items()] + [""]
-    publication = facts.get("publication")
     if publication:
         lines += publication["markdown"] + [""]
     parity = facts.get("parity")

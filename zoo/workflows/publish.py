@@ -174,6 +174,29 @@ def teacher_lines(config):
     return lines + [f"  - {teacher_spec(name).card_line()}" for name in parse_teachers(config["teachers"])]
 
 
+def weights_licence_of(corpus, config):
+    """The weights' licence (`licences.weights_licence`) for a run on `corpus` with `config`."""
+    from zoo.workflows.licences import weights_licence
+    teachers = ()
+    if config.get("objective") == "distill":
+        from zoo.teachers import parse_teachers, teacher_spec
+        teachers = [teacher_spec(name) for name in parse_teachers(config["teachers"])]
+    return weights_licence(corpus["packages"], teachers)
+
+
+def data_lines(corpus, weights):
+    """The card's section on training data: the packages, their licences, the weights' licence."""
+    from zoo.workflows.licences import licence_lines
+    lines = [SCORES_END, "",
+             "The weights were learned from the pretraining pool's recordings, from these packages. Licences "
+             "as named by each package's Debian copyright file (`/usr/share/doc/PACKAGE/copyright`); which "
+             "one covers a given sound is stated file by file there.", "",
+             "| package | version | licences named | pool hours |", "|---|---|---|---|"]
+    for package, entry in corpus["packages"].items():
+        lines.append(f"| {package} | {entry['version']} | {entry['licence']} | {entry['pool_hours']:.2f} |")
+    return lines + [""] + licence_lines(weights)
+
+
 def card_markdown(name, config, corpus, curve, scores, trained, twin, serving_options=None):
     """The publication section of the model card, as markdown lines."""
     lines = ["## Pretraining", "",
@@ -195,15 +218,7 @@ def card_markdown(name, config, corpus, curve, scores, trained, twin, serving_op
              "Reproduce:", "", "```bash", "hares-zoo prepare --corpus=open-audio", "hares-zoo prepare --corpus=cross-source",
              *_reproduce(name, config, serving_options), "```", ""]
     lines += score_lines(scores, trained, twin)
-    lines += [SCORES_END, "",
-              "The weights were learned from these recordings. The main licence is the first one of "
-              "each package's Debian copyright file (`/usr/share/doc/PACKAGE/copyright`, its `Files: *` "
-              "stanza); the corpus' `provenance.csv` lists every licence the file names, per audio file.", "",
-              "| package | version | main licence | files | hours |", "|---|---|---|---|---|"]
-    for package, entry in corpus["packages"].items():
-        main = entry["licence"].split("; ")[0]
-        lines.append(f"| {package} | {entry['version']} | {main} | {entry['files']} | {entry['hours']:.2f} |")
-    return lines
+    return lines + data_lines(corpus, weights_licence_of(corpus, config))
 
 
 def publish_run(run_dir, out_root=None, corpus_root=None, mini_size="default", settings=PUBLISHED_PROBE,
@@ -256,6 +271,7 @@ def publish_run(run_dir, out_root=None, corpus_root=None, mini_size="default", s
                 "batch_size": config["batch_size"], "learning_rate": config["learning_rate"],
                 "hours": round(training_hours(curve), 3)}
     publication = {"name": name, "pretrain_config": safe_config, "corpus": corpus, "scores": scores,
+                   "weights_licence": weights_licence_of(corpus, config),
                    "probe_settings": vars(settings), "mini_hares_size": mini_size,
                    "verdict": verdict(scores, trained_label, twin_label),
                    "serving_options": serving_options,
@@ -274,6 +290,8 @@ def publish_run(run_dir, out_root=None, corpus_root=None, mini_size="default", s
         facts = export_encoder(config["encoder"], out_dir, checkpoint=checkpoint, quantizations=quantizations,
                                probe_scores=flat, card_extras={"training": training, "publication": publication},
                                progress=progress)
+    from zoo.workflows.licences import pool_rows, write_attribution
+    write_attribution(out_dir, pool_rows(corpus_root))
     return out_dir, facts
 
 
@@ -330,3 +348,27 @@ def rescore_published(folder, suites=("cross-source",), settings=PUBLISHED_PROBE
     card["probe_scores"] = _flat_scores(scores[trained_label])
     write_model_card(folder, card)
     return publication["verdict"]
+
+
+def relicense_published(folder, corpus_root=None):
+    """Rewrite a published card's training-data section with the weights' licence
+    (`licences.weights_licence`) and write its `provenance.csv.gz` from the corpus it trained on
+    (weights and graphs untouched). Returns the licence."""
+    from zoo.data.corpora.open_audio import default_root
+    from zoo.export.model_card import write_model_card
+    from zoo.workflows.licences import pool_rows, write_attribution
+    with open(os.path.join(folder, "model_card.json")) as f:
+        card = json.load(f)
+    publication = card["publication"]
+    corpus_root = corpus_root or default_root()
+    corpus = corpus_facts(corpus_root)
+    if abs(corpus["pool_hours"] - publication["corpus"]["pool_hours"]) > 0.01:
+        raise ValueError(f"{folder}: trained on a {publication['corpus']['pool_hours']}-hour pool, but the corpus "
+                         f"at {corpus_root} has {corpus['pool_hours']} hours; rebuild the corpus it trained on")
+    weights = weights_licence_of(publication["corpus"], publication["pretrain_config"])
+    publication["weights_licence"] = weights
+    markdown = publication["markdown"]
+    publication["markdown"] = markdown[:markdown.index(SCORES_END)] + data_lines(publication["corpus"], weights)
+    write_attribution(folder, pool_rows(corpus_root))
+    write_model_card(folder, card)
+    return weights["licence"]
