@@ -133,3 +133,55 @@ def test_weights_licence_follows_the_data_and_teachers():
         ("GPL-3.0-or-later", ["GPL-2+"], ["Red-Eclipse"])
     assert decided["teachers"] == {"musicnn": "ISC", "resemblyzer": "Apache-2.0"}
     assert "Red-Eclipse" in decided["reason"]
+
+
+def test_create_encoder_with_published_weights_matches_hub_and_fine_tunes(tmp_path):
+    import keras
+    import tensorflow_hub as hub
+    from zoo.errors import NotFoundError, UnknownNameError, UnknownOptionError, ZooError
+    model = zoo.create_encoder(weights=DEFAULT_PUBLISHED)
+    card = json.load(open(os.path.join(published_path(DEFAULT_PUBLISHED), "model_card.json")))
+    assert model.count_params() == card["parameters"] == 791_849
+    clips = np.random.default_rng(0).uniform(-0.3, 0.3, (2, 27_000)).astype(np.float32)     # 1.69 s
+    served = hub.load(published_path(DEFAULT_PUBLISHED))(tf.constant(clips))["embedding"].numpy()
+    mine = model(clips)["embedding"].numpy()
+    assert np.max(np.abs(mine - served)) <= 1e-5 * np.max(np.abs(served))      # the export's SavedModel parity
+    inputs = keras.Input((16_000,))
+    classifier = keras.Model(inputs, keras.layers.Dense(3)(model(inputs)["embedding"]))
+    classifier.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    before = [w.numpy().copy() for w in model.trainable_weights]
+    classifier.fit(clips[:, :16_000], np.array([0, 2]), epochs=1, batch_size=2, verbose=0)
+    assert all(not np.allclose(a, w.numpy()) for a, w in zip(before, model.trainable_weights[:5]))
+    with pytest.raises(UnknownNameError, match="not a published encoder.*nf_slowfast_tiny_fine_std-simclr-open-audio"):
+        zoo.create_encoder(weights="nf_slowfast_tiny-typo")
+    with pytest.raises(UnknownOptionError, match="belong to 'nf_slowfast_tiny'"):
+        zoo.create_encoder("efficientnet_tiny", weights=DEFAULT_PUBLISHED)
+    with pytest.raises(UnknownOptionError, match=r"drop \['pooling'\]"):
+        zoo.create_encoder(weights=DEFAULT_PUBLISHED, pooling="mean")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(NotFoundError, match="empty/encoder.keras: file not found"):
+        zoo.create_encoder(weights=str(tmp_path / "empty"))
+    (tmp_path / "broken.keras").write_bytes(b"PK\x03\x04 not really a zip")
+    with pytest.raises(ZooError, match="broken.keras: cannot be read as a Keras encoder"):
+        zoo.create_encoder(weights=str(tmp_path / "broken.keras"))
+
+
+def test_zoo_load_takes_the_verified_litert_door_and_matches_the_saved_model(tmp_path):
+    from zoo.errors import NotFoundError, ServingContractError
+    fast, reference = zoo.load(), zoo.load(door="saved_model")
+    assert (fast.door, reference.door) == ("litert", "saved_model")
+    assert (fast.embedding_size, fast.frame_hop_seconds, fast.sample_rate) == \
+        (reference.embedding_size, reference.frame_hop_seconds, reference.sample_rate)
+    rng = np.random.default_rng(3)
+    clips = [rng.uniform(-0.4, 0.4, n).astype(np.float32) for n in (7, 11_111, 11_111, 190_001)]   # 190k: chunked
+    for mine, theirs in zip(fast.embed(clips), reference.embed(clips)):
+        assert mine["frame_embeddings"].shape == theirs["frame_embeddings"].shape
+        np.testing.assert_allclose(mine["embedding"], theirs["embedding"], atol=1e-5 * np.abs(theirs["embedding"]).max())
+        np.testing.assert_allclose(mine["timestamps"], theirs["timestamps"])
+    folder = tmp_path / "no_litert"
+    folder.mkdir()
+    (folder / "saved_model.pb").write_bytes(b"")
+    with pytest.raises(NotFoundError, match="encoder_float32.tflite: no verified, resizable LiteRT float32 file"):
+        zoo.load(str(folder), door="litert")
+    with pytest.raises(ServingContractError, match="door='tflite'"):
+        zoo.load(door="tflite")

@@ -21,14 +21,16 @@ from zoo.published import DEFAULT_PUBLISHED, list_published, published_path  # n
 from zoo.registry import create_encoder, encoder_info, list_encoders  # noqa: E402
 
 
-def load(path=DEFAULT_PUBLISHED, chunk_seconds=10.0, batch_size=16):
+def load(path=DEFAULT_PUBLISHED, chunk_seconds=10.0, batch_size=16, door="auto", num_threads=None):
     """An exported encoder folder or a published encoder's name (`list_published()`; default: the
     zoo's default published encoder) -> `zoo.export.ExportedEncoder` with
     `embed(waveform, sample_rate)` and `embed_file(path)` (resampling, stereo mix-down, batching,
-    chunking of long audio)."""
+    chunking of long audio). `door="auto"` runs the verified LiteRT float32 file where
+    `ai_edge_litert` is installed, else the SavedModel; "litert" or "saved_model" asks for one."""
     from zoo.export.loader import load as _load
     from zoo.published import resolve_model_path
-    return _load(resolve_model_path(path), chunk_seconds=chunk_seconds, batch_size=batch_size)
+    return _load(resolve_model_path(path), chunk_seconds=chunk_seconds, batch_size=batch_size, door=door,
+                 num_threads=num_threads)
 
 
 __all__ = ["DEFAULT_PUBLISHED", "cache_dir", "create_encoder", "encoder_info", "list_encoders", "list_published", "load",

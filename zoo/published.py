@@ -48,3 +48,34 @@ def resolve_model_path(name_or_path):
         return published_path(path)
     raise NotFoundError(f"{path!r} is not a SavedModel folder (no saved_model.pb) nor a published encoder "
                             f"in {published_dir()}; published: {', '.join(list_published()) or 'none'}")
+
+
+def load_published_keras(name_or_path):
+    """(Keras model with the pretrained weights, its registry name) of a published encoder's name, an
+    export folder or a `.keras` file. Errors name the file: a missing `encoder.keras`, or one that
+    cannot be read."""
+    import json
+
+    import keras
+
+    import zoo.encoders  # noqa: F401  (registers the encoder classes the file names)
+    from zoo.errors import ZooError
+    path = os.fspath(name_or_path)
+    if not os.path.exists(path):
+        if path not in list_published():
+            raise UnknownNameError(f"weights={path!r}: not a published encoder nor a file; published: "
+                                   f"{', '.join(list_published()) or 'none'}")
+        path = published_path(path)
+    keras_file = os.path.join(path, "encoder.keras") if os.path.isdir(path) else path
+    if not os.path.exists(keras_file):
+        raise NotFoundError(f"{keras_file}: file not found (an export folder holds encoder.keras beside its SavedModel)")
+    try:
+        model = keras.saving.load_model(keras_file, compile=False)
+    except Exception as error:         # a truncated zip, a foreign file: say which file
+        raise ZooError(f"{keras_file}: cannot be read as a Keras encoder ({type(error).__name__}: {error})") from error
+    card = os.path.join(os.path.dirname(keras_file), "model_card.json")
+    encoder_name = type(model).__name__
+    if os.path.exists(card):
+        with open(card) as f:
+            encoder_name = json.load(f).get("encoder_name", encoder_name)
+    return model, encoder_name

@@ -13,7 +13,7 @@ import dataclasses
 import difflib
 from typing import Callable, Optional
 
-from zoo.errors import UnknownEncoderError, UnknownOptionError
+from zoo.errors import UnknownEncoderError, UnknownNameError, UnknownOptionError
 
 _REGISTRY = {}
 
@@ -78,10 +78,28 @@ def encoder_info(name):
     return get_spec(name).as_dict()
 
 
-def create_encoder(name, **overrides):
+def create_encoder(name=None, weights=None, **overrides):
     """Encoder `name` with its registered defaults updated by `overrides`, built (every weight
     created, as keras-hub backbones and `keras.applications` come): `count_params()`, `summary()`
-    and `get_weights()` work before the first call."""
+    and `get_weights()` work before the first call.
+
+    `weights=PUBLISHED_NAME` (`zoo.list_published()`) returns that published encoder as a Keras 3
+    model with its pretrained weights, architecture and options taken from its card (`name` may be
+    left out; given, it must be the card's), ready for `model.fit`: `zoo.create_encoder(weights=
+    zoo.DEFAULT_PUBLISHED)`. An export folder or a `.keras` file works the same way."""
+    if weights is not None:
+        from zoo.published import load_published_keras
+        if overrides:
+            raise UnknownOptionError(f"create_encoder(weights={weights!r}) takes its architecture and options from "
+                                     f"the published card; drop {sorted(overrides)}")
+        model, encoder_name = load_published_keras(weights)
+        if name is not None and name != encoder_name:
+            raise UnknownOptionError(f"create_encoder({name!r}, weights={weights!r}): those weights belong to "
+                                     f"{encoder_name!r}")
+        return model
+    if name is None:
+        raise UnknownNameError("create_encoder() needs an encoder name (zoo.list_encoders()) or weights= a "
+                               "published name (zoo.list_published())")
     spec = get_spec(name)
     unknown = set(overrides) - set(spec.defaults)
     if unknown:
