@@ -59,15 +59,20 @@ def _usage(facts):
     folded = ("" if facts.get("family") != "nfnet" else " (it fine-tunes the\ninference form the graphs "
               "serve: convolutions with their weight standardisation folded in;\n`encoder.keras` keeps the "
               "standardisation)")
+    publication = facts.get("publication")
+    keras_line = (f"Keras 3, pretrained and ready for `fit`: `zoo.create_encoder(weights=\"{publication['name']}\")`."
+                  if publication else "")
     return f"""```python
 import tensorflow_hub as hub                       # or tf.saved_model.load
 encoder = hub.load("PATH/TO/THIS/FOLDER")
 embedding = encoder(waveform)["embedding"]         # waveform: float32 [batch, samples], 16 kHz, in [-1, 1]
 ```
 
-Keras 3: `keras.layers.TFSMLayer(path, call_endpoint="serving_default")` (frozen) or
-`keras.saving.load_model(path + "/encoder.keras")` (fine-tuning; needs `pip install hares-zoo` and
-`import zoo.encoders` first, which registers the layers the file names).
+{keras_line}
+`keras.layers.TFSMLayer(path, call_endpoint="serving_default", trainable=False)` wraps the SavedModel
+as a Keras 3 layer (trainable unless told otherwise); `keras.saving.load_model(path + "/encoder.keras")`
+gives the Keras model (install the zoo first: `pip install git+<repository URL>` or its wheel, then
+`import zoo.encoders`, which registers the layers the file names).
 tf_keras: `hub.KerasLayer(path, trainable=True, output_key="embedding")`{folded}.
 Clips of many lengths on an x86 CPU: set `TF_ENABLE_ONEDNN_OPTS=0` before TensorFlow is imported;
 its default kernels there (oneDNN) set each convolution up anew for every new clip length.{litert}"""
