@@ -141,3 +141,25 @@ def test_cli_probe_scores_a_name_and_a_savedmodel_on_mini_hares(tmp_path):
     result = subprocess.run([sys.executable, "-m", "zoo.cli.main", "probe", "--model=logmel", "--tasks=voxforge"],
                             capture_output=True, text=True, env=env, timeout=300)
     assert result.returncode != 0 and "needs --data_dir" in result.stderr
+
+
+def test_a_registry_name_in_the_probe_is_seeded():
+    """The same `--model=efficientnet_tiny` gives the same weights, so the same row; `seed` changes them."""
+    import keras
+    first = [w.copy() for w in load_probe_model("efficientnet_tiny").get_weights()]
+    keras.utils.set_random_seed(123)                          # whatever ran before does not matter
+    again = load_probe_model("efficientnet_tiny").get_weights()
+    other = load_probe_model("efficientnet_tiny", seed=1).get_weights()
+    assert all(np.array_equal(a, b) for a, b in zip(first, again))
+    assert not all(np.array_equal(a, b) for a, b in zip(first, other))
+
+
+def test_concat_rows_join_embeddings_in_order():
+    from zoo.errors import ConfigError
+    joined = load_probe_model("concat:logmel+logmel_stats")
+    waveform = np.random.default_rng(0).uniform(-0.5, 0.5, (2, 16000)).astype(np.float32)
+    parts = [load_probe_model(n)(waveform)["embedding"].numpy() for n in ("logmel", "logmel_stats")]
+    np.testing.assert_allclose(joined.embed_batch(waveform), np.concatenate(parts, axis=1), rtol=1e-6)
+    assert joined.name == "concat:logmel+logmel_stats"
+    with pytest.raises(ConfigError, match="two or more encoders"):
+        load_probe_model("concat:logmel")
