@@ -80,6 +80,31 @@ def test_card_score_section_takes_its_verdict_from_cross_source_against_logmel_s
     assert "| logmel_stats | - | 50.0 | - | 60.0 | 40.0 |" in lines
 
 
+def test_card_verdict_with_intervals_needs_the_paired_interval_to_exclude_zero():
+    from zoo.hares.intervals import TaskOutcomes
+    from zoo.workflows.publish import score_intervals, score_lines, verdict
+
+    def outcomes(rights):
+        return TaskOutcomes(np.array([f"r{i}.wav@0-2" for i in range(len(rights))]), np.array(rights, float))
+    strong, weak = [1.0] * 40, [1.0, 0.0] * 20
+    clips = {"enc": {"cross-source": {"x": outcomes(strong), "y": outcomes(weak)}},
+             "twin": {"cross-source": {"x": outcomes(weak), "y": outcomes(weak)}},
+             "logmel_stats": {"cross-source": {"x": outcomes(weak), "y": outcomes(weak)}}}
+    scores = {label: {"cross-source": {t: o.score for t, o in tasks["cross-source"].items()}}
+              for label, tasks in clips.items()}
+    intervals = score_intervals(clips)
+    assert intervals["enc"]["cross-source"]["vs_baseline"][0] == pytest.approx(25.0)
+    said = verdict(scores, "enc", "twin", intervals=intervals)
+    assert said.startswith("On the cross-source suite's mean accuracy this encoder scores 75.0 (95 % interval ")
+    assert "the paired difference is +25.0" in said and ": it beats the logmel_stats baseline (50.0)" in said
+    assert said.endswith("its random-init twin scores 50.0.")
+    same = score_intervals({"enc": clips["logmel_stats"], "logmel_stats": clips["logmel_stats"]})
+    assert "does NOT show it better than the logmel_stats baseline" in verdict(
+        {"enc": scores["logmel_stats"], "twin": scores["twin"], "logmel_stats": scores["logmel_stats"]},
+        "enc", "twin", intervals=same)
+    assert any(line.startswith("| enc | 75.0 [") for line in score_lines(scores, "enc", "twin", intervals))
+
+
 def test_the_default_is_the_best_published_encoder_on_the_cross_source_suite():
     def cross_source_mean(name):
         with open(os.path.join(published_path(name), "model_card.json")) as f:

@@ -92,8 +92,10 @@ def suite_folders(suite, mini_size="default", corpus_root=None):
 PUBLISHED_PROBE = ProbeSettings(steps=1500, peak_learning_rate=1e-3)
 
 
-def score_models(models, suites=SUITES, mini_size="default", corpus_root=None, settings=PUBLISHED_PROBE):
-    """{model label: {suite: {task: score}}} for `models` {label: encoder}, every model on the same data."""
+def score_models(models, suites=SUITES, mini_size="default", corpus_root=None, settings=PUBLISHED_PROBE,
+                 outcomes=None):
+    """{model label: {suite: {task: score}}} for `models` {label: encoder}, every model on the same data.
+    A dict `outcomes` receives {label: {suite: {task: intervals.TaskOutcomes}}} (per test clip)."""
     from zoo.hares.probe import score_tasks
     from zoo.hares.tasks import get_task
     results = {label: {} for label in models}
@@ -101,8 +103,43 @@ def score_models(models, suites=SUITES, mini_size="default", corpus_root=None, s
         folders = suite_folders(suite, mini_size, corpus_root)
         tasks = [get_task(t) for t in folders if t != "pool" and t != "pretrain"]
         for label, model in models.items():
-            results[label][suite] = score_tasks(model, folders, tasks, settings, progress=False)
+            collected = {}
+            results[label][suite] = score_tasks(model, folders, tasks, settings, progress=False, outcomes=collected)
+            if outcomes is not None:
+                outcomes.setdefault(label, {})[suite] = collected
     return results
+
+
+def score_intervals(outcomes, baseline=VERDICT_BASELINE):
+    """{label: {suite: {"mean": [mean, low, high], "tasks": {task: [score, low, high]}, "vs_baseline":
+    [difference, low, high, verdict]}}} in %, 95 % bootstrap intervals over test recordings; the paired
+    comparison is against `baseline` on the same suite (`zoo.hares.intervals`)."""
+    from zoo.hares.intervals import interval, paired
+    table = {}
+    for label, by_suite in outcomes.items():
+        for suite, tasks in by_suite.items():
+            if not tasks:
+                continue
+            entry = {"mean": list(interval(tasks)), "tasks": {t: list(interval({t: o})) for t, o in tasks.items()}}
+            other = outcomes.get(baseline, {}).get(suite)
+            if label != baseline and other and set(other) == set(tasks):
+                entry["vs_baseline"] = list(paired(tasks, other))
+            table.setdefault(label, {})[suite] = entry
+    return table
+
+
+def teacher_models(config):
+    """A distilled run's teachers as probe rows, {label: encoder}: each `teacher:NAME` and, with two or
+    more, their concatenation (the ceiling the student aims at); {} for other objectives."""
+    if config.get("objective") != "distill":
+        return {}
+    from zoo.hares.models import load_probe_model
+    from zoo.teachers import parse_teachers
+    names = [f"teacher:{n}" for n in parse_teachers(config["teachers"])]
+    rows = {name: load_probe_model(name) for name in names}
+    if len(names) > 1:
+        rows["concat:" + "+".join(names)] = load_probe_model("concat:" + "+".join(names))
+    return rows
 
 
 def _flat_scores(by_suite):
@@ -114,8 +151,11 @@ def _mean(scores):
     return 100 * sum(scores.values()) / len(scores) if scores else float("nan")
 
 
-def verdict(scores, trained, twin, baseline=VERDICT_BASELINE, suite=VERDICT_SUITE):
-    """One plain sentence: does `trained` beat its twin and `baseline` on `suite`'s mean?"""
+def verdict(scores, trained, twin, baseline=VERDICT_BASELINE, suite=VERDICT_SUITE, intervals=None):
+    """One plain sentence: does `trained` beat its twin and `baseline` on `suite`'s mean? With
+    `intervals` (`score_intervals`), "beats" needs the paired 95 % interval to exclude 0."""
+    if intervals and "vs_baseline" in intervals.get(trained, {}).get(suite, {}):
+        return _paired_verdict(scores, trained, twin, baseline, suite, intervals)
     mine, theirs, floor = (_mean(scores[k].get(suite, {})) for k in (trained, twin, baseline))
     beats = [f"its random-init twin ({theirs:.1f})" if mine > theirs else None,
              f"the {baseline} baseline ({floor:.1f})" if mine > floor else None]
@@ -130,11 +170,31 @@ def verdict(scores, trained, twin, baseline=VERDICT_BASELINE, suite=VERDICT_SUIT
     return text + f": it beats {beats[0]} but NOT {loses[0]}."
 
 
+def _paired_verdict(scores, trained, twin, baseline, suite, intervals):
+    from zoo.hares.intervals import paired  # noqa: F401  (the figures come from score_intervals)
+    mine, low, high = intervals[trained][suite]["mean"]
+    difference, d_low, d_high, said = intervals[trained][suite]["vs_baseline"]
+    twin_mean = _mean(scores[twin].get(suite, {}))
+    floor = f"the {baseline} baseline ({intervals[baseline][suite]['mean'][0]:.1f})"
+    text = (f"On the {suite} suite's mean accuracy this encoder scores {mine:.1f} (95 % interval {low:.1f} to "
+            f"{high:.1f}); against {floor} the paired difference is {difference:+.1f} ({d_low:+.1f} to {d_high:+.1f})")
+    outcome = {"A beats B": f": it beats {floor}", "B beats A": f": {floor} beats it"}.get(
+        said, f": the suite does NOT show it better than {floor}")
+    twin_part = (f"; its random-init twin scores {twin_mean:.1f}" if twin in scores else "")
+    return text + outcome + twin_part + "."
+
+
 SCORES_HEADING, SCORES_END = "## Scores beside its baselines", "## Training data: licences and attribution"
 
 
-def score_lines(scores, trained, twin):
-    """The card's score section (heading, table, verdict) as markdown lines."""
+def _cell(value, interval=None):
+    return f"{value:.1f}" if not interval else f"{value:.1f} [{interval[1]:.1f}, {interval[2]:.1f}]"
+
+
+def score_lines(scores, trained, twin, intervals=None):
+    """The card's score section (heading, table, verdict) as markdown lines; with `intervals`
+    (`score_intervals`) each score carries its 95 % interval."""
+    intervals = intervals or {}
     lines = [SCORES_HEADING, "",
              "Mean linear-probe accuracy (%) over each suite's tasks; same clips, same probe "
              "(`hares-zoo probe`). The twin has this encoder's config with fresh random weights. "
@@ -146,10 +206,16 @@ def score_lines(scores, trained, twin):
               " | ".join(t for _, t in tasks) + " |",
               "|---" * (1 + len(suites) + len(tasks)) + "|"]
     for label in scores:
-        cells = [f"{_mean(scores[label][s]):.1f}" if s in scores[label] else "-" for s in suites]
-        cells += [f"{100 * scores[label][s][t]:.1f}" if t in scores[label].get(s, {}) else "-" for s, t in tasks]
+        found = intervals.get(label, {})
+        cells = [_cell(_mean(scores[label][s]), found.get(s, {}).get("mean")) if s in scores[label] else "-"
+                 for s in suites]
+        cells += [_cell(100 * scores[label][s][t], found.get(s, {}).get("tasks", {}).get(t))
+                  if t in scores[label].get(s, {}) else "-" for s, t in tasks]
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
-    return lines + ["", "**Verdict:** " + verdict(scores, trained, twin), ""]
+    if intervals:
+        lines += ["", "In brackets: 95 % intervals, bootstrap over test recordings (the windows of one track "
+                  "resampled together); a verdict needs the paired interval of the difference to exclude 0."]
+    return lines + ["", "**Verdict:** " + verdict(scores, trained, twin, intervals=intervals), ""]
 
 
 def _reproduce(name, config, serving_options=None):
@@ -197,7 +263,7 @@ def data_lines(corpus, weights):
     return lines + [""] + licence_lines(weights)
 
 
-def card_markdown(name, config, corpus, curve, scores, trained, twin, serving_options=None):
+def card_markdown(name, config, corpus, curve, scores, trained, twin, serving_options=None, intervals=None):
     """The publication section of the model card, as markdown lines."""
     lines = ["## Pretraining", "",
              f"- Objective: **{config['objective']}**, {config.get('completed_steps')} steps at batch "
@@ -217,7 +283,7 @@ def card_markdown(name, config, corpus, curve, scores, trained, twin, serving_op
                 "to be the time-mean of the frame embeddings."] if serving_options else []), "",
              "Reproduce:", "", "```bash", "hares-zoo prepare --corpus=open-audio", "hares-zoo prepare --corpus=cross-source",
              *_reproduce(name, config, serving_options), "```", ""]
-    lines += score_lines(scores, trained, twin)
+    lines += score_lines(scores, trained, twin, intervals)
     return lines + data_lines(corpus, weights_licence_of(corpus, config))
 
 
@@ -249,21 +315,29 @@ def publish_run(run_dir, out_root=None, corpus_root=None, mini_size="default", s
     # Scores are cached in the run folder, keyed by what they depend on, so that re-publishing (a
     # new card, another quantisation) does not probe again.
     key = {"completed_steps": config.get("completed_steps"), "mini_size": mini_size, "settings": vars(settings),
-           "corpus": corpus["pool_hours"], "suites": list(SUITES), "serving_options": serving_options}
+           "corpus": corpus["pool_hours"], "suites": list(SUITES), "serving_options": serving_options,
+           "intervals": "recordings-bootstrap-v1", "teachers": config.get("teachers")}
     cache = os.path.join(run_dir, "publish_scores.json")
     cached = {}
     if os.path.exists(cache):
         with open(cache) as f:
             cached = json.load(f)
     if cached.get("key") == key:
-        scores = cached["scores"]
+        scores, intervals = cached["scores"], cached["intervals"]
         progress(f"probe scores of {name} and its baselines: cached in {cache}")
     else:
         progress(f"probing {name}, its random-init twin and {', '.join(BASELINES)} on {', '.join(SUITES)}")
+        outcomes = {}
         scores = score_models({trained_label: encoder, twin_label: twin,
-                               **{b: load_probe_model(b) for b in BASELINES}}, SUITES, mini_size, corpus_root, settings)
+                               **{b: load_probe_model(b) for b in BASELINES}}, SUITES, mini_size, corpus_root, settings,
+                              outcomes=outcomes)
+        teachers = teacher_models(config)
+        if teachers:
+            progress(f"probing its teachers ({', '.join(teachers)}) on {VERDICT_SUITE}")
+            scores.update(score_models(teachers, (VERDICT_SUITE,), mini_size, corpus_root, settings, outcomes=outcomes))
+        intervals = score_intervals(outcomes)
         with open(cache, "w") as f:
-            json.dump({"key": key, "scores": scores}, f, indent=1)
+            json.dump({"key": key, "scores": scores, "intervals": intervals}, f, indent=1)
     curve = training_curve(run_dir)
     safe_config = {k: v for k, v in config.items() if k not in ("shards", "model_dir")}
     training = {"objective": config["objective"], "data": "open-audio corpus, pretraining pool",
@@ -273,12 +347,13 @@ def publish_run(run_dir, out_root=None, corpus_root=None, mini_size="default", s
     publication = {"name": name, "pretrain_config": safe_config, "corpus": corpus, "scores": scores,
                    "weights_licence": weights_licence_of(corpus, config),
                    "probe_settings": vars(settings), "mini_hares_size": mini_size,
-                   "verdict": verdict(scores, trained_label, twin_label),
+                   "intervals": intervals,
+                   "verdict": verdict(scores, trained_label, twin_label, intervals=intervals),
                    "serving_options": serving_options,
                    "reproduce": ["hares-zoo prepare --corpus=open-audio", "hares-zoo prepare --corpus=cross-source",
                                  *_reproduce(name, config, serving_options)],
                    "markdown": card_markdown(name, config, corpus, curve, scores, trained_label, twin_label,
-                                             serving_options)}
+                                             serving_options, intervals)}
     flat = _flat_scores(scores[trained_label])
     out_dir = os.path.join(out_root or published_dir(), name)
     # LiteRT files with resizable inputs: any batch and length, as the SavedModel.
