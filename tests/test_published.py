@@ -210,3 +210,17 @@ def test_zoo_load_takes_the_verified_litert_door_and_matches_the_saved_model(tmp
         zoo.load(str(folder), door="litert")
     with pytest.raises(ServingContractError, match="door='tflite'"):
         zoo.load(door="tflite")
+
+
+def test_a_corrupt_published_file_is_named(tmp_path):
+    import shutil
+    from zoo.errors import ServingContractError
+    copy = tmp_path / "copy"
+    shutil.copytree(published_path(DEFAULT_PUBLISHED), copy)
+    lite = copy / "tflite" / "encoder_float32.tflite"
+    lite.write_bytes(lite.read_bytes()[:1000])
+    with pytest.raises(ServingContractError, match="encoder_float32.tflite cannot be opened as a LiteRT model"):
+        zoo.load(str(copy))
+    (copy / "saved_model.pb").write_bytes(b"\x08\x01 not a protobuf of a SavedModel")
+    with pytest.raises(ServingContractError, match="saved_model.pb .*cannot be loaded as a SavedModel"):
+        zoo.load(str(copy), door="saved_model")

@@ -36,7 +36,11 @@ class SavedModelEncoder:
     def __init__(self, path):
         import tensorflow as tf
         self.path = os.fspath(path)
-        self.module = tf.saved_model.load(self.path)
+        try:
+            self.module = tf.saved_model.load(self.path)
+        except (OSError, ValueError, tf.errors.OpError) as error:     # truncated or foreign files
+            raise ServingContractError(f"{os.path.join(self.path, 'saved_model.pb')} (or its variables/) cannot be "
+                                       f"loaded as a SavedModel: {type(error).__name__}: {str(error)[:300]}") from error
         self.name = os.path.basename(os.path.normpath(self.path))
         if callable(self.module):
             self._fn = lambda waveform: self.module(waveform)
@@ -83,7 +87,10 @@ class _LiteRTDoor:
 
     def __init__(self, file, num_threads=None):
         from zoo.export.tflite import LiteRTEncoder
-        self.lite = LiteRTEncoder(file, num_threads=num_threads)
+        try:
+            self.lite = LiteRTEncoder(file, num_threads=num_threads)
+        except (ValueError, RuntimeError) as error:        # a truncated or foreign .tflite file
+            raise ServingContractError(f"{file} cannot be opened as a LiteRT model: {str(error)[:300]}") from error
 
     def __call__(self, waveform, training=False):
         del training
