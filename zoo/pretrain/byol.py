@@ -28,10 +28,14 @@ def cosine_decay_to_one(step, total_steps, base):
 
 
 def _ema_update(strategy, targets, onlines, decay):
-    def update(target, online):
+    """In cross-replica context: each target variable <- decay * target + (1 - decay) * online, on every
+    device. `onlines` and `decay` arrive from the replicas (per-replica values under a multi-device
+    strategy); `extended.update` hands `update` each device's own component of its args."""
+    def update(target, online, decay):
+        decay = tf.cast(decay, target.dtype)
         return target.assign(decay * target + (1.0 - decay) * tf.cast(online, target.dtype))
     for target, online in zip(targets, onlines):
-        strategy.extended.update(target, update, args=(online,), group=False)
+        strategy.extended.update(target, update, args=(online, decay), group=False)
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -90,10 +94,12 @@ class BYOL(Objective):
         return cosine_decay_to_one(self.optimizer.iterations, self.total_steps, self.target_decay)
 
     def after_update(self):
+        # The target variables themselves (not their values) go to merge_call, with the online
+        # weights and tau as arguments, never closed over: under several replicas those are
+        # per-replica values that only `extended.update` may unpack.
         targets = [w.value for w in self.target_weights()]
-        onlines = [w.value for w in self.online_weights()]
-        decay = self.current_decay()
-        tf.distribute.get_replica_context().merge_call(_ema_update, args=(targets, onlines, decay))
+        onlines = [tf.convert_to_tensor(w) for w in self.online_weights()]
+        tf.distribute.get_replica_context().merge_call(_ema_update, args=(targets, onlines, self.current_decay()))
 
     def get_config(self):
         return {**super().get_config(), "projector_hidden": list(self.projector_hidden),
