@@ -84,3 +84,57 @@ def test_mirrored_on_two_devices_equals_one_device(objective, tmp_path):
 def test_two_local_workers_equal_one_device(objective, tmp_path):
     one = _run(objective, "one", tmp_path)
     _compare(one, _two_workers(objective, tmp_path), replicas=2)
+
+
+def test_a_run_on_a_non_posix_filesystem_completes_resumes_and_exports(tmp_path):
+    """Shards written by `prepare_shards` and the run folder both on TensorFlow's in-memory `ram://`
+    filesystem (what gs:// is to a TPU pod): the run completes, resumes from its checkpoint after the
+    last one is lost, and exports to a local folder."""
+    code = f"""
+import numpy as np, tensorflow as tf
+from zoo.data.audio_io import write_wav
+from zoo.data.prepare import prepare_shards
+from zoo.pretrain import PretrainConfig, pretrain
+from zoo.export import export_encoder
+rng = np.random.default_rng(0)
+lines = ["path,label,split"]
+for i in range(12):
+    write_wav("{tmp_path}/clip%d.wav" % i, rng.uniform(-0.3, 0.3, 12000))
+    lines.append("clip%d.wav,%s,train" % (i, "ab"[i % 2]))
+open("{tmp_path}/manifest.csv", "w").write("\\n".join(lines) + "\\n")
+report = prepare_shards("{tmp_path}/manifest.csv", "ram://shards", clips_per_shard=4, workers=1, progress=False)
+print("shards", sorted(tf.io.gfile.listdir("ram://shards")))
+cfg = PretrainConfig(encoder="logmel_conv_tiny", objective="simclr", shards="ram://shards", model_dir="ram://run",
+                     crop_seconds=0.5, batch_size=4, steps=4, warmup_steps=1, projector_hidden=(16,),
+                     projection_size=8, checkpoint_every=2, keep_checkpoints=2, snapshot_every=2, verbose=0)
+first = pretrain(cfg)
+print("steps", first["steps"], sorted(tf.io.gfile.listdir("ram://run")))
+for name in tf.io.gfile.glob("ram://run/checkpoints/ckpt-4*"):
+    tf.io.gfile.remove(name)                                   # the last checkpoint is lost
+with tf.io.gfile.GFile("ram://run/checkpoints/checkpoint.new", "w") as f:
+    f.write('model_checkpoint_path: "ckpt-2"\\nall_model_checkpoint_paths: "ckpt-2"\\n')
+tf.io.gfile.rename("ram://run/checkpoints/checkpoint.new", "ram://run/checkpoints/checkpoint", overwrite=True)
+second = pretrain(cfg)
+print("resumed", second["steps"], len(second["history"].get("loss", [])))
+facts = export_encoder("logmel_conv_tiny", "{tmp_path}/export", checkpoint="ram://run", quantizations=(),
+                       progress=lambda _: None)
+print("exported", facts["parity"]["passed"], facts["training"]["steps"])
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600, env=_env())
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = dict(line.split(" ", 1) for line in done.stdout.splitlines() if " " in line)
+    assert lines["shards"] == ("['dataset_info.json', 'train-00000-of-00003.tfrecord', 'train-00000-of-00003.tfrecord.json', "
+                               "'train-00001-of-00003.tfrecord', 'train-00001-of-00003.tfrecord.json', "
+                               "'train-00002-of-00003.tfrecord', 'train-00002-of-00003.tfrecord.json']")
+    assert lines["steps"] == "4 ['checkpoints', 'encoder.keras', 'logs', 'pretrain_config.json', 'snapshots']"
+    assert lines["resumed"] == "4 1"                          # steps 3-4 again, one epoch of history
+    assert lines["exported"] == "True 4"
+
+
+def test_a_model_dir_that_cannot_be_written_stops_before_step_one(tmp_path):
+    from zoo.errors import ConfigError
+    from zoo.pretrain.run import make_run_folder
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(ConfigError, match=f"--model_dir={blocker}/run is not writable"):
+        make_run_folder(str(blocker / "run"))

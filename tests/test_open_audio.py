@@ -187,7 +187,13 @@ def test_publish_a_run_scores_baselines_and_writes_an_honest_card(corpus, tmp_pa
     assert "**Verdict:** On the cross-source suite's mean accuracy" in card
     assert "| logmel_stats |" in card
     assert "hares-zoo pretrain --encoder=logmel_conv_tiny --objective=simclr --corpus=open-audio" in card
-    assert "| klettres-data | 4:22.12.3-1 | CC-BY-SA-3.0 |" in card and facts["parity"]["passed"]
+    assert "| klettres-data | 4:22.12.3-1 | CC-BY-SA-3.0; GPL-2+ | " in card and facts["parity"]["passed"]
+    assert "| weights licence | **GPL-3.0-or-later**" in card             # share-alike training data
+    from zoo.workflows.licences import read_attribution
+    rows = read_attribution(folder)
+    assert rows and {r["package"] for r in rows} <= {"0ad-data", "wesnoth-1.16-music", "klettres-data",
+                                                      "redeclipse-data", "openarena-data"}
+    assert "95 % interval" in card and "| logmel_stats | " in card
     text = open(os.path.join(folder, "model_card.json")).read()
     assert str(tmp_path) not in text and str(out) not in text        # no machine paths in a published card
     assert reproduce_command({"encoder": "e", "objective": "byol", "shards": "/x", "mixing": False}) == \

@@ -15,7 +15,6 @@ Elements are dicts: `waveform` float32 `[batch, crop_samples]`, `labels` float32
 `[batch, num_classes]`, `clip_id` string `[batch]`.
 """
 
-import glob
 import os
 
 import tensorflow as tf
@@ -30,7 +29,7 @@ AUTOTUNE = tf.data.AUTOTUNE
 
 def shard_files(shard_dir, split):
     """Sorted shard paths of `split` in `shard_dir`; a clear error when there are none."""
-    files = sorted(glob.glob(os.path.join(shard_dir, f"{split}-*-of-*.tfrecord")))
+    files = sorted(tf.io.gfile.glob(os.path.join(shard_dir, f"{split}-*-of-*.tfrecord")))
     if not files:
         raise ZooError(f"no shards for split {split!r} in {shard_dir} (expected {split}-NNNNN-of-NNNNN.tfrecord)")
     return files

@@ -18,7 +18,6 @@ import hashlib
 import json
 import multiprocessing
 import os
-import shutil
 
 from tqdm import tqdm
 
@@ -92,9 +91,17 @@ def write_dataset_info(out_dir, vocabulary, splits, sample_rate, fingerprint, ma
             "skipped": [list(s) for s in skipped], "complete": bool(complete)}
     if source is not None:
         info["source"] = dict(source)
-    with open(os.path.join(out_dir, INFO_FILE), "w") as f:
-        json.dump(info, f, indent=1)
+    write_text(os.path.join(out_dir, INFO_FILE), json.dumps(info, indent=1))
     return info
+
+
+def write_text(path, text):
+    """Write a small file on any TensorFlow filesystem, atomically: a temporary file renamed over
+    `path` (also because TensorFlow's ram:// filesystem appends when a file is opened again with "w")."""
+    import tensorflow as tf
+    with tf.io.gfile.GFile(path + ".tmp", "w") as f:
+        f.write(text)
+    tf.io.gfile.rename(path + ".tmp", path, overwrite=True)
 
 
 class ShardWriter:
@@ -121,7 +128,9 @@ class ShardWriter:
     def close(self):
         if self._writer is not None:
             self._writer.close()
-            os.replace(os.path.join(self.out_dir, self._name + ".tmp"), os.path.join(self.out_dir, self._name))
+            import tensorflow as tf
+            tf.io.gfile.rename(os.path.join(self.out_dir, self._name + ".tmp"), os.path.join(self.out_dir, self._name),
+                               overwrite=True)
             self._writer, self._name = None, None
 
 
@@ -160,15 +169,17 @@ def prepare_shards(manifest, out_dir, clips_per_shard=256, workers=2, sample_rat
     if unknown:
         raise ZooError(f"labels {unknown[:5]} of the clips are not in the vocabulary of {len(vocab)} labels")
     fingerprint = _fingerprint(rows) + ("" if vocabulary is None else _fingerprint_vocab(vocab))
-    os.makedirs(out_dir, exist_ok=True)
+    import tensorflow as tf
+    gfile = tf.io.gfile             # shards on any TensorFlow filesystem: local, gs://, ram://
+    gfile.makedirs(out_dir)
     info_path = os.path.join(out_dir, INFO_FILE)
-    if os.path.exists(info_path):
-        with open(info_path) as f:
-            old = json.load(f)
+    if gfile.exists(info_path):
+        with gfile.GFile(info_path) as f:
+            old = json.loads(f.read())
         stale = old.get("manifest_fingerprint") != fingerprint or old.get("sample_rate") != sample_rate
         if stale and replace_stale:
-            shutil.rmtree(out_dir)
-            os.makedirs(out_dir)
+            gfile.rmtree(out_dir)
+            gfile.makedirs(out_dir)
         elif stale:
             raise ZooError(
                 f"{out_dir} holds shards of a different manifest or sample rate; choose an empty "
@@ -177,9 +188,9 @@ def prepare_shards(manifest, out_dir, clips_per_shard=256, workers=2, sample_rat
     done = {}
     for name in plan:
         marker = os.path.join(out_dir, name + ".json")
-        if os.path.exists(marker) and os.path.exists(os.path.join(out_dir, name)):
-            with open(marker) as f:
-                done[name] = json.load(f)
+        if gfile.exists(marker) and gfile.exists(os.path.join(out_dir, name)):
+            with gfile.GFile(marker) as f:
+                done[name] = json.loads(f.read())
     resumed = len(done)
     _write_planned_info(out_dir, rows, vocab, plan, fingerprint, sample_rate, done, source)
     todo = [name for name in plan if name not in done]
@@ -203,20 +214,21 @@ def prepare_shards(manifest, out_dir, clips_per_shard=256, workers=2, sample_rat
                 clips += 1
             shards.close()
             done[name] = {"clips": clips, "skipped": skipped}
-            with open(os.path.join(out_dir, name + ".json"), "w") as f:
-                json.dump(done[name], f)
+            write_text(os.path.join(out_dir, name + ".json"), json.dumps(done[name]))
     _write_planned_info(out_dir, rows, vocab, plan, fingerprint, sample_rate, done, source)
     skipped = [tuple(s) for name in plan for s in done[name]["skipped"]]
     return PrepareReport(sum(d["clips"] for d in done.values()), skipped, len(plan), resumed)
 
 
 def read_dataset_info(shard_dir):
-    """The `dataset_info.json` of a shard folder, with a clear error when it is missing."""
+    """The `dataset_info.json` of a shard folder (any TensorFlow filesystem: local, gs://, ram://),
+    with a clear error when it is missing."""
+    import tensorflow as tf
     path = os.path.join(shard_dir, INFO_FILE)
-    if not os.path.exists(path):
+    if not tf.io.gfile.exists(path):
         raise ZooError(f"{shard_dir} has no {INFO_FILE}: not a folder written by `hares-zoo prepare`")
-    with open(path) as f:
-        return json.load(f)
+    with tf.io.gfile.GFile(path) as f:
+        return json.loads(f.read())
 
 
 def write_example_shards(examples, out_dir, vocabulary, fingerprint, clips_per_shard=256,
@@ -229,17 +241,20 @@ def write_example_shards(examples, out_dir, vocabulary, fingerprint, clips_per_s
     identity): a rerun of a finished job returns at once, an interrupted one starts over.
     """
     import numpy as np
+    import tensorflow as tf
     from zoo.data.tfrecords import shard_name
+    gfile = tf.io.gfile
 
     info_path = os.path.join(out_dir, INFO_FILE)
-    if os.path.exists(info_path):
+    if gfile.exists(info_path):
         info = read_dataset_info(out_dir)
         if info.get("manifest_fingerprint") == fingerprint and info.get("complete"):
             counts = {s: v["clips"] for s, v in info["splits"].items()}
             return PrepareReport(sum(counts.values()), [tuple(s) for s in info.get("skipped", [])],
                                  sum(len(v["shards"]) for v in info["splits"].values()), 0)
-    shutil.rmtree(out_dir, ignore_errors=True)
-    os.makedirs(out_dir)
+    if gfile.exists(out_dir):
+        gfile.rmtree(out_dir)
+    gfile.makedirs(out_dir)
     shards = ShardWriter(out_dir, vocabulary, sample_rate)
     splits, skipped, current = collections.OrderedDict(), [], None
 
@@ -251,7 +266,7 @@ def write_example_shards(examples, out_dir, vocabulary, fingerprint, clips_per_s
         entry = splits[current]
         names = [shard_name(current, i, len(entry["shards"])) for i in range(len(entry["shards"]))]
         for provisional, name in zip(entry["shards"], names):
-            os.replace(os.path.join(out_dir, provisional), os.path.join(out_dir, name))
+            gfile.rename(os.path.join(out_dir, provisional), os.path.join(out_dir, name), overwrite=True)
         entry["shards"] = names
 
     with tqdm(total=total, unit="clip", desc="prepare", disable=not progress) as bar:

@@ -31,25 +31,28 @@ class ExportVerificationError(ZooError):
 
 
 def load_checkpoint(path):
-    """A `.keras` file or a finished `hares-zoo pretrain` run folder -> (encoder, training facts)."""
+    """A `.keras` file or a finished `hares-zoo pretrain` run folder (on any TensorFlow filesystem:
+    local, gs://, ram://) -> (encoder, training facts)."""
+    import tensorflow as tf
+    gfile = tf.io.gfile
     path = os.fspath(path)
-    if os.path.isdir(path):
+    if gfile.isdir(path):
         keras_file = os.path.join(path, "encoder.keras")
-        if not os.path.exists(keras_file):
+        if not gfile.exists(keras_file):
             raise ZooError(f"checkpoint folder {path!r} has no encoder.keras: a pretraining run writes it when "
                            "it finishes (run the same `hares-zoo pretrain` command again to resume and finish)")
         training = {}
         config_file = os.path.join(path, "pretrain_config.json")
-        if os.path.exists(config_file):
-            with open(config_file) as f:
-                config = json.load(f)
+        if gfile.exists(config_file):
+            with gfile.GFile(config_file) as f:
+                config = json.loads(f.read())
             training = {"objective": config.get("objective"), "data": config.get("shards"),
                         "steps": config.get("completed_steps"), "crop_seconds": config.get("crop_seconds"),
                         "batch_size": config.get("batch_size"), "learning_rate": config.get("learning_rate")}
         path = keras_file
     elif not path.endswith(".keras"):
         raise ZooError(f"checkpoint {path!r}: expected a .keras file or a pretraining run folder")
-    elif not os.path.exists(path):
+    elif not gfile.exists(path):
         raise ZooError(f"checkpoint {path!r}: file not found")
     else:
         training = {}

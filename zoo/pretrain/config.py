@@ -185,10 +185,11 @@ def record_mismatches(record, cfg):
 
 def _corpus_name(corpus_root):
     """"open-audio-xl" for a pool that `open_audio_xl` built (its `corpus.json` says so), else "open-audio"."""
+    import tensorflow as tf
     try:
-        with open(os.path.join(corpus_root, "corpus.json")) as f:
-            return json.load(f)["corpus"]
-    except (OSError, ValueError, KeyError):
+        with tf.io.gfile.GFile(os.path.join(corpus_root, "corpus.json")) as f:
+            return json.loads(f.read())["corpus"]
+    except (OSError, ValueError, KeyError, tf.errors.OpError):
         return "open-audio"
 
 
@@ -197,10 +198,11 @@ def reproduce_command(config, model_dir=None):
     (a dict; keys it lacks are left out). Shards become `--corpus=open-audio` (or `open-audio-xl`)
     when they are that corpus's pool, else the placeholder `--shards=SHARDS`. `model_dir` defaults to
     `runs/<encoder>-<objective>`."""
+    import tensorflow as tf
     args = {"encoder": config["encoder"], "objective": config["objective"]}
     shards = os.path.normpath(resolve_shards(config.get("shards")) or ".")
     corpus_root = os.path.dirname(os.path.dirname(shards))
-    if os.path.basename(shards) == "pretrain" and os.path.exists(os.path.join(corpus_root, "provenance.csv")):
+    if os.path.basename(shards) == "pretrain" and tf.io.gfile.exists(os.path.join(corpus_root, "provenance.csv")):
         args["corpus"] = _corpus_name(corpus_root)
     else:
         args["shards"] = "SHARDS"

@@ -20,7 +20,6 @@ committed, it resumes on another machine that has built the same corpus (docs/pr
 
 import json
 import os
-import shutil
 
 import keras
 import numpy as np
@@ -120,14 +119,14 @@ def copy_encoder_weights(source, encoder):
     """Set `encoder`'s weights from an encoder.keras file or a published encoder's (same config)."""
     from zoo.published import list_published, published_path
     path = source
-    if not os.path.exists(path):
+    if not tf.io.gfile.exists(path):
         if source not in list_published():
             raise ConfigError(f"--init_encoder {source!r} is neither a file nor a published encoder "
                               f"({', '.join(list_published())})")
         path = os.path.join(published_path(source), "encoder.keras")
-    elif os.path.isdir(path):       # an export folder: its Keras encoder
+    elif tf.io.gfile.isdir(path):       # an export folder: its Keras encoder
         path = os.path.join(path, "encoder.keras")
-        if not os.path.exists(path):
+        if not tf.io.gfile.exists(path):
             raise ConfigError(f"--init_encoder {source!r} is a folder without encoder.keras; give an encoder.keras "
                               "file, an export folder that has one, or a published name")
     donor = keras.saving.load_model(path)
@@ -143,12 +142,25 @@ def copy_encoder_weights(source, encoder):
 RECORD_FILE = "pretrain_config.json"
 
 
+def make_run_folder(model_dir):
+    """Create `model_dir` (any TensorFlow filesystem: local, gs://, ram://) and check that it takes a
+    file, before any step runs; a clear error names the folder otherwise."""
+    probe = os.path.join(model_dir, ".writable")
+    try:
+        tf.io.gfile.makedirs(model_dir)
+        with tf.io.gfile.GFile(probe, "w") as f:
+            f.write("ok")
+        tf.io.gfile.remove(probe)
+    except (tf.errors.OpError, OSError) as error:
+        raise ConfigError(f"--model_dir={model_dir} is not writable: {type(error).__name__}: {error}") from error
+
+
 def write_record(cfg, step):
     """Write the run record (`zoo.pretrain.config.run_record`) into the run folder, atomically."""
     path = os.path.join(cfg.model_dir, RECORD_FILE)
-    with open(path + ".tmp", "w") as f:
-        json.dump(run_record(cfg, step), f, indent=1)
-    os.replace(path + ".tmp", path)
+    with tf.io.gfile.GFile(path + ".tmp", "w") as f:
+        f.write(json.dumps(run_record(cfg, step), indent=1))
+    tf.io.gfile.rename(path + ".tmp", path, overwrite=True)
 
 
 def check_resumable(cfg):
@@ -156,10 +168,10 @@ def check_resumable(cfg):
     `--steps` alone would bend the learning-rate schedule mid-run); the message gives the command
     that resumes it."""
     path = os.path.join(cfg.model_dir, RECORD_FILE)
-    if not os.path.exists(path):
+    if not tf.io.gfile.exists(path):
         return
-    with open(path) as f:
-        record = json.load(f)
+    with tf.io.gfile.GFile(path) as f:
+        record = json.loads(f.read())
     mismatches = record_mismatches(record, cfg)
     if mismatches:
         raise ConfigError(f"{cfg.model_dir} holds a run started with other settings ({'; '.join(mismatches)}); "
@@ -185,7 +197,7 @@ class StepCheckpoint(keras.callbacks.Callback):
             if self.record:
                 self.record(step)
         if self.snapshot_dir and self.snapshot_every > 0 and step % self.snapshot_every == 0:
-            os.makedirs(self.snapshot_dir, exist_ok=True)
+            tf.io.gfile.makedirs(self.snapshot_dir)
             self.model.encoder.save(os.path.join(self.snapshot_dir, f"encoder-step{step:06d}.keras"))
 
     def on_train_end(self, logs=None):
@@ -248,7 +260,7 @@ def _pretrain(cfg, strategy):
                           "leak the benchmark's sources into the weights. Pretrain on the open-audio pool instead.")
     strategy = strategy or make_strategy(cfg.strategy, cfg.tpu)
     chief = is_chief(strategy)
-    os.makedirs(cfg.model_dir, exist_ok=True)
+    make_run_folder(cfg.model_dir)
     if tf.train.latest_checkpoint(os.path.join(cfg.model_dir, "checkpoints")):
         check_resumable(cfg)          # before any data or teacher work
     num_classes = len(info.get("labels", []))
@@ -287,6 +299,7 @@ def _pretrain(cfg, strategy):
     if chief:
         objective.encoder.save(encoder_path)     # (the record was written with the last checkpoint)
     else:
-        shutil.rmtree(ckpt_dir, ignore_errors=True)
+        if tf.io.gfile.exists(ckpt_dir):
+            tf.io.gfile.rmtree(ckpt_dir)
     return {"encoder_path": encoder_path, "steps": current_step(optimizer), "history": history,
             "objective": objective}

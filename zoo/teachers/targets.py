@@ -9,7 +9,7 @@ reported by id, counted and left out, never fatal); `load_targets` returns a `Ta
 """
 
 import dataclasses
-import glob
+import io
 import json
 import os
 
@@ -26,15 +26,37 @@ def _cache_path(shard_dir, name, split):
 
 
 def _fingerprint(shard_dir, split):
-    files = sorted(glob.glob(os.path.join(shard_dir, f"{split}-*-of-*.tfrecord")))
+    import tensorflow as tf
+    files = sorted(tf.io.gfile.glob(os.path.join(shard_dir, f"{split}-*-of-*.tfrecord")))
     if not files:
         raise ZooError(f"no shards for split {split!r} in {shard_dir}")
     info_path = os.path.join(shard_dir, "dataset_info.json")
     info = {}
-    if os.path.exists(info_path):
-        with open(info_path) as f:
-            info = json.load(f)
-    return f"{info.get('manifest_fingerprint', '')}:{len(files)}:{sum(os.path.getsize(f) for f in files)}", files
+    if tf.io.gfile.exists(info_path):
+        with tf.io.gfile.GFile(info_path) as f:
+            info = json.loads(f.read())
+    size = sum(tf.io.gfile.stat(f).length for f in files)
+    return f"{info.get('manifest_fingerprint', '')}:{len(files)}:{size}", files
+
+
+def _save_npz(path, **arrays):
+    """`np.savez` to any TensorFlow filesystem (local, gs://, ram://), atomically."""
+    import tensorflow as tf
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    tf.io.gfile.makedirs(os.path.dirname(path))
+    with tf.io.gfile.GFile(path + ".tmp", "wb") as f:
+        f.write(buffer.getvalue())
+    tf.io.gfile.rename(path + ".tmp", path, overwrite=True)
+
+
+def _load_npz(path):
+    """`np.load` of an `.npz` on any TensorFlow filesystem; None when the file does not exist."""
+    import tensorflow as tf
+    if not tf.io.gfile.exists(path):
+        return None
+    with tf.io.gfile.GFile(path, "rb") as f:
+        return np.load(io.BytesIO(f.read()))
 
 
 def _clips(files):
@@ -88,10 +110,8 @@ def compute_targets(shard_dir, name, split="train", teacher=None):
     if not ids:
         raise ZooError(f"teacher {name} embedded no clip of {shard_dir} ({len(failed)} failed)")
     path = _cache_path(shard_dir, name, split)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    np.savez(path + ".tmp.npz", clip_id=np.asarray(ids), embedding=np.concatenate(rows).astype(np.float32),
-             failed=np.asarray(failed, dtype=str), fingerprint=fingerprint, teacher=name)
-    os.replace(path + ".tmp.npz", path)
+    _save_npz(path, clip_id=np.asarray(ids), embedding=np.concatenate(rows).astype(np.float32),
+              failed=np.asarray(failed, dtype=str), fingerprint=fingerprint, teacher=name)
     print(f"teacher {name}: {len(ids)} clips embedded, {len(failed)} skipped -> {path}", flush=True)
     return path
 
@@ -101,10 +121,9 @@ def ensure_targets(shard_dir, names, split="train"):
     fingerprint, _ = _fingerprint(shard_dir, split)
     for name in names:
         path = _cache_path(shard_dir, name, split)
-        if os.path.exists(path):
-            with np.load(path) as cached:
-                if str(cached["fingerprint"]) == fingerprint:
-                    continue
+        cached = _load_npz(path)
+        if cached is not None and str(cached["fingerprint"]) == fingerprint:
+            continue
         compute_targets(shard_dir, name, split)
 
 
@@ -125,10 +144,11 @@ def load_targets(shard_dir, names, split="train"):
     tables, all_ids = [], set()
     for name in names:
         path = _cache_path(shard_dir, name, split)
-        if not os.path.exists(path):
+        cached = _load_npz(path)
+        if cached is None:
             raise ZooError(f"no {name} targets for {shard_dir}; run ensure_targets (hares-zoo pretrain "
                            "--objective=distill computes them)")
-        with np.load(path) as cached:
+        with cached:
             ids, values, failed = cached["clip_id"].astype(str), cached["embedding"], cached["failed"].astype(str)
         if name in list_teachers() and values.shape[1] != teacher_spec(name).dim:
             raise ZooError(f"{path}: {values.shape[1]}-d targets, teacher {name} gives {teacher_spec(name).dim}")
