@@ -412,14 +412,22 @@ def rescore_published(folder, suites=("cross-source",), settings=PUBLISHED_PROBE
     encoder = keras.saving.load_model(os.path.join(folder, "encoder.keras"), compile=False)
     twin = twin_of(encoder, config.get("seed", 0))
     progress(f"probing {trained_label}, its random-init twin and {', '.join(BASELINES)} on {', '.join(suites)}")
+    outcomes = {}
     fresh = score_models({trained_label: encoder, twin_label: twin, **{b: load_probe_model(b) for b in BASELINES}},
-                         suites, settings=settings)
+                         suites, settings=settings, outcomes=outcomes)
+    teachers = teacher_models(config)
+    if teachers and VERDICT_SUITE in suites:
+        fresh.update(score_models(teachers, (VERDICT_SUITE,), settings=settings, outcomes=outcomes))
     for label, by_suite in fresh.items():
         scores.setdefault(label, {}).update(by_suite)
-    publication["verdict"] = verdict(scores, trained_label, twin_label)
+    intervals = publication.get("intervals") or {}
+    for label, by_suite in score_intervals(outcomes).items():
+        intervals.setdefault(label, {}).update(by_suite)
+    publication["intervals"] = intervals
+    publication["verdict"] = verdict(scores, trained_label, twin_label, intervals=intervals)
     markdown = publication["markdown"]
     start, end = markdown.index(SCORES_HEADING), markdown.index(SCORES_END)
-    publication["markdown"] = markdown[:start] + score_lines(scores, trained_label, twin_label) + markdown[end:]
+    publication["markdown"] = markdown[:start] + score_lines(scores, trained_label, twin_label, intervals) + markdown[end:]
     card["probe_scores"] = _flat_scores(scores[trained_label])
     write_model_card(folder, card)
     return publication["verdict"]
