@@ -1,6 +1,7 @@
 """Pretraining objectives: the losses against NumPy references, BYOL's EMA, the CLI for each objective,
 kill-and-resume, and two workers under MultiWorkerMirroredStrategy."""
 
+import dataclasses
 import json
 import os
 import shutil
@@ -225,17 +226,37 @@ def _free_port():
         return s.getsockname()[1]
 
 
-def test_two_workers_end_identical_and_gather_negatives_from_both(tmp_path, tiny_minihares):
+def _two_workers(shards, tmp_path):
     ports = [_free_port(), _free_port()]
     cluster = {"worker": [f"127.0.0.1:{p}" for p in ports]}
     helper = os.path.join(os.path.dirname(__file__), "multiworker_helper.py")
     procs = []
     for index in range(2):
         env = dict(os.environ, TF_CONFIG=json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}}))
-        procs.append(subprocess.Popen([sys.executable, helper, tiny_minihares["pool"], str(tmp_path / "run"),
+        procs.append(subprocess.Popen([sys.executable, helper, shards, str(tmp_path / "run"),
                                        str(tmp_path)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                       text=True))
-    outputs = [p.communicate(timeout=600)[0] for p in procs]
+    return procs, [p.communicate(timeout=600)[0] for p in procs]
+
+
+def _pool_in_shards(tiny_minihares, folder, clips_per_shard):
+    """The tiny pool written again as shards of `clips_per_shard` clips (12 clips: 3 shards of 4)."""
+    from zoo.data.prepare import prepare_shards
+    root = os.path.dirname(os.path.dirname(tiny_minihares["pool"]))
+    prepare_shards(os.path.join(root, "audio", "pool", "manifest.csv"), str(folder), clips_per_shard=clips_per_shard,
+                   workers=1, progress=False)
+    return str(folder)
+
+
+def test_fewer_shards_than_workers_stop_the_run_before_step_one(tmp_path, tiny_minihares):
+    procs, outputs = _two_workers(tiny_minihares["pool"], tmp_path)          # one shard, two workers
+    assert all(p.returncode != 0 for p in procs)
+    assert "holds 1 train shard(s) for 2 workers" in outputs[0] and "--clips_per_shard" in outputs[0]
+    assert not (tmp_path / "run" / "checkpoints").exists()
+
+
+def test_two_workers_end_identical_and_gather_negatives_from_both(tmp_path, tiny_minihares):
+    procs, outputs = _two_workers(_pool_in_shards(tiny_minihares, tmp_path / "shards", 4), tmp_path)
     assert all(p.returncode == 0 for p in procs), outputs[0][-2000:] + outputs[1][-2000:]
     w0, w1 = np.load(tmp_path / "worker0.npz"), np.load(tmp_path / "worker1.npz")
     assert int(w0["steps"]) == int(w1["steps"]) == 3
@@ -307,3 +328,45 @@ def test_tensorboard_scalars_are_means_since_the_last_write_not_since_the_start(
                 if value.tag == "loss":
                     scalars[event.step] = round(float(tf.make_ndarray(value.tensor)), 5)
     assert scalars == {2: 2.0, 4: 15.0, 6: 6.0}            # not the running means 8.5 and 7.67
+
+
+def test_each_worker_reads_its_own_shards_and_one_replicas_batch(tmp_path, tiny_minihares):
+    import tensorflow as tf
+    from zoo.data.pipeline import shard_files, training_dataset
+    from zoo.errors import ConfigError
+    shards = _pool_in_shards(tiny_minihares, tmp_path / "shards", 4)          # 3 shards of 4 clips
+    files = shard_files(shards, "train")
+    second = tf.distribute.InputContext(num_input_pipelines=2, input_pipeline_id=1, num_replicas_in_sync=2)
+    ds = training_dataset(shards, crop_seconds=0.25, batch_size=4, repeat=False, input_context=second)
+    batches = list(ds)
+    assert [int(b["waveform"].shape[0]) for b in batches] == [2, 2]          # one replica's half, shard 1 only
+    ids = {c.decode() for b in batches for c in b["clip_id"].numpy()}
+    in_shard = {c.decode() for e in tf.data.TFRecordDataset(files[1]) for c in [parse_clip_id(e)]}
+    assert ids <= in_shard
+    too_many = tf.distribute.InputContext(num_input_pipelines=4, input_pipeline_id=0, num_replicas_in_sync=4)
+    with pytest.raises(ConfigError, match="holds 3 train shard\\(s\\) for 4 workers"):
+        training_dataset(shards, input_context=too_many)
+
+
+def parse_clip_id(serialized):
+    from zoo.data.tfrecords import parse_example
+    return parse_example(serialized)["clip_id"].numpy()
+
+
+def test_steps_per_execution_and_lr_scaling(tmp_path, tiny_minihares):
+    from zoo.pretrain import PretrainConfig, pretrain
+    from zoo.pretrain.run import scaled_learning_rate
+    cfg = PretrainConfig(encoder="logmel_conv_tiny", objective="simclr", shards=tiny_minihares["pool"],
+                         model_dir=str(tmp_path / "run"), crop_seconds=0.5, batch_size=4, steps=6, warmup_steps=1,
+                         projector_hidden=(16,), projection_size=8, checkpoint_every=3, snapshot_every=4,
+                         keep_checkpoints=5, steps_per_execution=2, verbose=0)
+    result = pretrain(cfg)
+    assert result["steps"] == 6
+    checkpoints = sorted(p.name for p in (tmp_path / "run" / "checkpoints").glob("ckpt-*.index"))
+    assert checkpoints == ["ckpt-4.index", "ckpt-6.index"]       # 3 is crossed inside the call that ends at 4
+    assert sorted(p.name for p in (tmp_path / "run" / "snapshots").iterdir()) == ["encoder-step000004.keras"]
+    assert scaled_learning_rate(dataclasses.replace(cfg, learning_rate=0.3, batch_size=4096, lr_scaling="linear")) \
+        == pytest.approx(4.8)
+    assert scaled_learning_rate(dataclasses.replace(cfg, learning_rate=0.3, batch_size=1024, lr_scaling="sqrt")) \
+        == pytest.approx(0.6)
+    assert scaled_learning_rate(cfg) == cfg.learning_rate

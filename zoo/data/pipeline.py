@@ -80,16 +80,31 @@ EVAL_RULES = {"subclips": subclips, "overlapped10": lambda w, c: overlapped_wind
 
 
 def training_dataset(shard_dir, split="train", num_classes=0, crop_seconds=3.0, batch_size=32,
-                     shuffle_buffer=1024, seed=None, repeat=True, sample_rate=ac.SAMPLE_RATE, views=1,
-                     shared_crop=False, targets=None):
+                     shuffle_buffer=None, seed=None, repeat=True, sample_rate=ac.SAMPLE_RATE, views=1,
+                     shared_crop=False, targets=None, input_context=None):
     """Random-crop training batches (see module docstring). With `views` > 1 each element also has
     `views` float32 `[batch, views, crop_samples]`: independent random crops of the same clip (the
     two views of SimCLR and BYOL), or with `shared_crop` the same crop repeated (BYOL-A's views:
     one segment, made different only by the augmentations). `targets` = (clip ids `[N]`, float32
     `[N, T]`) adds each clip's row as `targets` `[batch, T]` (distillation); a clip without a row
-    stops the run with its id."""
+    stops the run with its id.
+
+    `input_context` (a `tf.distribute.InputContext`, from `distribute_datasets_from_function`) makes
+    this one worker's pipeline: it reads only its own shards (every N-th of the sorted files, N the
+    number of input pipelines; fewer shards than pipelines is an error naming both) and batches
+    `batch_size`, the global batch, down to one replica's. `shuffle_buffer` defaults to 16 batches
+    (at least 1,024 clips)."""
     crop = int(round(crop_seconds * sample_rate))
     files = shard_files(shard_dir, split)
+    if input_context is not None:
+        workers = input_context.num_input_pipelines
+        if len(files) < workers:
+            raise ConfigError(f"{shard_dir} holds {len(files)} {split} shard(s) for {workers} workers: each worker "
+                              f"reads shards of its own, so write at least {workers} (hares-zoo prepare "
+                              "--clips_per_shard=N with a smaller N)")
+        files = files[input_context.input_pipeline_id::workers]
+        batch_size = input_context.get_per_replica_batch_size(batch_size)
+    shuffle_buffer = shuffle_buffer or max(1024, 16 * batch_size)
     ds = tf.data.Dataset.from_tensor_slices(files).shuffle(len(files), seed=seed)
     ds = ds.interleave(tf.data.TFRecordDataset, cycle_length=min(4, len(files)), num_parallel_calls=AUTOTUNE)
     if repeat:

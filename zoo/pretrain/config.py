@@ -87,6 +87,12 @@ class PretrainConfig:
     log_every: int = _field(10, "Steps between TensorBoard scalar writes.", reproduce="never")
     seed: int = _field(0, "Seed of data order and augmentations.", reproduce="always")
     jit_compile: bool = _field(False, "XLA-compile the train step.")
+    steps_per_execution: int = _field(1, "Optimizer steps per compiled call (fewer host round trips on "
+                                      "accelerators); checkpoints, snapshots and logs then land at the end of "
+                                      "the call that crosses their step.", reproduce="never")
+    lr_scaling: str = _field("none", "Scale --learning_rate with the global batch B: linear (x B/256, SimCLR's "
+                             "rule with LARS: --learning_rate=0.3 --lr_scaling=linear), sqrt (x sqrt(B/256)) or "
+                             "none.", choices=("none", "linear", "sqrt"))
     verbose: int = _field(1, reproduce="never")          # Keras progress: 1 a bar, 2 a line per epoch
     encoder_overrides: dict = _field({}, "JSON dict of create_encoder overrides, e.g. '{\"n_mels\": 128}'.")
 
@@ -162,7 +168,7 @@ def resolve_shards(path):
     return path
 
 
-UNCHECKED_ON_RESUME = ("init_encoder", "snapshot_every", "jit_compile")
+UNCHECKED_ON_RESUME = ("init_encoder", "snapshot_every", "jit_compile", "steps_per_execution")
 
 
 def record_mismatches(record, cfg):

@@ -97,17 +97,32 @@ def teacher_targets(cfg):
     return targets
 
 
-def make_dataset(cfg, num_classes, targets=None):
+def make_dataset(cfg, num_classes, targets=None, strategy=None, batch_size=None, input_context=None):
+    """The run's training batches. Under a strategy with several replicas, a distributed dataset:
+    each worker reads its own shards and batches one replica's share of the global batch
+    (`distribute_datasets_from_function`), so no worker decodes data it drops."""
     from zoo.data.pipeline import training_dataset
+    if strategy is not None and strategy.num_replicas_in_sync > 1:
+        return strategy.distribute_datasets_from_function(
+            lambda context: make_dataset(cfg, num_classes, targets, input_context=context))
     views = 1 if cfg.objective == "supervised" else 2
-    ds = training_dataset(cfg.shards, cfg.split, num_classes, cfg.crop_seconds, cfg.batch_size,
-                          shuffle_buffer=512, seed=cfg.seed, views=views, shared_crop=cfg.shared_crop,
+    ds = training_dataset(cfg.shards, cfg.split, num_classes, cfg.crop_seconds, batch_size or cfg.batch_size,
+                          seed=cfg.seed, views=views, shared_crop=cfg.shared_crop, input_context=input_context,
                           targets=None if targets is None else (targets.clip_ids, targets.values))
     keys = ("waveform", "labels") if views == 1 else ("views", "targets") if targets is not None else ("views",)
     ds = ds.map(lambda e: {k: e[k] for k in keys})
     options = tf.data.Options()
-    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.OFF
     return ds.with_options(options)
+
+
+def scaled_learning_rate(cfg):
+    """`--learning_rate` scaled with the global batch by `--lr_scaling`: linear, lr x B / 256 (SimCLR
+    with LARS: 0.3 x B / 256); sqrt, lr x sqrt(B / 256); none, as given."""
+    factor = {"none": 1.0, "linear": cfg.batch_size / 256, "sqrt": (cfg.batch_size / 256) ** 0.5}
+    if cfg.lr_scaling not in factor:
+        raise ConfigError(f"--lr_scaling={cfg.lr_scaling!r}; expected one of {', '.join(factor)}")
+    return cfg.learning_rate * factor[cfg.lr_scaling]
 
 
 def current_step(optimizer):
@@ -189,14 +204,21 @@ class StepCheckpoint(keras.callbacks.Callback):
         self.manager, self.every = manager, max(1, int(every))
         self.snapshot_dir, self.snapshot_every = snapshot_dir, int(snapshot_every)
         self.record = record
+        self.start = self.last = 0
+
+    def on_train_begin(self, logs=None):
+        self.start = self.last = current_step(self.model.optimizer)    # the one read of the step
 
     def on_train_batch_end(self, batch, logs=None):
-        step = current_step(self.model.optimizer)
-        if step % self.every == 0:
+        # The step from Keras' batch index (the last step of the call with steps_per_execution): no
+        # host round trip per step. A multiple of `every` crossed inside the call counts at its end.
+        step, before = self.start + batch + 1, self.last
+        self.last = step
+        if step // self.every > before // self.every:
             self.manager.save(checkpoint_number=step)
             if self.record:
                 self.record(step)
-        if self.snapshot_dir and self.snapshot_every > 0 and step % self.snapshot_every == 0:
+        if self.snapshot_dir and self.snapshot_every > 0 and step // self.snapshot_every > before // self.snapshot_every:
             tf.io.gfile.makedirs(self.snapshot_dir)
             self.model.encoder.save(os.path.join(self.snapshot_dir, f"encoder-step{step:06d}.keras"))
 
@@ -221,9 +243,12 @@ class ScalarLogger(keras.callbacks.Callback):
     def on_epoch_begin(self, epoch, logs=None):
         self.previous = (0, {})
 
+    def on_train_begin(self, logs=None):
+        self.start = current_step(self.model.optimizer)
+
     def on_train_batch_end(self, batch, logs=None):
-        step = current_step(self.model.optimizer)
-        if not self.enabled or step % self.every:
+        step = self.start + batch + 1          # no host round trip per step (see StepCheckpoint)
+        if not self.enabled or step // self.every == (self.start + self.previous[0]) // self.every:
             return
         done, means = batch + 1, {name: float(np.mean(value)) for name, value in (logs or {}).items()}
         before, old = self.previous
@@ -265,12 +290,15 @@ def _pretrain(cfg, strategy):
         check_resumable(cfg)          # before any data or teacher work
     num_classes = len(info.get("labels", []))
     targets = teacher_targets(cfg) if cfg.objective == "distill" else None
-    dataset = make_dataset(cfg, num_classes, targets)
+    dataset = make_dataset(cfg, num_classes, targets, strategy)      # before step 1: too few shards stop here
     with strategy.scope():
         objective = build_objective(cfg, num_classes, targets)
-        optimizer = build_optimizer(cfg.optimizer, cfg.learning_rate, cfg.steps, cfg.warmup_steps, cfg.weight_decay)
-        objective.compile(optimizer=optimizer, jit_compile=cfg.jit_compile)
-        objective.build_for(next(iter(dataset)))
+        optimizer = build_optimizer(cfg.optimizer, scaled_learning_rate(cfg), cfg.steps, cfg.warmup_steps,
+                                    cfg.weight_decay)
+        objective.compile(optimizer=optimizer, jit_compile=cfg.jit_compile,
+                          steps_per_execution=cfg.steps_per_execution)
+        # Weights are created from two examples on one device, never from a global batch.
+        objective.build_for(next(iter(make_dataset(cfg, num_classes, targets, batch_size=2))))
     ckpt_dir = os.path.join(cfg.model_dir, "checkpoints")
     if not chief:   # every worker saves (collectives); only the chief keeps its files
         ckpt_dir = os.path.join(cfg.model_dir, ".workers", str(strategy.cluster_resolver.task_id))
