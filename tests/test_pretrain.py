@@ -315,6 +315,7 @@ def test_tensorboard_scalars_are_means_since_the_last_write_not_since_the_start(
 
     logger = ScalarLogger(str(tmp_path), every=2)
     logger.set_model(Run)
+    logger.on_train_begin()
     logger.on_epoch_begin(0)
     tracker = keras.metrics.Mean(name="loss")            # Keras' logs: the running mean since the epoch began
     for batch, loss in enumerate([1.0, 3.0, 10.0, 20.0, 5.0, 7.0]):

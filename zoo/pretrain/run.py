@@ -239,6 +239,7 @@ class ScalarLogger(keras.callbacks.Callback):
         self.every, self.enabled = max(1, int(every)), enabled
         self.writer = tf.summary.create_file_writer(log_dir) if enabled else None
         self.previous = (0, {})          # (steps into the epoch, running means) at the last write
+        self.start = 0                   # the optimizer step when fit began (read in on_train_begin)
 
     def on_epoch_begin(self, epoch, logs=None):
         self.previous = (0, {})
