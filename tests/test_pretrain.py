@@ -347,6 +347,10 @@ def test_each_worker_reads_its_own_shards_and_one_replicas_batch(tmp_path, tiny_
     too_many = tf.distribute.InputContext(num_input_pipelines=4, input_pipeline_id=0, num_replicas_in_sync=4)
     with pytest.raises(ConfigError, match="holds 3 train shard\\(s\\) for 4 workers"):
         training_dataset(shards, input_context=too_many)
+    with open(files[1] + ".json", "w") as f:                      # every clip of shard 1 was skipped
+        json.dump({"clips": 0, "skipped": [["x.wav", "cannot decode"]] * 4}, f)
+    with pytest.raises(ConfigError, match="worker 1 of 2 has no data: its shards .*train-00001-of-00003.tfrecord"):
+        training_dataset(shards, input_context=second)
 
 
 def parse_clip_id(serialized):

@@ -35,6 +35,20 @@ def shard_files(shard_dir, split):
     return files
 
 
+def shard_clips(files):
+    """Clips in `files` by the `.json` marker `hares-zoo prepare` writes beside each shard; None when a
+    marker is missing (shards written otherwise: unknown, not zero)."""
+    import json
+    total = 0
+    for path in files:
+        marker = path + ".json"
+        if not tf.io.gfile.exists(marker):
+            return None
+        with tf.io.gfile.GFile(marker) as f:
+            total += int(json.loads(f.read()).get("clips", 0))
+    return total
+
+
 def _multi_hot(label_ids, num_classes):
     """int64 `[n_labels]` (possibly empty) -> float32 `[num_classes]` of 0/1."""
     counts = tf.reduce_sum(tf.one_hot(label_ids, num_classes, dtype=tf.float32), axis=0)
@@ -103,6 +117,9 @@ def training_dataset(shard_dir, split="train", num_classes=0, crop_seconds=3.0, 
                               f"reads shards of its own, so write at least {workers} (hares-zoo prepare "
                               "--clips_per_shard=N with a smaller N)")
         files = files[input_context.input_pipeline_id::workers]
+        if shard_clips(files) == 0:
+            raise ConfigError(f"worker {input_context.input_pipeline_id} of {workers} has no data: its shards of "
+                              f"{shard_dir} ({', '.join(os.path.basename(f) for f in files)}) hold no clips")
         batch_size = input_context.get_per_replica_batch_size(batch_size)
     shuffle_buffer = shuffle_buffer or max(1024, 16 * batch_size)
     ds = tf.data.Dataset.from_tensor_slices(files).shuffle(len(files), seed=seed)
