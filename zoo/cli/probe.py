@@ -51,8 +51,9 @@ flags.DEFINE_bool("embedding_cache", True, "Keep each (encoder, task, split, win
 flags.DEFINE_float("custom_crop_seconds", 1.0, "Window length (s) of custom tasks (names not built in).")
 flags.DEFINE_bool("custom_multi_label", False, "Score custom tasks as multi-label (sigmoid heads, mAP).")
 flags.DEFINE_string("paired_against", "logmel_stats", "Baseline of the paired verdicts: each model's mean and "
-                    "domain means are compared with it by a paired bootstrap over test recordings (added to "
-                    "--model when not named; empty: no verdicts). Accuracy tasks only.")
+                    "domain means are compared with it by a paired bootstrap over test recordings, when it is "
+                    "among --model (with --tasks=cross-source it is added when not named); empty: no verdicts. "
+                    "Accuracy tasks only.")
 flags.DEFINE_integer("init_seed", 0, "Seed of the random initial weights of a registry name in --model (and of "
                      "twin:), so the same command gives the same row.")
 flags.DEFINE_string("out", "hares_probe", "Folder for scores.md, scores.json, scores.csv and scores.png.")
@@ -134,8 +135,9 @@ def main(argv):
                                  solver=FLAGS.probe_solver, inverse_l2=FLAGS.probe_inverse_l2)
         specs = list(FLAGS.model)
         baseline = FLAGS.paired_against or None
-        if baseline and baseline not in [os.path.basename(os.path.normpath(s)) for s in specs]:
-            specs.append(baseline)
+        cross_source = all(t.group == "cross-source" for t in tasks)
+        if baseline and cross_source and baseline not in [os.path.basename(os.path.normpath(s)) for s in specs]:
+            specs.append(baseline)        # the suite's verdicts are always against the baseline
         results, outcomes = {}, {}
         for spec in specs:
             model = load_probe_model(spec, seed=FLAGS.init_seed)
