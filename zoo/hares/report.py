@@ -148,11 +148,11 @@ def interval_markdown(summary, baseline=None):
 
 
 def write_intervals(summary, out_dir, table):
-    """`intervals.json` (the summary) and `intervals.md` (its tables) in `out_dir`; returns the JSON's path."""
+    """`intervals.{json,md}` in `out_dir`: the summary and its tables; returns the JSON's path."""
     os.makedirs(out_dir, exist_ok=True)
-    with open(os.path.join(out_dir, "intervals.md"), "w") as f:
+    paths = {kind: os.path.join(out_dir, f"intervals.{kind}") for kind in ("json", "md")}
+    with open(paths["md"], "w") as f:
         f.write(table + "\n")
-    path = os.path.join(out_dir, "intervals.json")
-    with open(path, "w") as f:
+    with open(paths["json"], "w") as f:
         json.dump(summary, f, indent=1)
-    return path
+    return paths["json"]
