@@ -74,7 +74,7 @@ def test_04_tflite_on_device(tmp_path, monkeypatch):
     assert all(r["latency_ms"] > 0 for r in rows.values())
 
 
-@pytest.mark.parametrize("name", sorted(os.listdir(NOTEBOOKS)))
+@pytest.mark.parametrize("name", sorted(n for n in os.listdir(NOTEBOOKS) if n.endswith(".ipynb")))
 def test_every_notebook_starts_with_the_install_cell_and_a_tiny_switch(name):
     nb = nbformat.read(os.path.join(NOTEBOOKS, name), as_version=4)
     code = [c.source for c in nb.cells if c.cell_type == "code"]
@@ -86,7 +86,7 @@ def test_every_notebook_starts_with_the_install_cell_and_a_tiny_switch(name):
 PUBLIC_MODULES = ("zoo.data.audio_io", "zoo.data.minihares")
 
 
-@pytest.mark.parametrize("name", sorted(os.listdir(NOTEBOOKS)))
+@pytest.mark.parametrize("name", sorted(n for n in os.listdir(NOTEBOOKS) if n.endswith(".ipynb")))
 def test_notebooks_import_only_public_names(name):
     import importlib
     import re
