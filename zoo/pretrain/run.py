@@ -160,7 +160,8 @@ RECORD_FILE = "pretrain_config.json"
 def make_run_folder(model_dir):
     """Create `model_dir` (any TensorFlow filesystem: local, gs://, ram://) and check that it takes a
     file, before any step runs; a clear error names the folder otherwise."""
-    probe = os.path.join(model_dir, ".writable")
+    probe = os.path.join(model_dir, f".writable-{os.getpid()}-{np.random.default_rng().integers(1 << 30)}")
+    # one name per process: the workers of a multi-worker run probe the same folder at the same time
     try:
         tf.io.gfile.makedirs(model_dir)
         with tf.io.gfile.GFile(probe, "w") as f:
