@@ -14,8 +14,8 @@ What the extra packages add (see the summary that `prepare` prints for hours):
 
 Every extra package stands on the pretraining side of the wall (`sides.py`), so no cross-source
 probe task shares a source with this corpus, and none is reserved for the evaluation that runs
-outside this repository (the Asterisk prompts, hedgewars-data, warzone2100-data, widelands-data and
-supertuxkart-data were read by earlier versions of this pool and are refused now). Of the open-audio
+outside this repository (`sides.RESERVED_PACKAGES`: earlier versions of this pool read five of them,
+which are refused now). Of the open-audio
 packages only the files of the open-audio pool are read into it (its split, `open_audio.split_of`):
 the open-audio probe files stay out, so both probe suites remain unseen by a run on this corpus.
 
