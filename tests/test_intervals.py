@@ -66,3 +66,5 @@ def test_summary_table_names_the_verdict():
     assert "vs_baseline" not in summary["logmel_stats"]
     table = interval_markdown(summary, "logmel_stats")
     assert "| student | " in table and "+25.0 [" in table and "student beats logmel_stats" in table
+    named = interval_markdown(interval_summary({"BYOL-A": strong, "logmel_stats": weak}, "logmel_stats"), "logmel_stats")
+    assert "BYOL-A beats logmel_stats" in named                  # a model name with A or B in it

@@ -87,9 +87,9 @@ def test_card_verdict_with_intervals_needs_the_paired_interval_to_exclude_zero()
     def outcomes(rights):
         return TaskOutcomes(np.array([f"r{i}.wav@0-2" for i in range(len(rights))]), np.array(rights, float))
     strong, weak = [1.0] * 40, [1.0, 0.0] * 20
-    clips = {"enc": {"cross-source": {"x": outcomes(strong), "y": outcomes(weak)}},
-             "twin": {"cross-source": {"x": outcomes(weak), "y": outcomes(weak)}},
-             "logmel_stats": {"cross-source": {"x": outcomes(weak), "y": outcomes(weak)}}}
+    clips = {"enc": {"cross-source": {"xs_megaglest_call": outcomes(strong), "xs_naev_music_mood": outcomes(weak)}},
+             "twin": {"cross-source": {"xs_megaglest_call": outcomes(weak), "xs_naev_music_mood": outcomes(weak)}},
+             "logmel_stats": {"cross-source": {"xs_megaglest_call": outcomes(weak), "xs_naev_music_mood": outcomes(weak)}}}
     scores = {label: {"cross-source": {t: o.score for t, o in tasks["cross-source"].items()}}
               for label, tasks in clips.items()}
     intervals = score_intervals(clips)

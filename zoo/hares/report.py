@@ -136,8 +136,9 @@ def interval_markdown(summary, baseline=None):
         cells.append(f"**{_cell(entry['mean'])}**")
         if baseline:
             versus = entry.get("vs_baseline", {}).get("mean")
-            cells.append(f"{versus[0]:+.1f} [{versus[1]:+.1f}, {versus[2]:+.1f}]: "
-                         f"{versus[3].replace('A', model, 1).replace('B', baseline, 1)}" if versus else "-")
+            said = {"A beats B": f"{model} beats {baseline}", "B beats A": f"{baseline} beats {model}"}
+            cells.append(f"{versus[0]:+.1f} [{versus[1]:+.1f}, {versus[2]:+.1f}]: {said.get(versus[3], versus[3])}"
+                         if versus else "-")
         lines.append("| " + " | ".join([model] + cells) + " |")
     tasks = list(dict.fromkeys(t for e in summary.values() for t in e["tasks"]))
     lines += ["", "| model | " + " | ".join(tasks) + " |", "|" + "---|" * (len(tasks) + 1)]

@@ -113,18 +113,16 @@ def score_models(models, suites=SUITES, mini_size="default", corpus_root=None, s
 def score_intervals(outcomes, baseline=VERDICT_BASELINE):
     """{label: {suite: {"mean": [mean, low, high], "tasks": {task: [score, low, high]}, "vs_baseline":
     [difference, low, high, verdict]}}} in %, 95 % bootstrap intervals over test recordings; the paired
-    comparison is against `baseline` on the same suite (`zoo.hares.intervals`)."""
-    from zoo.hares.intervals import interval, paired
+    comparison is against `baseline` on the same suite: `zoo.hares.report.interval_summary` per suite."""
+    from zoo.hares.report import interval_summary
     table = {}
-    for label, by_suite in outcomes.items():
-        for suite, tasks in by_suite.items():
-            if not tasks:
-                continue
-            entry = {"mean": list(interval(tasks)), "tasks": {t: list(interval({t: o})) for t, o in tasks.items()}}
-            other = outcomes.get(baseline, {}).get(suite)
-            if label != baseline and other and set(other) == set(tasks):
-                entry["vs_baseline"] = list(paired(tasks, other))
-            table.setdefault(label, {})[suite] = entry
+    for suite in dict.fromkeys(s for by_suite in outcomes.values() for s in by_suite):
+        scored = {label: by_suite[suite] for label, by_suite in outcomes.items() if by_suite.get(suite)}
+        for label, entry in interval_summary(scored, baseline).items():
+            row = {"mean": entry["mean"], "tasks": entry["tasks"]}
+            if "vs_baseline" in entry:
+                row["vs_baseline"] = entry["vs_baseline"]["mean"]
+            table.setdefault(label, {})[suite] = row
     return table
 
 
@@ -171,7 +169,6 @@ def verdict(scores, trained, twin, baseline=VERDICT_BASELINE, suite=VERDICT_SUIT
 
 
 def _paired_verdict(scores, trained, twin, baseline, suite, intervals):
-    from zoo.hares.intervals import paired  # noqa: F401  (the figures come from score_intervals)
     mine, low, high = intervals[trained][suite]["mean"]
     difference, d_low, d_high, said = intervals[trained][suite]["vs_baseline"]
     twin_mean = _mean(scores[twin].get(suite, {}))
