@@ -83,7 +83,8 @@ def verified_litert(path):
 
 
 class _LiteRTDoor:
-    """The LiteRT float32 file behind the same `__call__` as `SavedModelEncoder` (NumPy outputs)."""
+    """The LiteRT float32 file behind the same `__call__` as `SavedModelEncoder` (NumPy outputs where
+    the SavedModel gives tensors; `np.asarray` reads both)."""
 
     def __init__(self, file, num_threads=None):
         from zoo.export.tflite import LiteRTEncoder
@@ -95,17 +96,7 @@ class _LiteRTDoor:
     def __call__(self, waveform, training=False):
         del training
         out = self.lite.run(np.asarray(waveform, np.float32))
-        return {key: _Array(value) for key, value in out.items()}
-
-
-class _Array(np.ndarray):
-    """A NumPy array with `.numpy()`, so both doors' outputs read the same way."""
-
-    def __new__(cls, value):
-        return np.asarray(value).view(cls)
-
-    def numpy(self):
-        return np.asarray(self)
+        return out
 
 
 class ExportedEncoder:
@@ -153,7 +144,7 @@ class ExportedEncoder:
 
     def _run(self, batch):
         out = self.model(batch)
-        return np.asarray(out["embedding"].numpy()), np.asarray(out["frame_embeddings"].numpy())
+        return np.asarray(out["embedding"]), np.asarray(out["frame_embeddings"])
 
     def _embed_long(self, clip):
         embeddings, frames, weights, times = [], [], [], []
