@@ -173,10 +173,8 @@ def make_run_folder(model_dir):
 
 def write_record(cfg, step):
     """Write the run record (`zoo.pretrain.config.run_record`) into the run folder, atomically."""
-    path = os.path.join(cfg.model_dir, RECORD_FILE)
-    with tf.io.gfile.GFile(path + ".tmp", "w") as f:
-        f.write(json.dumps(run_record(cfg, step), indent=1))
-    tf.io.gfile.rename(path + ".tmp", path, overwrite=True)
+    from zoo.data.prepare import write_text
+    write_text(os.path.join(cfg.model_dir, RECORD_FILE), json.dumps(run_record(cfg, step), indent=1))
 
 
 def check_resumable(cfg):
