@@ -199,17 +199,25 @@ def test_sigkill_then_rerun_resumes_to_the_same_step_count(tmp_path, tiny_miniha
 
 def test_a_run_folder_resumes_elsewhere_and_refuses_other_settings(tmp_path, tiny_minihares):
     """The run record holds no machine path (shards in the cache are written `<cache>/...`, no
-    model_dir), `--keep_checkpoints=1` keeps one checkpoint, a moved folder resumes, and a command
-    with other settings is refused with the command that resumes the run."""
+    model_dir), `--keep_checkpoints=1` keeps one checkpoint, split into data files no bigger than
+    `--checkpoint_shard_mb` (one of them also holds the checkpoint's object graph, a few KiB that
+    TensorFlow places without counting), a moved folder resumes, and a command with other settings is refused
+    with the command that resumes the run."""
     shards = os.path.join(os.environ["HARES_ZOO_CACHE"], "pool-copy")
     shutil.copytree(tiny_minihares["pool"], shards, dirs_exist_ok=True)
     first = tmp_path / "here" / "run"
     args = ["--objective=simclr", f"--shards={shards}", "--checkpoint_every=2", "--keep_checkpoints=1", *TINY]
-    result = run_cli(*args, "--steps=3", f"--model_dir={first}")
+    result = run_cli(*args, "--steps=3", "--checkpoint_shard_mb=0.02", f"--model_dir={first}")
     assert result.returncode == 0, result.stderr[-3000:]
     record = json.loads((first / "pretrain_config.json").read_text())
     assert "model_dir" not in record and record["shards"] == "<cache>/pool-copy" and record["completed_steps"] == 3
-    assert sorted(os.listdir(first / "checkpoints")) == ["checkpoint", "ckpt-3.data-00000-of-00001", "ckpt-3.index"]
+    files = sorted(os.listdir(first / "checkpoints"))
+    data = [name for name in files if ".data-" in name]
+    assert files == ["checkpoint", *data, "ckpt-3.index"] and len(data) >= 3
+    assert data == [f"ckpt-3.data-{i:05d}-of-{len(data):05d}" for i in range(len(data))]
+    sizes = sorted(os.path.getsize(first / "checkpoints" / name) for name in data)
+    limit = int(0.02 * 2**20)
+    assert sizes[-2] <= limit < sizes[-1] < limit + 8192   # one file also holds the object graph (uncounted)
     moved = tmp_path / "there" / "run"
     shutil.move(str(first), str(moved))
     result = run_cli(*args, "--steps=3", f"--model_dir={moved}")

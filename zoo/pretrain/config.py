@@ -81,6 +81,9 @@ class PretrainConfig:
     checkpoint_every: int = _field(100, "Steps between checkpoints.", reproduce="never")
     keep_checkpoints: int = _field(3, "Checkpoints kept in MODEL_DIR/checkpoints (the newest); 1 keeps a run "
                                    "folder small enough to commit and resume on another machine.", reproduce="never")
+    checkpoint_shard_mb: float = _field(16.0, "Largest checkpoint data file in MiB: bigger checkpoints are split "
+                                        "into several files (large tensors sliced), so each stays under the "
+                                        "file limits of git hosts; 0: one file.", reproduce="never")
     snapshot_every: int = _field(0, "Steps between snapshots of the encoder alone (MODEL_DIR/snapshots/"
                                  "encoder-stepNNNNNN.keras), for probe-accuracy-against-step curves; 0: none.",
                                  reproduce="always")

@@ -193,14 +193,23 @@ def check_resumable(cfg):
                           "--model_dir to start a new run)")
 
 
+def checkpoint_options(shard_mb):
+    """Save options that split a checkpoint into data files of at most `shard_mb` MiB (tensors bigger
+    than that are sliced across files; restoring reads them back whole); `shard_mb` 0: one file."""
+    if not shard_mb or shard_mb <= 0:
+        return None
+    policy = tf.train.experimental.MaxShardSizePolicy(max_shard_size=max(1, int(shard_mb * 2**20)))
+    return tf.train.CheckpointOptions(experimental_sharding_callback=policy)
+
+
 class StepCheckpoint(keras.callbacks.Callback):
     """Saves a checkpoint every `every` optimizer steps and at the end (numbered by the step), the
     run record with it (`record(step)`), and the encoder alone to
     `snapshot_dir/encoder-stepNNNNNN.keras` every `snapshot_every` steps."""
 
-    def __init__(self, manager, every, snapshot_dir=None, snapshot_every=0, record=None):
+    def __init__(self, manager, every, snapshot_dir=None, snapshot_every=0, record=None, options=None):
         super().__init__()
-        self.manager, self.every = manager, max(1, int(every))
+        self.manager, self.every, self.options = manager, max(1, int(every)), options
         self.snapshot_dir, self.snapshot_every = snapshot_dir, int(snapshot_every)
         self.record = record
         self.start = self.last = 0
@@ -214,7 +223,7 @@ class StepCheckpoint(keras.callbacks.Callback):
         step, before = self.start + batch + 1, self.last
         self.last = step
         if step // self.every > before // self.every:
-            self.manager.save(checkpoint_number=step)
+            self.manager.save(checkpoint_number=step, options=self.options)
             if self.record:
                 self.record(step)
         if self.snapshot_dir and self.snapshot_every > 0 and step // self.snapshot_every > before // self.snapshot_every:
@@ -222,7 +231,7 @@ class StepCheckpoint(keras.callbacks.Callback):
             self.model.encoder.save(os.path.join(self.snapshot_dir, f"encoder-step{step:06d}.keras"))
 
     def on_train_end(self, logs=None):
-        self.manager.save(checkpoint_number=current_step(self.model.optimizer))
+        self.manager.save(checkpoint_number=current_step(self.model.optimizer), options=self.options)
         if self.record:
             self.record(current_step(self.model.optimizer))
 
@@ -318,7 +327,8 @@ def _pretrain(cfg, strategy):
     history = {}
     if done < cfg.steps:
         snapshots = os.path.join(cfg.model_dir, "snapshots") if chief else None
-        callbacks = [StepCheckpoint(manager, cfg.checkpoint_every, snapshots, cfg.snapshot_every, record),
+        callbacks = [StepCheckpoint(manager, cfg.checkpoint_every, snapshots, cfg.snapshot_every, record,
+                                    checkpoint_options(cfg.checkpoint_shard_mb)),
                      ScalarLogger(os.path.join(cfg.model_dir, "logs", "train"), cfg.log_every, chief)]
         fit = objective.fit(dataset, epochs=1, steps_per_epoch=cfg.steps - done, callbacks=callbacks,
                             verbose=cfg.verbose if chief else 0)
