@@ -62,3 +62,32 @@ def write_cross_source_debs(folder):
                 for w, world in enumerate(("forest", "antarctic")) for i in range(3)}
     write_deb(folder / "supertux-data_0.6.3-2_all.deb", "supertux-data", supertux, "0.6.3-2")
     return ("megaglest-data", "supertux-data")
+
+
+KTUBERLING_WORD = "usr/share/ktuberling/sounds/{}/{}"
+DRUMKIT_SAMPLE = "usr/share/hydrogen/data/drumkits/{}/{}"
+
+
+def write_language_and_drum_debs(folder):
+    """Fake ktuberling-data (8 words in each of 3 languages, a tone per language; Serbian's `sr@latin` folder a
+    byte-identical copy of `sr`) and hydrogen-drumkits (3 kits, each with 3 velocity layers of one kick,
+    2 of a snare, 3 hi-hats and one sample whose name says no family) in `folder`; returns their
+    package names."""
+    words = {}
+    for l, language in enumerate(("en", "ca", "sr")):
+        for w in range(8):
+            words[KTUBERLING_WORD.format(language, f"word{w}.ogg")] = ogg_bytes(0.3 + 0.05 * w, freq=300 + 200 * l)
+    for w in range(8):
+        words[KTUBERLING_WORD.format("sr@latin", f"word{w}.ogg")] = words[KTUBERLING_WORD.format("sr", f"word{w}.ogg")]
+    write_deb(folder / "ktuberling-data_22.12.3-1_all.deb", "ktuberling-data", words, "4:22.12.3-1")
+    kits = {}
+    for k, kit in enumerate(("RockKit", "Millo", "Vintage")):
+        for layer in ("Hard", "Med", "Soft"):
+            kits[DRUMKIT_SAMPLE.format(kit, f"Kick-{layer}.wav")] = ogg_bytes(0.2, freq=60 + 10 * k + len(layer))
+        for layer in range(2):
+            kits[DRUMKIT_SAMPLE.format(kit, f"sd_0{layer + 1}.flac")] = ogg_bytes(0.2, freq=200 + 10 * k + layer)
+        for name in ("HiHatClosed", "HiHatOpen", "hh_pedal"):
+            kits[DRUMKIT_SAMPLE.format(kit, f"{name}.wav")] = ogg_bytes(0.2, freq=900 + 10 * k + len(name))
+        kits[DRUMKIT_SAMPLE.format(kit, "beats_06-38.flac")] = ogg_bytes(0.2, freq=500 + k)
+    write_deb(folder / "hydrogen-drumkits_2017.09.19-1_all.deb", "hydrogen-drumkits", kits, "2017.09.19~dfsg-1")
+    return ("ktuberling-data", "hydrogen-drumkits")

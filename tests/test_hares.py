@@ -33,7 +33,7 @@ def test_registry_matches_table_1_and_appendix_a():
     assert get_task("fluent_speech_commands").head == "three_slots"
     assert get_task("tut18").train_crop_seconds == 5.0 and get_task("esc50").svm
     assert (get_task("magnatagatune").paper_batch, get_task("magnatagatune").paper_steps) == (128, 20_000)
-    assert len(list_tasks("mini")) == 6 and len(list_tasks("open-audio")) == 4 and len(list_tasks("cross-source")) == 6 and len(list_tasks("all")) == 28
+    assert len(list_tasks("mini")) == 6 and len(list_tasks("open-audio")) == 4 and len(list_tasks("cross-source")) == 12 and len(list_tasks("all")) == 34
     assert [t.name for t in resolve_tasks("voxforge, tut18")] == ["voxforge", "tut18"]
     with pytest.raises(KeyError, match="unknown HARES task 'voxforg'"):
         get_task("voxforg")

@@ -170,7 +170,8 @@ def test_publish_a_run_scores_baselines_and_writes_an_honest_card(corpus, tmp_pa
     debs_dir = tmp_path / "debs"          # the verdict's suite, in the cache where publish reads it
     debs_dir.mkdir()
     cross_source.build_cross_source(cross_source.default_root(), str(debs_dir), download=False, workers=1,
-                                    progress=False, log=lambda m: None, packages=write_cross_source_debs(debs_dir))
+                                    progress=False, log=lambda m: None, packages=write_cross_source_debs(debs_dir),
+                                    min_test_recordings=1)
     folder, facts = publish_run(run_dir, str(tmp_path / "published"), str(out), "tiny", ProbeSettings(steps=20),
                                 progress=lambda m: None)
     assert os.path.basename(folder) == "logmel_conv_tiny-simclr-open-audio"

@@ -17,7 +17,7 @@ import zipfile
 import soundfile
 
 from zoo.data import debs
-from zoo.data.corpora import queen_resource, sides
+from zoo.data.corpora import gus_patch, queen_resource, sides
 
 AUDIO_SUFFIX = r"\.(ogg|wav|flac)$"
 
@@ -27,7 +27,8 @@ class PackageSpec:
     name: str
     audio: str                     # regex on paths in the package (or in an archive, with `archives`)
     archives: str = ""             # regex on archives in the package whose entries hold the audio
-    archive_kind: str = "zip"      # "zip" (zip, pk3, wz) or "queen" (`queen_resource`: MP3 speech)
+    archive_kind: str = "zip"      # "zip" (zip, pk3, wz), "queen" (`queen_resource`: MP3 speech) or
+                                   # "gus" (`gus_patch`: a `.pat` instrument's samples, one WAV each)
 
 
 def _archive_entries(path, kind, wanted):
@@ -36,6 +37,9 @@ def _archive_entries(path, kind, wanted):
     is not a readable archive of `kind`."""
     if kind == "queen":
         yield from queen_resource.iter_entries(path, wanted)
+        return
+    if kind == "gus":
+        yield from gus_patch.iter_entries(path, wanted)
         return
     try:
         archive = zipfile.ZipFile(path)
@@ -57,14 +61,16 @@ def extract_package(deb_path, spec, audio_root, log=print):
 
     rows: dicts with package, version, licence, path (in the package; archive entries as
     `ARCHIVE:ENTRY`) and file (relative to `audio_root`'s parent). problems: [(where, what)].
-    A marker `audio_root/PACKAGE/extracted.json` makes a rerun skip the package.
+    A marker `audio_root/PACKAGE/extracted.json` makes a rerun with the same `spec` skip the package;
+    a changed `spec` (another file pattern) extracts it again.
     """
     package_dir = os.path.join(audio_root, spec.name)
     marker = os.path.join(package_dir, "extracted.json")
     if os.path.exists(marker):
         with open(marker) as f:
             saved = json.load(f)
-        return saved["rows"], [tuple(p) for p in saved["problems"]]
+        if saved.get("spec") == dataclasses.asdict(spec):
+            return saved["rows"], [tuple(p) for p in saved["problems"]]
     control = debs.read_control(deb_path)
     version = control.get("Version", "unknown")
     copyright_path = f"usr/share/doc/{spec.name}/copyright"
@@ -109,7 +115,7 @@ def extract_package(deb_path, spec, audio_root, log=print):
     rows = [{"package": spec.name, "version": version, "licence": licence, "path": path, "file": rel}
             for path, rel in files]
     with open(marker, "w") as f:
-        json.dump({"rows": rows, "problems": problems}, f)
+        json.dump({"spec": dataclasses.asdict(spec), "rows": rows, "problems": problems}, f)
     return rows, problems
 
 

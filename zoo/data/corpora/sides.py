@@ -26,7 +26,9 @@ XL_EXTRA_PACKAGES = (           # read only by open-audio-xl, a larger pretraini
     "frozen-bubble-data", "pokerth-data", "tuxtype-data", "tuxpaint-data", "pingus-data", "ri-li-data",
     "khangman", "kanagram")
 PRETRAIN_PACKAGES = OPEN_AUDIO_PACKAGES + XL_EXTRA_PACKAGES
-PROBE_PACKAGES = ("megaglest-data", "wesnoth-1.16-data", "lincity-ng-data", "supertux-data", "naev-data")
+PROBE_PACKAGES = ("megaglest-data", "wesnoth-1.16-data", "lincity-ng-data", "supertux-data", "naev-data",
+                  "ktuberling-data", "hydrogen-drumkits", "hydrogen-data", "lmms-common", "ufoai-sound",
+                  "freepats", "freedroidrpg-data", "flare-game", "warmux-data")
 RESERVED_PACKAGES = (           # kept for an evaluation outside this repository: never read here
     "hedgewars-data", "warzone2100-data", "widelands-data", "supertuxkart-data", "fluid-soundfont-gm",
     "fluid-soundfont-gs", "fluidr3mono-gm-soundfont", "timgm6mb-soundfont")
