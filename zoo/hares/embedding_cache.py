@@ -64,8 +64,9 @@ def load(path):
 
 
 def save(path, embeddings, labels, clip_ids):
-    """Write atomically (a killed job never leaves a half-written entry)."""
+    """Write atomically (a killed job never leaves a half-written entry; two jobs writing the same
+    entry each write their own temporary file, and the last rename wins)."""
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = path + ".tmp.npz"
+    tmp = f"{path}.{os.getpid()}.tmp.npz"
     np.savez(tmp, embeddings=embeddings, labels=labels, clip_ids=np.asarray(clip_ids, dtype=str))
     os.replace(tmp, path)
