@@ -51,11 +51,13 @@ def _saved_module(encoder, tmp):
     tf.saved_model.save(module, tmp, signatures={"serving_default": module.serve})
 
 
-def _converter(saved, representative, int16=False):
+def _converter(saved, calibration, int16=False):
+    """A full-integer (or, with `int16`, 16x8) converter of the SavedModel `saved`, calibrated on
+    `calibration` (one clip a call)."""
     import tensorflow as tf
     c = tf.lite.TFLiteConverter.from_saved_model(saved, signature_keys=["serving_default"])
     c.optimizations = [tf.lite.Optimize.DEFAULT]
-    c.representative_dataset = representative
+    c.representative_dataset = lambda: ([clip[None]] for clip in calibration)
     c.target_spec.supported_ops = ([tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]
                                    if int16 else [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]) + [tf.lite.OpsSet.TFLITE_BUILTINS]
     return c
@@ -79,15 +81,15 @@ def full_integer(saved, calibration):
     import tensorflow as tf
     from ai_edge_litert.interpreter import Interpreter
 
-    representative = lambda: ([clip[None]] for clip in calibration)        # noqa: E731
     # A first conversion names the ops; the frontend's are then kept in float by the debugger.
-    names = Interpreter(model_content=_converter(saved, representative).convert())
+    names = Interpreter(model_content=_converter(saved, calibration).convert())
     tensors = {t["index"]: t["name"] for t in names.get_tensor_details()}
     ops = names._get_ops_details()
     frontend = [tensors[i] for op in ops for i in op["outputs"] if any(scope in tensors[i] for scope in FLOAT_SCOPES)]
     options = tf.lite.experimental.QuantizationDebugOptions(denylisted_nodes=frontend + pooling_nodes(ops, tensors))
-    debugger = tf.lite.experimental.QuantizationDebugger(converter=_converter(saved, representative),
-                                                         debug_dataset=representative, debug_options=options)
+    converter = _converter(saved, calibration)
+    debugger = tf.lite.experimental.QuantizationDebugger(converter=converter, debug_options=options,
+                                                         debug_dataset=converter.representative_dataset)
     return debugger, len(frontend)
 
 
@@ -133,8 +135,7 @@ def main(argv):
     convert_s = time.perf_counter() - start
     errors = layer_errors(debugger)
     if FLAGS.int16:
-        representative = lambda: ([clip[None]] for clip in calibration)        # noqa: E731
-        write("16x8 (int16 activations, int8 weights)", _converter(saved, representative, int16=True).convert())
+        write("16x8 (int16 activations, int8 weights)", _converter(saved, calibration, int16=True).convert())
     rows, reference = [], None
     for label, file in files.items():
         lite = LiteRTEncoder(file, num_threads=FLAGS.threads)

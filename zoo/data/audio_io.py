@@ -14,6 +14,8 @@ import soxr
 from zoo import audio_constants as ac
 from zoo.errors import AudioFileError, ConfigError, WaveformError
 
+AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3", ".m4a", ".opus")   # file names taken as audio
+
 
 def read_audio(path, sample_rate=ac.SAMPLE_RATE, start=None, end=None):
     """Audio file -> float32 `[samples]` mono at `sample_rate` Hz, values as stored (in [-1, 1] for PCM).

@@ -18,11 +18,10 @@ import os
 import numpy as np
 
 from zoo import audio_constants as ac
-from zoo.data.audio_io import check_waveform, read_audio
+from zoo.data.audio_io import AUDIO_EXTENSIONS, check_waveform, read_audio
 from zoo.errors import AudioFileError, WaveformError
 
 SILENCE_PEAK = 1e-4          # -80 dBFS
-AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3", ".opus")
 
 
 def check_representative(clips, name="representative set", sample_rate=ac.SAMPLE_RATE, seconds=3.0):
@@ -52,7 +51,7 @@ def _corpus_files(source):
     (`open-audio`, `open-audio-xl`: its pretraining manifest)."""
     if os.path.isdir(source):
         return sorted(os.path.join(root, f) for root, _, files in os.walk(source) for f in files
-                      if f.lower().endswith(AUDIO_SUFFIXES))
+                      if f.lower().endswith(AUDIO_EXTENSIONS))
     from zoo.cache import cache_dir
     root = cache_dir(source)
     manifest = os.path.join(root, "pretrain.csv")

@@ -196,7 +196,7 @@ def check_resumable(cfg):
 def checkpoint_options(shard_mb):
     """Save options that split a checkpoint into data files of at most `shard_mb` MiB (tensors bigger
     than that are sliced across files; restoring reads them back whole); `shard_mb` 0: one file."""
-    if not shard_mb or shard_mb <= 0:
+    if shard_mb <= 0:
         return None
     policy = tf.train.experimental.MaxShardSizePolicy(max_shard_size=max(1, int(shard_mb * 2**20)))
     return tf.train.CheckpointOptions(experimental_sharding_callback=policy)

@@ -35,6 +35,7 @@ tasks left out, and why).
 import collections
 import csv
 import dataclasses
+import hashlib
 import json
 import math
 import os
@@ -217,7 +218,6 @@ def distinct_recordings(rows, root):
     """`rows` less the files that repeat another: byte-identical copies (ktuberling's four Serbian
     folders, a word filed under two names) and the other layers of a drum already kept
     (`recording_key`); the first in (package, path) order stays. Returns (kept rows, dropped count)."""
-    import hashlib
     kept, seen = [], set()
     for row in sorted(rows, key=lambda r: (PACKAGE_NAMES.index(r["package"]), r["path"])):
         with open(os.path.join(root, row["file"]), "rb") as f:

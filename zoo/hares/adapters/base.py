@@ -11,10 +11,9 @@ import dataclasses
 import os
 from typing import Callable, Sequence
 
+from zoo.data.audio_io import AUDIO_EXTENSIONS
 from zoo.data.manifest import ManifestRow
 from zoo.errors import ZooError
-
-AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3", ".m4a", ".opus")
 
 
 class MissingDataError(ZooError):
