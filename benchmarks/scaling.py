@@ -9,6 +9,7 @@ same shards and global batch:
 
     python benchmarks/scaling.py                                  # mini-HARES pool, logmel_conv_tiny
     python benchmarks/scaling.py --shards=/data/shards/pool --encoder=nf_slowfast_tiny --out=benchmarks/scaling
+    python benchmarks/scaling.py --shards=/data/shards/pool --input_only --batch=32 --seconds=3
 
 Then: what the paper's SimCLR run (batch 4096 of 3-s crops) would read per worker per second,
 from the measured mean shard bytes per clip.
@@ -33,6 +34,7 @@ flags.DEFINE_integer("batch", 16, "Global batch (each worker trains on its half)
 flags.DEFINE_float("seconds", 1.0, "Crop length in seconds.")
 flags.DEFINE_integer("steps", 30, "Timed steps after 5 warm-up steps.")
 flags.DEFINE_string("out", None, "Write the rows (.json) with this file stem.")
+flags.DEFINE_bool("input_only", False, "Measure the input pipeline alone (no training steps).")
 flags.DEFINE_string("_worker", None, "(internal) run one worker: JSON of its settings.")
 FLAGS = flags.FLAGS
 WARMUP = 5
@@ -136,7 +138,8 @@ def main(argv):
     pin_one_core(0)
     rows = [input_rate(shards, FLAGS.batch, FLAGS.seconds, FLAGS.steps)]
     os.sched_setaffinity(0, cores)               # the workers pick their own core among all of them
-    rows += [run_workers(1, shards), run_workers(2, shards)]
+    if not FLAGS.input_only:
+        rows += [run_workers(1, shards), run_workers(2, shards)]
     write_table(["what", "workers", "global batch", "steps / s", "examples / s", "shard MB / s"],
                 [[r["what"], str(r["workers"]), str(r["batch"]), f"{r['steps_per_s']:.2f}", f"{r['examples_per_s']:.1f}",
                   f"{r['shard_bytes_per_s'] / 1e6:.1f}" if "shard_bytes_per_s" in r else ""] for r in rows],

@@ -67,6 +67,26 @@ def test_prepare_resumes_and_refuses_another_manifest(corpus, tmp_path):
     assert read_clip_ids(out) == ["clip0.wav"]           # no shard of the old manifest is left
 
 
+def test_shards_can_be_shuffled_at_write_time(corpus, tmp_path):
+    """A manifest listed source by source (20 rows of source a, then 20 of b): in manifest order
+    each shard of 10 holds one source; shuffled, each holds both, every clip still once, the same
+    plan for the same seed; a folder written in the other order is refused, naming the setting."""
+    from zoo.data.manifest import ManifestRow
+    from zoo.data.prepare import plan_shards
+    rows = [ManifestRow(f"{s}{i}.wav", f"{s}{i}.wav", (), "train", None, None, i + 2)
+            for s in "ab" for i in range(20)]
+    sources = lambda plan: [sorted({r.relative_path[0] for r in shard}) for shard in plan.values()]
+    assert sources(plan_shards(rows, 10)) == [["a"], ["a"], ["b"], ["b"]]
+    shuffled = plan_shards(rows, 10, shuffle_seed=0)
+    assert sources(shuffled) == [["a", "b"]] * 4
+    assert sorted(r.relative_path for shard in shuffled.values() for r in shard) == sorted(r.relative_path for r in rows)
+    assert shuffled == plan_shards(rows, 10, shuffle_seed=0) != plan_shards(rows, 10, shuffle_seed=1)
+    out = tmp_path / "shards"
+    prepare_shards(corpus / "manifest.csv", out, clips_per_shard=2, workers=1, progress=False)
+    with pytest.raises(ZooError, match="clip order \\(--shuffle_seed\\)"):
+        prepare_shards(corpus / "manifest.csv", out, clips_per_shard=2, workers=1, progress=False, shuffle_seed=0)
+
+
 def test_shards_round_trip_audio(corpus, tmp_path):
     from zoo.data.audio_io import read_audio
     out = tmp_path / "shards"

@@ -197,6 +197,35 @@ def test_sigkill_then_rerun_resumes_to_the_same_step_count(tmp_path, tiny_miniha
     assert json.loads((tmp_path / "pretrain_config.json").read_text())["completed_steps"] == 400
 
 
+def _lose_last_checkpoint(folder):
+    """What a kill just before the last save leaves: the checkpoint before it is the latest."""
+    kept = sorted(int(p.name[5:-6]) for p in folder.glob("ckpt-*.index"))
+    for path in folder.glob(f"ckpt-{kept[-1]}.*"):
+        path.unlink()
+    (folder / "checkpoint").write_text(f'model_checkpoint_path: "ckpt-{kept[-2]}"\n')
+    return kept[-2]
+
+
+def test_a_resumed_run_ends_with_the_weights_of_an_uninterrupted_one(tmp_path, tiny_minihares):
+    """The input stream is a function of the seed and the step: a run that lost its last two steps
+    (killed after the save at step 4, 16 clips into a pool of 12: one epoch and 4 clips skipped)
+    reads the same batches again, so it ends with the weights of the uninterrupted run."""
+    from zoo.pretrain import PretrainConfig, pretrain
+    cfg = PretrainConfig(encoder="logmel_conv_tiny", objective="simclr", shards=tiny_minihares["pool"],
+                         model_dir=str(tmp_path / "run"), crop_seconds=0.5, batch_size=4, steps=6, warmup_steps=1,
+                         projector_hidden=(16,), projection_size=8, checkpoint_every=2, keep_checkpoints=3,
+                         learning_rate=0.01, verbose=0)
+    whole = pretrain(cfg)["objective"].encoder.get_weights()
+    assert _lose_last_checkpoint(tmp_path / "run" / "checkpoints") == 4
+    resumed = pretrain(cfg)
+    assert resumed["steps"] == 6 and len(resumed["history"]["loss"]) == 1
+    first = PretrainConfig(**{**dataclasses.asdict(cfg), "model_dir": str(tmp_path / "other"), "steps": 4})
+    moved = max(np.abs(a - b).max() for a, b in zip(whole, pretrain(first)["objective"].encoder.get_weights()))
+    for a, b in zip(whole, resumed["objective"].encoder.get_weights()):
+        np.testing.assert_allclose(b, a, rtol=0, atol=1e-6)
+    assert moved > 1e-3            # the last steps moved the weights far more than the tolerance
+
+
 def test_a_run_folder_resumes_elsewhere_and_refuses_other_settings(tmp_path, tiny_minihares):
     """The run record holds no machine path (shards in the cache are written `<cache>/...`, no
     model_dir), `--keep_checkpoints=1` keeps one checkpoint, split into data files no bigger than
@@ -234,16 +263,21 @@ def _free_port():
         return s.getsockname()[1]
 
 
-def _two_workers(shards, tmp_path):
+def _start_two_workers(shards, tmp_path, *steps_and_checkpoint_every):
     ports = [_free_port(), _free_port()]
     cluster = {"worker": [f"127.0.0.1:{p}" for p in ports]}
     helper = os.path.join(os.path.dirname(__file__), "multiworker_helper.py")
     procs = []
     for index in range(2):
         env = dict(os.environ, TF_CONFIG=json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}}))
-        procs.append(subprocess.Popen([sys.executable, helper, shards, str(tmp_path / "run"),
-                                       str(tmp_path)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                      text=True))
+        procs.append(subprocess.Popen([sys.executable, helper, shards, str(tmp_path / "run"), str(tmp_path),
+                                       *map(str, steps_and_checkpoint_every)], env=env, stdout=subprocess.PIPE,
+                                      stderr=subprocess.STDOUT, text=True))
+    return procs
+
+
+def _two_workers(shards, tmp_path, *steps_and_checkpoint_every):
+    procs = _start_two_workers(shards, tmp_path, *steps_and_checkpoint_every)
     return procs, [p.communicate(timeout=600)[0] for p in procs]
 
 
@@ -276,6 +310,36 @@ def test_two_workers_end_identical_and_gather_negatives_from_both(tmp_path, tiny
     assert float(w0["negatives"]) == float(w1["negatives"]) == 14
     assert (tmp_path / "run" / "encoder.keras").exists()
     assert not (tmp_path / "run" / ".workers" / "1").exists()
+
+
+def test_two_workers_killed_and_resumed_end_with_the_weights_of_an_uninterrupted_run(tmp_path, tiny_minihares):
+    """SIGKILL both workers of a two-worker run after its first checkpoint, start the same command
+    again: it resumes there, each worker reads on from where its stream stopped, and the chief ends
+    with the encoder weights of an uninterrupted two-worker run."""
+    shards, steps = _pool_in_shards(tiny_minihares, tmp_path / "shards", 4), 200
+    whole, killed = tmp_path / "whole", tmp_path / "killed"
+    whole.mkdir(), killed.mkdir()
+    procs, outputs = _two_workers(shards, whole, steps, 5)
+    assert all(p.returncode == 0 for p in procs), outputs[0][-2000:] + outputs[1][-2000:]
+    procs = _start_two_workers(shards, killed, steps, 5)
+    deadline = time.time() + 300
+    while time.time() < deadline and not tf.train.latest_checkpoint(str(killed / "run" / "checkpoints")):
+        assert all(p.poll() is None for p in procs), "a worker ended before its first checkpoint"
+        time.sleep(0.05)
+    for process in procs:
+        process.send_signal(signal.SIGKILL)
+        process.communicate()
+    killed_at = int(tf.train.latest_checkpoint(str(killed / "run" / "checkpoints")).rsplit("-", 1)[1])
+    assert 5 <= killed_at < steps
+    procs, outputs = _two_workers(shards, killed, steps, 5)
+    assert all(p.returncode == 0 for p in procs), outputs[0][-2000:] + outputs[1][-2000:]
+    assert f"at step {killed_at} of {steps}" in outputs[0]
+    uninterrupted, resumed = np.load(whole / "worker0.npz"), np.load(killed / "worker0.npz")
+    assert int(resumed["steps"]) == int(uninterrupted["steps"]) == steps
+    keys = [k for k in uninterrupted.files if k.startswith("w")]
+    assert keys
+    for key in keys:
+        np.testing.assert_allclose(resumed[key], uninterrupted[key], rtol=0, atol=1e-6)
 
 
 def test_cli_rejects_unknown_encoder_and_missing_data(tmp_path, tiny_minihares):

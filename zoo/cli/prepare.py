@@ -52,6 +52,9 @@ flags.DEFINE_enum("size", "default", ["tiny", "small", "default"], "mini-HARES s
 flags.DEFINE_string("out", None, "Output folder for the shards and dataset_info.json (required, "
                     "except with a real-audio --corpus, which defaults to the cache).")
 flags.DEFINE_integer("clips_per_shard", 256, "Clips per TFRecord shard.")
+flags.DEFINE_integer("shuffle_seed", 0, "With --manifest: shuffle each split's clips with this seed before "
+                     "cutting them into shards, so every shard (and every worker of a multi-worker run, which "
+                     "reads shards of its own) holds a sample of the whole split; -1 keeps the manifest's order.")
 flags.DEFINE_integer("workers", 2, "Decoding processes.")
 flags.DEFINE_integer("sample_rate", ac.SAMPLE_RATE, "Sample rate (Hz) of the audio in the shards.")
 flags.DEFINE_integer("seed", 0, "Seed of the generated corpus (with --corpus).")
@@ -96,5 +99,5 @@ def main(argv):
         return
     from zoo.data.prepare import prepare_shards
     report = prepare_shards(FLAGS.manifest, FLAGS.out, FLAGS.clips_per_shard, FLAGS.workers,
-                            FLAGS.sample_rate)
+                            FLAGS.sample_rate, shuffle_seed=None if FLAGS.shuffle_seed < 0 else FLAGS.shuffle_seed)
     print(report.summary())

@@ -43,7 +43,7 @@ def resolve_shards():
     if FLAGS.manifest:
         from zoo.data.prepare import prepare_shards
         out = os.path.join(FLAGS.model_dir, "data")
-        report = prepare_shards(FLAGS.manifest, out, workers=FLAGS.workers)
+        report = prepare_shards(FLAGS.manifest, out, workers=FLAGS.workers, shuffle_seed=0)   # shards mixed
         print(report.summary())
         return out
     from zoo.cache import cache_dir

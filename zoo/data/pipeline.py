@@ -60,10 +60,11 @@ def pad_to(waveform, samples):
     return tf.pad(waveform, [[0, tf.maximum(samples - tf.shape(waveform)[0], 0)]])
 
 
-def random_crop(waveform, crop_samples, seed=None):
-    """float32 `[samples]` -> `[crop_samples]`: a uniformly placed window, zero-padded if too short."""
+def random_crop(waveform, crop_samples, seed):
+    """float32 `[samples]` -> `[crop_samples]`: a uniformly placed window, zero-padded if too short;
+    `seed` a stateless seed `[2]` (the same seed, the same window)."""
     waveform = pad_to(waveform, crop_samples)
-    start = tf.random.uniform([], 0, tf.shape(waveform)[0] - crop_samples + 1, tf.int32, seed=seed)
+    start = tf.random.stateless_uniform([], seed, 0, tf.shape(waveform)[0] - crop_samples + 1, tf.int32)
     return waveform[start:start + crop_samples]
 
 
@@ -95,13 +96,20 @@ EVAL_RULES = {"subclips": subclips, "overlapped10": lambda w, c: overlapped_wind
 
 def training_dataset(shard_dir, split="train", num_classes=0, crop_seconds=3.0, batch_size=32,
                      shuffle_buffer=None, seed=None, repeat=True, sample_rate=ac.SAMPLE_RATE, views=1,
-                     shared_crop=False, targets=None, input_context=None):
+                     shared_crop=False, targets=None, input_context=None, start_step=0):
     """Random-crop training batches (see module docstring). With `views` > 1 each element also has
     `views` float32 `[batch, views, crop_samples]`: independent random crops of the same clip (the
     two views of SimCLR and BYOL), or with `shared_crop` the same crop repeated (BYOL-A's views:
     one segment, made different only by the augmentations). `targets` = (clip ids `[N]`, float32
     `[N, T]`) adds each clip's row as `targets` `[batch, T]` (distillation); a clip without a row
     stops the run with its id.
+
+    The stream is a function of `seed` alone (None: a fresh one): epoch e reads the shards in an order
+    seeded by (seed, e), four at a time, and permutes each block of `shuffle_buffer` records by a
+    seed of (seed, e, block); each clip's crops are drawn from (seed, e, its place in the epoch). `start_step` > 0 starts the stream where a run that had done
+    that many steps left it, so a resumed run reads exactly the batches an uninterrupted one would
+    have (skipping whole epochs by the shards' clip counts, then the serialized records of the rest,
+    never decoding them).
 
     `input_context` (a `tf.distribute.InputContext`, from `distribute_datasets_from_function`) makes
     this one worker's pipeline: it reads only its own shards (every N-th of the sorted files, N the
@@ -110,6 +118,7 @@ def training_dataset(shard_dir, split="train", num_classes=0, crop_seconds=3.0, 
     (at least 1,024 clips)."""
     crop = int(round(crop_seconds * sample_rate))
     files = shard_files(shard_dir, split)
+    clips_per_step = batch_size                 # clips this pipeline reads per global step
     if input_context is not None:
         workers = input_context.num_input_pipelines
         if len(files) < workers:
@@ -121,22 +130,39 @@ def training_dataset(shard_dir, split="train", num_classes=0, crop_seconds=3.0, 
             raise ConfigError(f"worker {input_context.input_pipeline_id} of {workers} has no data: its shards of "
                               f"{shard_dir} ({', '.join(os.path.basename(f) for f in files)}) hold no clips")
         batch_size = input_context.get_per_replica_batch_size(batch_size)
+        clips_per_step = batch_size * input_context.num_replicas_in_sync // workers
     shuffle_buffer = shuffle_buffer or max(1024, 16 * batch_size)
-    ds = tf.data.Dataset.from_tensor_slices(files).shuffle(len(files), seed=seed)
-    ds = ds.interleave(tf.data.TFRecordDataset, cycle_length=min(4, len(files)), num_parallel_calls=AUTOTUNE)
-    if repeat:
-        ds = ds.repeat()
-    ds = ds.shuffle(shuffle_buffer, seed=seed)
+    if seed is None:
+        seed = int(tf.random.uniform([], 0, 2**31 - 1, tf.int64))
+    run_seed = tf.constant([int(seed), 0], tf.int64)
+    skip = int(start_step) * clips_per_step
+    epoch_clips = shard_clips(files) if skip else None
+    first_epoch, skip = (skip // epoch_clips, skip % epoch_clips) if epoch_clips else (0, skip)
+
+    def one_epoch(epoch):
+        epoch_seed = fold_seed(run_seed, epoch)
+        names = tf.random.experimental.stateless_shuffle(tf.constant(files), fold_seed(epoch_seed, 0))
+        records = tf.data.Dataset.from_tensor_slices(names).interleave(
+            tf.data.TFRecordDataset, cycle_length=min(4, len(files)), num_parallel_calls=AUTOTUNE, deterministic=True)
+        # Shuffled in blocks of `shuffle_buffer` records, each permuted by its own stateless seed
+        # (tf.data's shuffle takes no per-epoch tensor seed once a global seed is set).
+        shuffled = records.batch(shuffle_buffer).enumerate().map(
+            lambda block, rows: tf.random.experimental.stateless_shuffle(rows, fold_seed(epoch_seed, 1, block)))
+        return shuffled.unbatch().enumerate().map(lambda index, serialized: (epoch, index, serialized))
+
+    last_epoch = tf.int64.max if repeat else first_epoch + 1
+    ds = tf.data.Dataset.range(first_epoch, last_epoch).flat_map(one_epoch).skip(skip)
     if targets is not None:
         ids, rows = targets
         table = tf.lookup.StaticHashTable(tf.lookup.KeyValueTensorInitializer(
             tf.constant([str(i) for i in ids]), tf.range(len(ids), dtype=tf.int64)), default_value=-1)
         rows = tf.constant(rows, tf.float32)
 
-    def to_training(serialized):
+    def to_training(epoch, index, serialized):
         example = parse_example(serialized)
-        element = {"waveform": random_crop(example["waveform"], crop, seed=seed),
-                   "labels": _multi_hot(example["label_ids"], num_classes),
+        clip_seed = fold_seed(run_seed, epoch, index)
+        crops = [random_crop(example["waveform"], crop, fold_seed(clip_seed, 0))]
+        element = {"waveform": crops[0], "labels": _multi_hot(example["label_ids"], num_classes),
                    "clip_id": example["clip_id"]}
         if targets is not None:
             row = table.lookup(example["clip_id"])
@@ -145,12 +171,12 @@ def training_dataset(shard_dir, split="train", num_classes=0, crop_seconds=3.0, 
             with tf.control_dependencies([check]):
                 element["targets"] = tf.gather(rows, tf.maximum(row, 0))
         if views > 1:
-            others = ([element["waveform"]] * (views - 1) if shared_crop else
-                      [random_crop(example["waveform"], crop) for _ in range(views - 1)])
-            element["views"] = tf.stack([element["waveform"]] + others)
+            crops += ([crops[0]] * (views - 1) if shared_crop else
+                      [random_crop(example["waveform"], crop, fold_seed(clip_seed, v)) for v in range(1, views)])
+            element["views"] = tf.stack(crops)
         return element
 
-    ds = ds.map(to_training, num_parallel_calls=AUTOTUNE)
+    ds = ds.map(to_training, num_parallel_calls=AUTOTUNE, deterministic=True)
     return ds.batch(batch_size, drop_remainder=True).prefetch(AUTOTUNE)
 
 

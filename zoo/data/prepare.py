@@ -65,14 +65,22 @@ def _fingerprint_vocab(vocab):
     return "-" + hashlib.sha256("\n".join(vocab).encode()).hexdigest()[:8]
 
 
-def plan_shards(rows, clips_per_shard):
-    """{shard file name: [rows]}, splits in first-seen order, rows in manifest order."""
+def plan_shards(rows, clips_per_shard, shuffle_seed=None):
+    """{shard file name: [rows]}, splits in first-seen order, rows in manifest order, or with
+    `shuffle_seed` (an int) permuted within each split by that seed: each shard then holds a
+    sample of the whole split, not a run of neighbouring manifest rows (one source, one folder), so
+    a worker that reads every N-th shard, or a pipeline that reads four shards at a time, sees the
+    whole mix. The same seed gives the same plan, so an interrupted job resumes."""
     from zoo.data.tfrecords import shard_name
     by_split = collections.OrderedDict()
     for row in rows:
         by_split.setdefault(row.split, []).append(row)
     plan = collections.OrderedDict()
     for split, split_rows in by_split.items():
+        if shuffle_seed is not None:
+            import numpy as np
+            order = np.random.default_rng([int(shuffle_seed), len(split_rows)]).permutation(len(split_rows))
+            split_rows = [split_rows[i] for i in order]
         count = (len(split_rows) + clips_per_shard - 1) // clips_per_shard
         for i in range(count):
             plan[shard_name(split, i, count)] = split_rows[i * clips_per_shard:(i + 1) * clips_per_shard]
@@ -150,7 +158,7 @@ def _write_planned_info(out_dir, rows, vocab, plan, fingerprint, sample_rate, do
 
 
 def prepare_shards(manifest, out_dir, clips_per_shard=256, workers=2, sample_rate=ac.SAMPLE_RATE,
-                   progress=True, replace_stale=False, vocabulary=None, source=None):
+                   progress=True, replace_stale=False, vocabulary=None, source=None, shuffle_seed=None):
     """Convert `manifest` (a CSV path, see `zoo.data.manifest`, or a list of `ManifestRow`, as the
     HARES data-set adapters build) to TFRecord shards in `out_dir`; returns a `PrepareReport`.
 
@@ -158,7 +166,9 @@ def prepare_shards(manifest, out_dir, clips_per_shard=256, workers=2, sample_rat
     local copy or not); by default it is the sorted labels of the rows. Shards of a different
     manifest or sample rate in `out_dir` are refused, or with `replace_stale` deleted and rebuilt
     (a built-in corpus whose file list changed). `source` is recorded in `dataset_info.json` (see
-    `write_dataset_info`)."""
+    `write_dataset_info`). `shuffle_seed` (an int; None keeps manifest order) shuffles the clips
+    within each split before they are cut into shards (see `plan_shards`); the seed is part of the
+    fingerprint, so shards written in another order are stale."""
     if clips_per_shard < 1 or workers < 1:
         raise ConfigError(f"clips_per_shard and workers must be >= 1; got {clips_per_shard}, {workers}")
     rows = list(manifest) if isinstance(manifest, (list, tuple)) else read_manifest(manifest)
@@ -168,7 +178,8 @@ def prepare_shards(manifest, out_dir, clips_per_shard=256, workers=2, sample_rat
     unknown = sorted({label for row in rows for label in row.labels} - set(vocab))
     if unknown:
         raise ZooError(f"labels {unknown[:5]} of the clips are not in the vocabulary of {len(vocab)} labels")
-    fingerprint = _fingerprint(rows) + ("" if vocabulary is None else _fingerprint_vocab(vocab))
+    fingerprint = (_fingerprint(rows) + ("" if vocabulary is None else _fingerprint_vocab(vocab))
+                   + ("" if shuffle_seed is None else f"-shuffled{int(shuffle_seed)}"))
     import tensorflow as tf
     gfile = tf.io.gfile             # shards on any TensorFlow filesystem: local, gs://, ram://
     gfile.makedirs(out_dir)
@@ -182,9 +193,10 @@ def prepare_shards(manifest, out_dir, clips_per_shard=256, workers=2, sample_rat
             gfile.makedirs(out_dir)
         elif stale:
             raise ZooError(
-                f"{out_dir} holds shards of a different manifest or sample rate; choose an empty "
+                f"{out_dir} holds shards of a different manifest, clip order (--shuffle_seed) or sample rate; "
+                f"choose an empty "
                 f"output folder (or delete it) to start over")
-    plan = plan_shards(rows, clips_per_shard)
+    plan = plan_shards(rows, clips_per_shard, shuffle_seed)
     done = {}
     for name in plan:
         marker = os.path.join(out_dir, name + ".json")

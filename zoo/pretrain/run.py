@@ -12,7 +12,9 @@
 A run killed at any point and started again with the same config restores the latest checkpoint
 and trains only the remaining steps, so it ends at the same step count; started with other
 settings it is refused, with the command that resumes it. Randomness is keyed on the step (see
-`zoo.pretrain.base`), so the resumed steps draw the same augmentations. A folder with one
+`zoo.pretrain.base`) and the input stream on the seed and the step (`zoo.data.pipeline`), so the
+resumed steps read the same batches and draw the same augmentations: a killed and resumed run ends
+with the weights of an uninterrupted one, also with several workers. A folder with one
 checkpoint (`--keep_checkpoints=1`) and no snapshots holds nothing of the machine it ran on:
 committed, it resumes on another machine that has built the same corpus (docs/pretraining.md,
 "Runs longer than one session").
@@ -97,23 +99,34 @@ def teacher_targets(cfg):
     return targets
 
 
-def make_dataset(cfg, num_classes, targets=None, strategy=None, batch_size=None, input_context=None):
-    """The run's training batches. Under a strategy with several replicas, a distributed dataset:
-    each worker reads its own shards and batches one replica's share of the global batch
-    (`distribute_datasets_from_function`), so no worker decodes data it drops."""
+def make_dataset(cfg, num_classes, targets=None, strategy=None, batch_size=None, input_context=None, start_step=0):
+    """The run's training batches from step `start_step` on (the stream is a function of the seed
+    and the step, so a resumed run reads what an uninterrupted one would have). Under a strategy
+    with several replicas, a distributed dataset: each worker reads its own shards and batches one
+    replica's share of the global batch (`distribute_datasets_from_function`), so no worker decodes
+    data it drops."""
     from zoo.data.pipeline import training_dataset
     if strategy is not None and strategy.num_replicas_in_sync > 1:
         return strategy.distribute_datasets_from_function(
-            lambda context: make_dataset(cfg, num_classes, targets, input_context=context))
+            lambda context: make_dataset(cfg, num_classes, targets, input_context=context, start_step=start_step))
     views = 1 if cfg.objective == "supervised" else 2
     ds = training_dataset(cfg.shards, cfg.split, num_classes, cfg.crop_seconds, batch_size or cfg.batch_size,
                           seed=cfg.seed, views=views, shared_crop=cfg.shared_crop, input_context=input_context,
+                          start_step=start_step,
                           targets=None if targets is None else (targets.clip_ids, targets.values))
     keys = ("waveform", "labels") if views == 1 else ("views", "targets") if targets is not None else ("views",)
     ds = ds.map(lambda e: {k: e[k] for k in keys})
     options = tf.data.Options()
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.OFF
     return ds.with_options(options)
+
+
+def checkpoint_step(path):
+    """The step a checkpoint `.../ckpt-N` was saved at (runs number them by step); 0 for None."""
+    if not path:
+        return 0
+    tail = path.rsplit("-", 1)[-1]
+    return int(tail) if tail.isdigit() else 0
 
 
 def scaled_learning_rate(cfg):
@@ -295,11 +308,14 @@ def _pretrain(cfg, strategy):
     strategy = strategy or make_strategy(cfg.strategy, cfg.tpu)
     chief = is_chief(strategy)
     make_run_folder(cfg.model_dir)
-    if tf.train.latest_checkpoint(os.path.join(cfg.model_dir, "checkpoints")):
+    latest = tf.train.latest_checkpoint(os.path.join(cfg.model_dir, "checkpoints"))
+    if latest:
         check_resumable(cfg)          # before any data or teacher work
     num_classes = len(info.get("labels", []))
     targets = teacher_targets(cfg) if cfg.objective == "distill" else None
-    dataset = make_dataset(cfg, num_classes, targets, strategy)      # before step 1: too few shards stop here
+    start = checkpoint_step(latest)
+    dataset = make_dataset(cfg, num_classes, targets, strategy, start_step=start)   # too few shards stop here
+    keras.utils.set_random_seed(cfg.seed)      # the initial weights, too, are a function of the seed
     with strategy.scope():
         objective = build_objective(cfg, num_classes, targets)
         optimizer = build_optimizer(cfg.optimizer, scaled_learning_rate(cfg), cfg.steps, cfg.warmup_steps,
@@ -313,12 +329,13 @@ def _pretrain(cfg, strategy):
         ckpt_dir = os.path.join(cfg.model_dir, ".workers", str(strategy.cluster_resolver.task_id))
     checkpoint = tf.train.Checkpoint(objective=objective, optimizer=optimizer)
     manager = tf.train.CheckpointManager(checkpoint, ckpt_dir, max_to_keep=max(1, cfg.keep_checkpoints))
-    latest = tf.train.latest_checkpoint(os.path.join(cfg.model_dir, "checkpoints"))
     if latest:
         checkpoint.restore(latest).assert_existing_objects_matched()
     elif cfg.init_encoder:
         copy_encoder_weights(cfg.init_encoder, objective.encoder)
     done = current_step(optimizer)
+    if done != start:                 # a checkpoint numbered otherwise than by its step
+        dataset = make_dataset(cfg, num_classes, targets, strategy, start_step=done)
     record = (lambda step: write_record(cfg, step)) if chief else None
     if chief:
         write_record(cfg, done)
