@@ -3,7 +3,9 @@ the cached targets (bad clips skipped and counted), the `Distill` objective and 
 
 import io
 import json
+import os
 import pickle
+import shutil
 import subprocess
 import sys
 import types
@@ -175,7 +177,6 @@ class _LengthTeacher:
 
 
 def test_targets_are_cached_standardised_and_bad_clips_counted(tmp_path, tiny_minihares, capsys):
-    import shutil
     from zoo.data.tfrecords import parse_example
     pool = tmp_path / "pool"
     shutil.copytree(tiny_minihares["pool"], pool, ignore=shutil.ignore_patterns("teachers"))
@@ -192,6 +193,44 @@ def test_targets_are_cached_standardised_and_bad_clips_counted(tmp_path, tiny_mi
     np.testing.assert_allclose(table.values[kept[order]].mean(0), 0, atol=1e-5)   # standardised
     np.testing.assert_allclose(table.values[kept[order]].std(0), 1, atol=1e-3)
     assert refused == 0 or np.all(table.values[~kept[order]] == 0)                  # mean-filled
+
+
+def test_targets_survive_the_shards_being_rewritten_in_another_order_and_only_that(tmp_path, tiny_minihares,
+                                                                                  monkeypatch, capsys):
+    """Shards re-written shuffled (the same clips): the teachers' targets are kept (targets keyed on
+    the old, ordered fingerprint are checked by clip id and re-keyed); shards of other clips:
+    recomputed."""
+    from zoo.data.prepare import prepare_shards, read_dataset_info
+    from zoo.teachers import targets as targets_module
+    from zoo.teachers.targets import ensure_targets
+    manifest = os.path.join(os.path.dirname(os.path.dirname(tiny_minihares["pool"])), "audio", "pool", "manifest.csv")
+    pool = str(tmp_path / "pool")
+    prepare_shards(manifest, pool, clips_per_shard=4, workers=1, progress=False)
+    path = compute_targets(pool, "length", teacher=_LengthTeacher())
+    before = np.load(path)["embedding"]
+    recomputed = []
+    monkeypatch.setattr(targets_module, "compute_targets", lambda shards, name, split: recomputed.append(name))
+    prepare_shards(manifest, pool, clips_per_shard=5, workers=1, progress=False, replace_stale=True, shuffle_seed=0)
+    assert read_dataset_info(pool)["manifest_fingerprint"].endswith("-shuffled0")
+    capsys.readouterr()
+    ensure_targets(pool, ["length"])                  # the fingerprint of the clip set: order-free
+    assert recomputed == [] and capsys.readouterr().out == ""
+    cached = dict(np.load(path))                      # targets of an earlier version: keyed on the order
+    targets_module._save_npz(path, **{**cached, "fingerprint": "0123456789abcdef:3:" + str(cached["fingerprint"]).split(":")[-1]})
+    ensure_targets(pool, ["length"])                  # checked by clip id once, then re-keyed
+    assert recomputed == [] and "targets kept (the same clips, re-sharded)" in capsys.readouterr().out
+    np.testing.assert_array_equal(np.load(path)["embedding"], before)
+    ensure_targets(pool, ["length"])
+    assert "targets kept" not in capsys.readouterr().out
+    with open(manifest) as f:
+        header, *rows = f.read().splitlines()
+    other = tmp_path / "other"                   # the same audio, one clip fewer
+    shutil.copytree(os.path.dirname(manifest), other)
+    (other / "manifest.csv").write_text("\n".join([header] + rows[:-1]) + "\n")
+    prepare_shards(str(other / "manifest.csv"), pool, clips_per_shard=5, workers=1, progress=False,
+                   replace_stale=True)
+    ensure_targets(pool, ["length"])
+    assert recomputed == ["length"]
 
 
 def test_a_clip_without_targets_stops_the_pipeline_with_its_id(tiny_minihares):

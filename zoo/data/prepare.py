@@ -61,6 +61,16 @@ def _fingerprint(rows):
     return digest.hexdigest()[:16]
 
 
+def clip_set_fingerprint(rows, sample_rate):
+    """A fingerprint of which clips (paths, labels, splits, segments) at which sample rate, whatever
+    their order: shards re-written in another order keep it, and so do the teacher targets cached
+    beside them (`zoo.teachers.targets`)."""
+    digest = hashlib.sha256(str(int(sample_rate)).encode())
+    for key in sorted(repr((r.relative_path, r.labels, r.split, r.start, r.end)) for r in rows):
+        digest.update(key.encode())
+    return digest.hexdigest()[:16]
+
+
 def _fingerprint_vocab(vocab):
     return "-" + hashlib.sha256("\n".join(vocab).encode()).hexdigest()[:8]
 
@@ -88,17 +98,20 @@ def plan_shards(rows, clips_per_shard, shuffle_seed=None):
 
 
 def write_dataset_info(out_dir, vocabulary, splits, sample_rate, fingerprint, manifest_clips, skipped, complete,
-                       source=None):
+                       source=None, clip_set=None):
     """The one writer of `dataset_info.json`: the label vocabulary, {split: {"shards", "clips"}}, the
     sample rate, the source's fingerprint, how many clips the source listed, the skipped
     [clip, problem] pairs, whether every shard is written, and (when given) `source`: where the
     clips come from, e.g. {"corpus": "cross-source", "side": "probe", "packages": [...]}; shards
-    whose source says `"side": "probe"` are refused by pretraining."""
+    whose source says `"side": "probe"` are refused by pretraining; `clip_set`, the clips' order-free
+    fingerprint (`clip_set_fingerprint`)."""
     info = {"labels": list(vocabulary), "splits": splits, "sample_rate": sample_rate,
             "manifest_fingerprint": fingerprint, "manifest_clips": manifest_clips,
             "skipped": [list(s) for s in skipped], "complete": bool(complete)}
     if source is not None:
         info["source"] = dict(source)
+    if clip_set is not None:
+        info["clip_set_fingerprint"] = clip_set
     write_text(os.path.join(out_dir, INFO_FILE), json.dumps(info, indent=1))
     return info
 
@@ -154,7 +167,27 @@ def _planned_splits(plan, done):
 def _write_planned_info(out_dir, rows, vocab, plan, fingerprint, sample_rate, done, source):
     skipped = [s for name in plan if name in done for s in done[name]["skipped"]]
     write_dataset_info(out_dir, vocab, _planned_splits(plan, done), sample_rate, fingerprint, len(rows),
-                       skipped, complete=all(name in done for name in plan), source=source)
+                       skipped, complete=all(name in done for name in plan), source=source,
+                       clip_set=clip_set_fingerprint(rows, sample_rate))
+
+
+TEACHERS_FOLDER = "teachers"        # teacher targets cached beside the shards (zoo.teachers.targets)
+
+
+def _replace_folder_keeping(out_dir, keep):
+    """Empty `out_dir` for a rebuild, except its subfolder `keep` (teacher targets are keyed by clip,
+    not by shard, and are checked against the new shards when next used)."""
+    import tensorflow as tf
+    gfile = tf.io.gfile
+    kept = os.path.join(out_dir, keep)
+    for name in gfile.listdir(out_dir):
+        path = os.path.join(out_dir, name.rstrip("/"))
+        if path == kept:
+            continue
+        if gfile.isdir(path):
+            gfile.rmtree(path)
+        else:
+            gfile.remove(path)
 
 
 def prepare_shards(manifest, out_dir, clips_per_shard=256, workers=2, sample_rate=ac.SAMPLE_RATE,
@@ -189,8 +222,7 @@ def prepare_shards(manifest, out_dir, clips_per_shard=256, workers=2, sample_rat
             old = json.loads(f.read())
         stale = old.get("manifest_fingerprint") != fingerprint or old.get("sample_rate") != sample_rate
         if stale and replace_stale:
-            gfile.rmtree(out_dir)
-            gfile.makedirs(out_dir)
+            _replace_folder_keeping(out_dir, TEACHERS_FOLDER)
         elif stale:
             raise ZooError(
                 f"{out_dir} holds shards of a different manifest, clip order (--shuffle_seed) or sample rate; "

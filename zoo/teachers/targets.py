@@ -26,6 +26,10 @@ def _cache_path(shard_dir, name, split):
 
 
 def _fingerprint(shard_dir, split):
+    """(fingerprint, shard files) of `split`: which clips, whatever the shards' order and count (the
+    clip set's fingerprint from `dataset_info.json` and the records' total bytes, which do not
+    depend on how the clips are cut into shards); shards written before the clip set was recorded:
+    the manifest's fingerprint, the file count and the bytes."""
     import tensorflow as tf
     files = sorted(tf.io.gfile.glob(os.path.join(shard_dir, f"{split}-*-of-*.tfrecord")))
     if not files:
@@ -36,7 +40,26 @@ def _fingerprint(shard_dir, split):
         with tf.io.gfile.GFile(info_path) as f:
             info = json.loads(f.read())
     size = sum(tf.io.gfile.stat(f).length for f in files)
+    if "clip_set_fingerprint" in info:
+        return f"clips-{info['clip_set_fingerprint']}:{size}", files
     return f"{info.get('manifest_fingerprint', '')}:{len(files)}:{size}", files
+
+
+def _shard_clip_ids(files):
+    import tensorflow as tf
+    feature = {"clip_id": tf.io.FixedLenFeature([], tf.string)}
+    return {tf.io.parse_single_example(r, feature)["clip_id"].numpy().decode() for r in tf.data.TFRecordDataset(files)}
+
+
+def _still_valid(cached, fingerprint, files):
+    """Targets computed on shards that were since re-written in another order or count (the same
+    clips, the same bytes): their clip ids are those of the shards. Only checked when the
+    fingerprints differ in more than the clip order."""
+    old, new = str(cached["fingerprint"]), fingerprint
+    if old.rsplit(":", 1)[-1] != new.rsplit(":", 1)[-1]:          # the records' bytes differ
+        return False
+    known = set(cached["clip_id"].astype(str)) | set(cached["failed"].astype(str))
+    return known == _shard_clip_ids(files)
 
 
 def _save_npz(path, **arrays):
@@ -118,11 +141,16 @@ def compute_targets(shard_dir, name, split="train", teacher=None):
 
 def ensure_targets(shard_dir, names, split="train"):
     """Compute the cache of every teacher in `names` that is missing or was computed on other shards."""
-    fingerprint, _ = _fingerprint(shard_dir, split)
+    fingerprint, files = _fingerprint(shard_dir, split)
     for name in names:
         path = _cache_path(shard_dir, name, split)
         cached = _load_npz(path)
         if cached is not None and str(cached["fingerprint"]) == fingerprint:
+            continue
+        if cached is not None and _still_valid(cached, fingerprint, files):
+            arrays = {key: cached[key] for key in cached.files}
+            _save_npz(path, **{**arrays, "fingerprint": fingerprint})
+            print(f"teacher {name}: targets kept (the same clips, re-sharded)", flush=True)
             continue
         compute_targets(shard_dir, name, split)
 

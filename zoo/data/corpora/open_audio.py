@@ -183,10 +183,15 @@ def build_open_audio(out_dir, debs_dir=None, download=True, packages=PACKAGE_NAM
     for name, manifest in write_manifests(out_dir, rows).items():
         folder = os.path.join(out_dir, "shards", name)
         # A build with another package set or split leaves shards of another manifest: rebuild them.
-        report = prepare_shards(manifest, folder, workers=workers, progress=progress, replace_stale=True)
+        # The pool (listed package by package) is shuffled into its shards; probe tasks keep their order.
+        report = prepare_shards(manifest, folder, workers=workers, progress=progress, replace_stale=True,
+                                shuffle_seed=POOL_SHUFFLE_SEED if name == "pretrain" else None)
         skipped += [(f"{name}: {path}", problem) for path, problem in report.skipped]
         folders[name] = folder
     return CorpusReport(rows, skipped, missing, folders)
+
+
+POOL_SHUFFLE_SEED = 0      # the pool's clips are shuffled into shards with this seed (zoo.data.prepare)
 
 
 def default_root():

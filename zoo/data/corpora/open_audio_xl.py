@@ -96,7 +96,8 @@ def build_open_audio_xl(out_dir, debs_dir=None, download=True, packages=PACKAGE_
     write_provenance(os.path.join(out_dir, "provenance.csv"), rows)
     manifest = open_audio.write_manifests(out_dir, rows)["pretrain"]
     folder = os.path.join(out_dir, "shards", "pretrain")
-    report = prepare_shards(manifest, folder, workers=workers, progress=progress, replace_stale=True)
+    report = prepare_shards(manifest, folder, workers=workers, progress=progress, replace_stale=True,
+                            shuffle_seed=open_audio.POOL_SHUFFLE_SEED)
     skipped += [(f"pretrain: {path}", problem) for path, problem in report.skipped]
     hours = content_hours(rows)
     with open(os.path.join(out_dir, "corpus.json"), "w") as f:
