@@ -12,7 +12,8 @@ adds the 16x8 file (int16 activations, int8 weights), the accuracy ceiling of po
 quantisation where the runtime runs it. It then times every file on
 `--clips` real clips of `--eval_source` (the cross-source suite's audio by default: sources the
 weights never saw), one clip per call, and reports audio-s/s, the speed-up over float32, and the
-cosine of each clip's embedding to float32's (minimum and mean).
+cosine of each clip's embedding to float32's (minimum and mean), and for each file whether LiteRT
+for Microcontrollers could run it (`zoo.export.micro`: ops without a Micro kernel, hybrid ops).
 
     hares-zoo prepare --corpus=open-audio && hares-zoo prepare --corpus=cross-source
     python benchmarks/int8_full.py                       # the default published encoder
@@ -108,6 +109,7 @@ def main(argv):
     import numpy as np
 
     import zoo
+    from zoo.export.micro import micro_report
     from zoo.export.representative import representative_clips
     from zoo.export.tflite import LiteRTEncoder
     model = FLAGS.model or zoo.published.DEFAULT_PUBLISHED
@@ -155,6 +157,9 @@ def main(argv):
     for row in rows:
         if "fails" not in row:
             row["vs_float32"] = row["audio_s_per_s"] / rows[0]["audio_s_per_s"]
+        report = micro_report(files[row["file"]])
+        row["micro_blocking"], row["micro_hybrid"] = report.blocking, report.hybrid
+        row["micro"] = report.summary()
     print(f"\n{model}; calibration on {len(calibration)} clips of {FLAGS.calibration_source} ({skipped} silent or "
           f"unreadable skipped; first conversion {convert_s:.0f} s); {kept_float} frontend tensors kept float; "
           f"{len(clips)} clips of {FLAGS.eval_source or 'the cross-source suite'}, one per call, {FLAGS.threads} threads\n")
@@ -162,6 +167,8 @@ def main(argv):
                 [[r["file"], f"{r['bytes'] / 1e6:.2f}", f"{r['audio_s_per_s']:.0f}", f"{r['vs_float32']:.2f}x",
                   f"{r['min_cosine']:.4f}", f"{r['mean_cosine']:.4f}"] if "fails" not in r else
                  [r["file"], f"{r['bytes'] / 1e6:.2f}", "fails to run:", r["fails"], "", ""] for r in rows])
+    print("\nLiteRT Micro (zoo.export.micro: ops without a tflite-micro kernel, hybrid ops)\n")
+    write_table(["file", "LiteRT Micro"], [[r["file"], r["micro"].split(": ", 1)[1]] for r in rows])
     worst = errors[:FLAGS.worst_layers]
     if worst:
         print(f"\nThe {len(worst)} quantised layers furthest from float (from float inputs, over the calibration clips)\n")
