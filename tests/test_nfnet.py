@@ -196,3 +196,21 @@ def test_exportable_poolings_keep_embedding_the_mean_of_frames_and_export_refuse
         export_encoder("nf_slowfast_tiny", str(tmp_path / "out"), overrides={"pooling": "mean_max"},
                        quantizations=(), verify_export=False, progress=lambda message: None)
     assert not (tmp_path / "out").exists()
+
+
+def test_the_quantisation_friendly_variant_has_relu_no_squeeze_excite_and_dense_convs():
+    """tiny_fine_q: tiny_fine's widths, depths and strides with ReLU (gamma-scaled in the blocks,
+    plain at fusion and head), no squeeze-excitation and one group per convolution."""
+    import keras
+    fine = zoo.create_encoder("nf_slowfast_tiny", variant="tiny_fine")
+    friendly = zoo.create_encoder("nf_slowfast_tiny", variant="tiny_fine_q", pooling="moments")
+    out = friendly(np.zeros((1, 16000), np.float32))
+    assert out["embedding"].shape == (1, 2 * fine.embedding_size) and friendly.count_params() == 795_137
+    blocks = friendly.slow.blocks + friendly.fast.blocks
+    assert all(b.se is None and b.conv1.groups == 1 and b.act.activation == "relu" for b in blocks)
+    assert friendly.plain_gelu.activation == "relu" and not friendly.plain_gelu.scaled
+    assert all(b.se is not None for b in fine.slow.blocks) and fine.plain_gelu.activation == "gelu"
+    assert {type(layer).__name__ for layer in friendly._flatten_layers()} >= {"NFBlock", "WSConv2D"}
+    assert "SqueezeExcite" not in {type(layer).__name__ for layer in friendly._flatten_layers()}
+    restored = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(friendly))
+    assert restored(np.zeros((1, 16000), np.float32))["embedding"].shape == out["embedding"].shape

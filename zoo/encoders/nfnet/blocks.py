@@ -46,7 +46,7 @@ class NFBlock(keras.layers.Layer):
         self.conv_shortcut = WSConv2D(self.out_channels, 1, name="conv_shortcut") if self.use_projection else None
         self.pool = (keras.layers.AveragePooling2D(self.stride, self.stride, padding="same")
                      if self.stride != (1, 1) else None)
-        self.se = SqueezeExcite(self.se_ratio, name="se")
+        self.se = SqueezeExcite(self.se_ratio, name="se") if self.se_ratio > 0 else None   # 0: no SE
         self.stoch_depth = StochasticDepth(self.stochdepth_rate, name="stoch_depth")
         self.skip_gain = SkipInitGain(name="skip_init")
 
@@ -61,7 +61,8 @@ class NFBlock(keras.layers.Layer):
         branch = self.conv1(self.act(branch))
         branch = self.conv1b(self.act(branch))
         branch = self.conv2(self.act(branch))
-        branch = self.se(branch)
+        if self.se is not None:
+            branch = self.se(branch)
         branch = self.stoch_depth(branch, training=training)
         return self.skip_gain(branch) * self.alpha + shortcut
 

@@ -31,6 +31,18 @@ SLOWFAST["tiny_fine"] = dict(
     fast=dict(SLOWFAST["tiny"]["fast"], stem_strides=[[1, 1]] + SLOWFAST["tiny"]["fast"]["stem_strides"][1:]),
     fusion_channels=SLOWFAST["tiny"]["fusion_channels"])
 
+# tiny_fine built for full-integer LiteRT (docs/export.md, "int8: what keeps it from paying"): ReLU
+# instead of GELU (tflite-micro has no GELU kernel; ReLU fuses into int8 convolutions), no
+# squeeze-excitation (its sigmoid gate and channel means are requantised per block), and dense
+# instead of grouped convolutions (grouped ones become SPLIT + CONCATENATION around small convs).
+# Same widths, depths, kernels and strides; not a paper variant.
+SLOWFAST["tiny_fine_q"] = dict(
+    slow=dict(SLOWFAST["tiny_fine"]["slow"], activation="relu", se_ratio=0.0,
+              group_widths=[w // 2 for w in SLOWFAST["tiny_fine"]["slow"]["widths"]]),
+    fast=dict(SLOWFAST["tiny_fine"]["fast"], activation="relu", se_ratio=0.0,
+              group_widths=[w // 2 for w in SLOWFAST["tiny_fine"]["fast"]["widths"]]),
+    fusion_channels=SLOWFAST["tiny_fine"]["fusion_channels"])
+
 _NFNET_F0 = dict(
     widths=[256, 512, 1536, 1536], depths=[1, 2, 6, 3], group_widths=[128] * 4,
     stem_kernels=[[3, 3]] * 4, stem_strides=[[2, 2], [1, 1], [1, 1], [2, 2]],
