@@ -39,6 +39,10 @@ flags.DEFINE_bool("int16", True, "Also convert with int16 activations and int8 w
 flags.DEFINE_integer("threads", 2, "LiteRT threads.")
 flags.DEFINE_integer("worst_layers", 8, "Print the quantised layers with the largest error against float (0: skip).")
 flags.DEFINE_string("out", None, "Write the measurements (.json) with this file stem.")
+flags.DEFINE_bool("without_nf_scalars", False, "Speed diagnosis: convert the full-integer (and 16x8) file from the "
+                  "encoder with the NF blocks' scalar multiplies (beta, alpha x skip gain) and the activations' "
+                  "gamma removed, to see whether they cost the int8 speed. That file computes another function: "
+                  "read its speed, not its cosines. The float32 and dynamic-range rows stay the shipped files.")
 FLAGS = flags.FLAGS
 
 FLOAT_SCOPES = ("log_mel", "standardize", "export_log_mel")   # op names of the frontend kept in float
@@ -103,8 +107,29 @@ def layer_errors(debugger):
     return sorted(rows, key=lambda r: -r["rmse"])
 
 
+def drop_nf_scalars():
+    """Patch the NF block and the gamma-scaled activation to skip their scalar multiplies (the
+    `--without_nf_scalars` diagnosis): `out = conv2(act(conv1b(act(conv1(act(conv0(act(x))))))) + shortcut`."""
+    from zoo.encoders.nfnet import blocks, layers
+
+    def block_call(self, x, training=False):
+        out = self.act(x)
+        shortcut = x
+        if self.pool is not None:
+            shortcut = self.conv_shortcut(self.pool(out))
+        elif self.use_projection:
+            shortcut = self.conv_shortcut(out)
+        branch = self.conv2(self.act(self.conv1b(self.act(self.conv1(self.act(self.conv0(out)))))))
+        return (self.se(branch) if self.se is not None else branch) + shortcut
+
+    blocks.NFBlock.call = block_call
+    layers.GammaActivation.call = lambda self, x: self._fn(x)
+
+
 def main(argv):
     del argv
+    if FLAGS.without_nf_scalars:
+        drop_nf_scalars()
     import keras
     import numpy as np
 
