@@ -31,7 +31,7 @@ def test_gamma_constants_and_scaling():
     assert NONLINEARITY_GAMMA["relu"] == 1.7139588594436646
     assert NONLINEARITY_GAMMA["silu"] == 1.7881293296813965
     z = np.random.default_rng(0).normal(size=400_000).astype(np.float32)
-    for name in ("relu", "gelu", "silu", "tanh"):
+    for name in ("relu", "gelu", "silu", "tanh", "leaky_relu"):     # leaky: jax's slope 0.01, not Keras' 0.2
         y = GammaActivation(name)(z).numpy()
         assert abs(y.std() - 1.0) < 0.01, name  # unit std after gamma
     plain = GammaActivation("gelu", scaled=False)(z).numpy()
@@ -198,8 +198,8 @@ def test_exportable_poolings_keep_embedding_the_mean_of_frames_and_export_refuse
     assert not (tmp_path / "out").exists()
 
 
-def test_the_quantisation_friendly_variant_has_relu_no_squeeze_excite_and_dense_convs():
-    """tiny_fine_q: tiny_fine's widths, depths and strides with ReLU (gamma-scaled in the blocks,
+def test_the_quantisation_friendly_variant_has_leaky_relu_no_squeeze_excite_and_dense_convs():
+    """tiny_fine_q: tiny_fine's widths, depths and strides with LeakyReLU (gamma-scaled in the blocks,
     plain at fusion and head), no squeeze-excitation and one group per convolution."""
     import keras
     fine = zoo.create_encoder("nf_slowfast_tiny", variant="tiny_fine")
@@ -207,8 +207,8 @@ def test_the_quantisation_friendly_variant_has_relu_no_squeeze_excite_and_dense_
     out = friendly(np.zeros((1, 16000), np.float32))
     assert out["embedding"].shape == (1, 2 * fine.embedding_size) and friendly.count_params() == 795_137
     blocks = friendly.slow.blocks + friendly.fast.blocks
-    assert all(b.se is None and b.conv1.groups == 1 and b.act.activation == "relu" for b in blocks)
-    assert friendly.plain_gelu.activation == "relu" and not friendly.plain_gelu.scaled
+    assert all(b.se is None and b.conv1.groups == 1 and b.act.activation == "leaky_relu" for b in blocks)
+    assert friendly.plain_gelu.activation == "leaky_relu" and not friendly.plain_gelu.scaled
     assert all(b.se is not None for b in fine.slow.blocks) and fine.plain_gelu.activation == "gelu"
     assert {type(layer).__name__ for layer in friendly._flatten_layers()} >= {"NFBlock", "WSConv2D"}
     assert "SqueezeExcite" not in {type(layer).__name__ for layer in friendly._flatten_layers()}
