@@ -200,7 +200,8 @@ def test_exportable_poolings_keep_embedding_the_mean_of_frames_and_export_refuse
 
 def test_the_quantisation_friendly_variant_has_leaky_relu_no_squeeze_excite_and_dense_convs():
     """tiny_fine_q: tiny_fine's widths, depths and strides with LeakyReLU (gamma-scaled in the blocks,
-    plain at fusion and head), no squeeze-excitation and one group per convolution."""
+    plain at fusion and head), no squeeze-excitation, one group per convolution and max pooling in
+    the strided shortcuts (tiny_fine: average, as the official code)."""
     import keras
     fine = zoo.create_encoder("nf_slowfast_tiny", variant="tiny_fine")
     friendly = zoo.create_encoder("nf_slowfast_tiny", variant="tiny_fine_q", pooling="moments")
@@ -209,6 +210,9 @@ def test_the_quantisation_friendly_variant_has_leaky_relu_no_squeeze_excite_and_
     blocks = friendly.slow.blocks + friendly.fast.blocks
     assert all(b.se is None and b.conv1.groups == 1 and b.act.activation == "leaky_relu" for b in blocks)
     assert friendly.plain_gelu.activation == "leaky_relu" and not friendly.plain_gelu.scaled
+    strided = [b for b in blocks if b.pool is not None]
+    assert len(strided) == 6 and all(type(b.pool).__name__ == "MaxPooling2D" for b in strided)
+    assert all(type(b.pool).__name__ == "AveragePooling2D" for b in fine.slow.blocks + fine.fast.blocks if b.pool)
     assert all(b.se is not None for b in fine.slow.blocks) and fine.plain_gelu.activation == "gelu"
     assert {type(layer).__name__ for layer in friendly._flatten_layers()} >= {"NFBlock", "WSConv2D"}
     assert "SqueezeExcite" not in {type(layer).__name__ for layer in friendly._flatten_layers()}

@@ -10,6 +10,9 @@ from zoo.encoders.nfnet.layers import GammaActivation, SkipInitGain, SqueezeExci
 from zoo.errors import ConfigError
 
 
+SHORTCUT_POOLS = ("average", "max")     # the strided shortcut's pool: the official average, or max (int8)
+
+
 @keras.saving.register_keras_serializable(package="zoo")
 class NFBlock(keras.layers.Layer):
     """Pre-activation NF bottleneck: `out = x_shortcut + alpha * skip_gain * SD(SE(branch(act(x) * beta)))`.
@@ -23,8 +26,11 @@ class NFBlock(keras.layers.Layer):
 
     def __init__(self, in_channels, out_channels, kernel=(3, 1), second_kernel=(1, 3), stride=(1, 1),
                  group_size=128, expansion=0.5, se_ratio=0.5, alpha=0.2, beta=1.0,
-                 stochdepth_rate=0.0, activation="gelu", approximate_gelu=True, **kwargs):
+                 stochdepth_rate=0.0, activation="gelu", approximate_gelu=True, shortcut_pool="average", **kwargs):
         super().__init__(**kwargs)
+        if shortcut_pool not in SHORTCUT_POOLS:
+            raise ConfigError(f"NFBlock: shortcut_pool {shortcut_pool!r}; choose one of {', '.join(SHORTCUT_POOLS)}")
+        self.shortcut_pool = shortcut_pool
         self.in_channels, self.out_channels = int(in_channels), int(out_channels)
         self.kernel, self.second_kernel = tuple(kernel), tuple(second_kernel)
         self.stride = tuple(stride)
@@ -44,8 +50,8 @@ class NFBlock(keras.layers.Layer):
         self.conv2 = WSConv2D(self.out_channels, 1, name="conv2")
         self.use_projection = self.stride != (1, 1) or self.in_channels != self.out_channels
         self.conv_shortcut = WSConv2D(self.out_channels, 1, name="conv_shortcut") if self.use_projection else None
-        self.pool = (keras.layers.AveragePooling2D(self.stride, self.stride, padding="same")
-                     if self.stride != (1, 1) else None)
+        pool = keras.layers.AveragePooling2D if shortcut_pool == "average" else keras.layers.MaxPooling2D
+        self.pool = pool(self.stride, self.stride, padding="same") if self.stride != (1, 1) else None
         self.se = SqueezeExcite(self.se_ratio, name="se") if self.se_ratio > 0 else None   # 0: no SE
         self.stoch_depth = StochasticDepth(self.stochdepth_rate, name="stoch_depth")
         self.skip_gain = SkipInitGain(name="skip_init")
@@ -72,7 +78,7 @@ class NFBlock(keras.layers.Layer):
                 "stride": list(self.stride), "group_size": self.group_size, "expansion": self.expansion,
                 "se_ratio": self.se_ratio, "alpha": self.alpha, "beta": self.beta,
                 "stochdepth_rate": self.stochdepth_rate, "activation": self.activation,
-                "approximate_gelu": self.approximate_gelu}
+                "approximate_gelu": self.approximate_gelu, "shortcut_pool": self.shortcut_pool}
 
 
 def signal_propagation_schedule(depths, alpha, stochdepth_rate):
@@ -98,14 +104,14 @@ class NFNetPath(keras.layers.Layer):
 
     def __init__(self, widths, depths, group_widths, stem_kernels, stem_strides, kernels, strides,
                  second_kernel=(1, 3), expansion=0.5, se_ratio=0.5, alpha=0.2, stochdepth_rate=0.1,
-                 final_conv_mult=2, activation="gelu", approximate_gelu=True, **kwargs):
+                 final_conv_mult=2, activation="gelu", approximate_gelu=True, shortcut_pool="average", **kwargs):
         super().__init__(**kwargs)
         self.config = dict(widths=list(widths), depths=list(depths), group_widths=list(group_widths),
                            stem_kernels=[list(k) for k in stem_kernels], stem_strides=[list(s) for s in stem_strides],
                            kernels=[list(k) for k in kernels], strides=[list(s) for s in strides],
                            second_kernel=list(second_kernel), expansion=expansion, se_ratio=se_ratio,
                            alpha=alpha, stochdepth_rate=stochdepth_rate, final_conv_mult=final_conv_mult,
-                           activation=activation, approximate_gelu=approximate_gelu)
+                           activation=activation, approximate_gelu=approximate_gelu, shortcut_pool=shortcut_pool)
         ch = widths[0] // 2
         self.stem_convs = [WSConv2D(ch // d, k, strides=s, name=f"stem_conv{i}")
                            for i, (d, k, s) in enumerate(zip((8, 4, 2, 1), stem_kernels, stem_strides))]
@@ -119,7 +125,7 @@ class NFNetPath(keras.layers.Layer):
                 beta, rate = next(schedule)
                 self.blocks.append(NFBlock(in_ch, width, kernel, second_kernel, stride if b == 0 else (1, 1),
                                            group, expansion, se_ratio, alpha, beta, rate, activation,
-                                           approximate_gelu, name=f"stage{s}_block{b}"))
+                                           approximate_gelu, shortcut_pool, name=f"stage{s}_block{b}"))
                 in_ch = width
             self.stage_starts.append(len(self.blocks))
         self.final_conv = (WSConv2D(int(final_conv_mult * in_ch), 1, name="final_conv")

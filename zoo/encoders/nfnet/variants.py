@@ -34,12 +34,14 @@ SLOWFAST["tiny_fine"] = dict(
 # tiny_fine built for full-integer LiteRT (docs/export.md, "int8: what keeps it from paying"):
 # LeakyReLU (slope 0.01) instead of GELU (tflite-micro has no GELU kernel; of the rectifiers only
 # LeakyReLU runs inside XNNPACK in int8 when it stands alone, as the NF pre-activation does:
-# benchmarks/int8_ops.py), no squeeze-excitation, and dense instead of grouped convolutions
-# (int8 grouped ones run at 0.64x float32). Same widths, depths, kernels and strides; not a paper variant.
+# benchmarks/int8_ops.py), no squeeze-excitation, dense instead of grouped convolutions (int8
+# grouped ones run at 0.64x float32), and max instead of average pooling in the strided shortcuts
+# (XNNPACK takes int8 max pooling, not average). Same widths, depths, kernels and strides; not a
+# paper variant.
 SLOWFAST["tiny_fine_q"] = dict(
-    slow=dict(SLOWFAST["tiny_fine"]["slow"], activation="leaky_relu", se_ratio=0.0,
+    slow=dict(SLOWFAST["tiny_fine"]["slow"], activation="leaky_relu", se_ratio=0.0, shortcut_pool="max",
               group_widths=[w // 2 for w in SLOWFAST["tiny_fine"]["slow"]["widths"]]),
-    fast=dict(SLOWFAST["tiny_fine"]["fast"], activation="leaky_relu", se_ratio=0.0,
+    fast=dict(SLOWFAST["tiny_fine"]["fast"], activation="leaky_relu", se_ratio=0.0, shortcut_pool="max",
               group_widths=[w // 2 for w in SLOWFAST["tiny_fine"]["fast"]["widths"]]),
     fusion_channels=SLOWFAST["tiny_fine"]["fusion_channels"])
 
