@@ -29,15 +29,13 @@ flags.DEFINE_string("out", None, "Write the results (.json) with this file stem.
 flags.DEFINE_integer("min_files", 5, "Folders with fewer files are left out.")
 FLAGS = flags.FLAGS
 
-AUDIO = (".ogg", ".wav", ".flac", ".opus", ".mp3")
-
-
 def folders(root, package, depth):
     """{'package:<path below the package's share folder, `depth` parts>': [files]}."""
+    from zoo.data.audio_io import AUDIO_EXTENSIONS
     found = collections.defaultdict(list)
     for here, _, names in os.walk(root):
         for name in names:
-            if name.lower().endswith(AUDIO):
+            if name.lower().endswith(AUDIO_EXTENSIONS):
                 parts = os.path.relpath(here, root).split(os.sep)
                 found[f"{package}:{'/'.join(parts[:depth])}"].append(os.path.join(here, name))
     return found

@@ -106,10 +106,10 @@ def training_dataset(shard_dir, split="train", num_classes=0, crop_seconds=3.0, 
 
     The stream is a function of `seed` alone (None: a fresh one): epoch e reads the shards in an order
     seeded by (seed, e), four at a time, and permutes each block of `shuffle_buffer` records by a
-    seed of (seed, e, block); each clip's crops are drawn from (seed, e, its place in the epoch). `start_step` > 0 starts the stream where a run that had done
-    that many steps left it, so a resumed run reads exactly the batches an uninterrupted one would
-    have (skipping whole epochs by the shards' clip counts, then the serialized records of the rest,
-    never decoding them).
+    seed of (seed, e, block); each clip's crops are drawn from (seed, e, its place in the epoch).
+    `start_step` > 0 starts the stream where a run that had done that many steps left it, so a
+    resumed run reads exactly the batches an uninterrupted one would have (skipping whole epochs by
+    the shards' clip counts, then the serialized records of the rest, never decoding them).
 
     `input_context` (a `tf.distribute.InputContext`, from `distribute_datasets_from_function`) makes
     this one worker's pipeline: it reads only its own shards (every N-th of the sorted files, N the

@@ -226,8 +226,7 @@ def prepare_shards(manifest, out_dir, clips_per_shard=256, workers=2, sample_rat
         elif stale:
             raise ZooError(
                 f"{out_dir} holds shards of a different manifest, clip order (--shuffle_seed) or sample rate; "
-                f"choose an empty "
-                f"output folder (or delete it) to start over")
+                "choose an empty output folder (or delete it) to start over")
     plan = plan_shards(rows, clips_per_shard, shuffle_seed)
     done = {}
     for name in plan:

@@ -14,7 +14,7 @@ that LiteRT for Microcontrollers (tflite-micro) can register.
 the hybrid kernels of dynamic-range quantisation, which are listed apart: a dynamic-range file's
 int8 weights with float activations do not run on Micro's int8 conv and fully-connected kernels.
 Custom ops (Micro's signal-processing ones included) are not in the set; a file that uses any is
-reported as blocked by it, by name.
+reported as blocked.
 """
 
 import collections

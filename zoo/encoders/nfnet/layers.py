@@ -43,7 +43,8 @@ def activation_fn(name, approximate_gelu=True):
         "identity": lambda x: x, "celu": ops.celu, "elu": ops.elu, "glu": ops.glu,
         "gelu": lambda x: ops.gelu(x, approximate=approximate_gelu),
         # jax.nn.leaky_relu's slope (0.01), the one its gamma was computed for; Keras' default is 0.2.
-        "leaky_relu": lambda x: ops.leaky_relu(x, negative_slope=LEAKY_SLOPE), "log_sigmoid": ops.log_sigmoid, "log_softmax": ops.log_softmax,
+        "leaky_relu": lambda x: ops.leaky_relu(x, negative_slope=LEAKY_SLOPE),
+        "log_sigmoid": ops.log_sigmoid, "log_softmax": ops.log_softmax,
         "relu": ops.relu, "relu6": ops.relu6, "selu": ops.selu, "sigmoid": ops.sigmoid,
         "silu": ops.silu, "soft_sign": ops.softsign, "softplus": ops.softplus, "tanh": ops.tanh,
     }

@@ -78,7 +78,7 @@ class SlowFastNFNet(LogMelEncoder):
         self.fast = NFNetPath(**_path_kwargs(row["fast"], final_conv, stochdepth_rate, approximate_gelu), name="fast")
         self.fusions = [WSConv2D(c, FUSION_KERNEL, strides=(TIME_RATIO, 1), name=f"fuse{i}")
                         for i, c in enumerate(row["fusion_channels"])]
-        # The fusion's and the heads' plain activation: GELU (official), or the variant's own (tiny_fine_q: ReLU).
+        # The fusion's and the heads' plain activation: GELU (official), or the variant's own (tiny_fine_q: LeakyReLU).
         self.plain_gelu = GammaActivation(row["fast"].get("activation", "gelu"), scaled=False,
                                           approximate_gelu=approximate_gelu, name="plain_gelu")
         self.slow_pool = keras.layers.MaxPooling2D((TIME_RATIO, 1), (TIME_RATIO, 1), padding="same")
