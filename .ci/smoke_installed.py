@@ -38,7 +38,7 @@ assert np.allclose(hub_embedding, at_16k["embedding"], atol=1e-5 * np.abs(hub_em
 print("hub.load, zoo.load (LiteRT) and zoo.load (SavedModel) agree on a 1.37-s 22.05-kHz WAV")
 
 from zoo.export.tflite import LiteRTEncoder
-int8 = LiteRTEncoder(os.path.join(zoo.published_path(zoo.DEFAULT_PUBLISHED), "tflite", "encoder_int8.tflite"))
+int8 = LiteRTEncoder(os.path.join(zoo.published_path(zoo.DEFAULT_PUBLISHED), "tflite", "encoder_int8_dynamic.tflite"))
 assert int8.run(waveform)["embedding"].shape == (1, fast.embedding_size)
 
 keras_model = zoo.create_encoder(weights=zoo.DEFAULT_PUBLISHED)

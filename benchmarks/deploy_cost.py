@@ -1,6 +1,6 @@
 """Deployment cost of exported encoders: per encoder and format (SavedModel, LiteRT float32, LiteRT
-int8) the size on disk, load time, latency of a 1-s clip at batch 1 and throughput on 32 clips of
-1 s, on `--threads` CPU threads; plus the int8 speed-up over float32 and the export's own parity
+int8_dynamic) the size on disk, load time, latency of a 1-s clip at batch 1 and throughput on 32 clips of
+1 s, on `--threads` CPU threads; plus the dynamic-range int8 speed-up over float32 and the export's own parity
 verification (so this script is also the full-size models' export acceptance run).
 
     python benchmarks/deploy_cost.py                                   # the tiny encoders
@@ -72,7 +72,7 @@ def measure(name, work):
     batch_seconds = _median_seconds(lambda: model(batch)["embedding"].numpy(), max(1, FLAGS.repeats // 2))
     rows.append(dict(encoder=name, format="SavedModel", megabytes=_folder_bytes(out) / 1e6, load_s=load,
                      latency_ms=latency * 1e3, audio_s_per_s=BATCH / batch_seconds))
-    for quantization in ("float32", "int8"):
+    for quantization in ("float32", "int8_dynamic"):
         path = os.path.join(out, "tflite", f"encoder_{quantization}.tflite")
         start = time.perf_counter()
         lite = LiteRTEncoder(path, num_threads=FLAGS.threads)
@@ -89,7 +89,7 @@ def measure(name, work):
         row.update(params=facts["parameters"], export_s=export_seconds, verified=parity.get("passed"))
     rows[-1]["int8_speedup"] = rows[-2]["latency_ms"] / rows[-1]["latency_ms"]
     if parity:
-        rows[-1]["int8_min_cosine"] = parity["tflite"]["int8"]["min_cosine"]
+        rows[-1]["int8_min_cosine"] = parity["tflite"]["int8_dynamic"]["min_cosine"]
         rows[-2]["float32_rel_error"] = parity["tflite"]["float32"]["embedding_relative_error"]
     return rows
 

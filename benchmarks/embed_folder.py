@@ -1,6 +1,6 @@
 """Embedding a folder of real recordings at their natural lengths, through each door a user has:
 `hub.load` (the SavedModel, one call per clip), `zoo.load().embed_file` (decoding included; through
-the LiteRT float32 file, its default door, and through the SavedModel), the LiteRT float32 and int8 files (one resizable call per clip) and BirdNET V2.4 (its TFLite file, from
+the LiteRT float32 file, its default door, and through the SavedModel), the LiteRT float32 and dynamic-range int8 files (one resizable call per clip) and BirdNET V2.4 (its TFLite file, from
 the `peers` extra) on the same clips. Each door runs in its own process: clips per second, seconds of
 audio per second, peak resident memory, and the ratio of its audio-s/s to BirdNET's.
 
@@ -30,7 +30,7 @@ flags.DEFINE_string("folder", None, "Folder of audio files (WAV, FLAC, OGG), sea
 flags.DEFINE_integer("files", 200, "How many files to take from the default source (evenly spread).")
 flags.DEFINE_string("model", "nf_slowfast_tiny-simclr-open-audio", "Published encoder name or export folder.")
 flags.DEFINE_list("doors", ["hub.load", "embed_file", "embed_file_saved_model", "hub.load" + ONEDNN_OFF,
-                           "embed_file_saved_model" + ONEDNN_OFF, "litert_float32", "litert_int8", "birdnet"],
+                           "embed_file_saved_model" + ONEDNN_OFF, "litert_float32", "litert_int8_dynamic", "birdnet"],
                   f"What to time; a door ending in {ONEDNN_OFF!r} runs in a process with TF_ENABLE_ONEDNN_OPTS=0 "
                   "(TensorFlow's own CPU kernels instead of oneDNN, its default on x86).")
 flags.DEFINE_integer("threads", 2, "Threads for TensorFlow, LiteRT and BirdNET.")

@@ -1,7 +1,8 @@
 """Full-integer int8 against the shipped LiteRT files: speed and cosine to float32 on real clips.
 
-The shipped `encoder_int8.tflite` is dynamic-range int8 (int8 weights, float activations). This
-script converts the same encoder with full-integer quantisation (int8 weights *and* activations),
+The shipped `encoder_int8_dynamic.tflite` is dynamic-range int8 (int8 weights, float activations).
+This script converts the same encoder with full-integer quantisation (int8 weights *and* activations,
+`zoo.export.full_integer`, the conversion `hares-zoo export --tflite=int8` writes),
 calibrated on `--calibration` real clips of `--calibration_source` (the corpus the encoder trained
 on by default; 3 s each, shorter ones repeated; `zoo.export.representative`), with the log-mel
 frontend and the per-clip standardisation kept in float (a quantised power spectrum loses everything
@@ -45,57 +46,12 @@ flags.DEFINE_bool("without_nf_scalars", False, "Speed diagnosis: convert the ful
                   "read its speed, not its cosines. The float32 and dynamic-range rows stay the shipped files.")
 FLAGS = flags.FLAGS
 
-FLOAT_SCOPES = ("log_mel", "standardize", "export_log_mel")   # op names of the frontend kept in float
-
-
 def _saved_module(encoder, tmp):
     import tensorflow as tf
 
     from zoo.export import tflite
     module = tflite._litert_module(encoder, None, None, frontend_constants_at_run_time=True)
     tf.saved_model.save(module, tmp, signatures={"serving_default": module.serve})
-
-
-def _converter(saved, calibration, int16=False):
-    """A full-integer (or, with `int16`, 16x8) converter of the SavedModel `saved`, calibrated on
-    `calibration` (one clip a call)."""
-    import tensorflow as tf
-    c = tf.lite.TFLiteConverter.from_saved_model(saved, signature_keys=["serving_default"])
-    c.optimizations = [tf.lite.Optimize.DEFAULT]
-    c.representative_dataset = lambda: ([clip[None]] for clip in calibration)
-    c.target_spec.supported_ops = ([tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]
-                                   if int16 else [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]) + [tf.lite.OpsSet.TFLITE_BUILTINS]
-    return c
-
-
-def pooling_nodes(ops, tensors):
-    """The output tensors of the pooling head: every op of the encoder's own call (not of a block or
-    the stem; its tensor sits one level under the encoder's name) from the first time-mean on. The
-    mean + std pooling divides each frame by the clip's standard deviation; quantised, that divisor
-    rounds to zero on some clips and LiteRT's int8 DIV refuses to run (measured: `div.cc: data[i] !=
-    zero_point`), so the head stays in float."""
-    top = [(op["op_name"], tensors[i]) for op in ops for i in op["outputs"]
-           if len(tensors[i].split(";")[0].split("/")) == 2 and not tensors[i].startswith(FLOAT_SCOPES)]
-    first = next((k for k, (name, _) in enumerate(top) if name == "MEAN"), len(top))
-    return [tensor for _, tensor in top[first:]]
-
-
-def full_integer(saved, calibration):
-    """A quantisation debugger of the full-integer conversion of the SavedModel `saved`, calibrated on
-    `calibration`, with the frontend's and the pooling head's ops kept in float; and the frontend's count."""
-    import tensorflow as tf
-    from ai_edge_litert.interpreter import Interpreter
-
-    # A first conversion names the ops; the frontend's are then kept in float by the debugger.
-    names = Interpreter(model_content=_converter(saved, calibration).convert())
-    tensors = {t["index"]: t["name"] for t in names.get_tensor_details()}
-    ops = names._get_ops_details()
-    frontend = [tensors[i] for op in ops for i in op["outputs"] if any(scope in tensors[i] for scope in FLOAT_SCOPES)]
-    options = tf.lite.experimental.QuantizationDebugOptions(denylisted_nodes=frontend + pooling_nodes(ops, tensors))
-    converter = _converter(saved, calibration)
-    debugger = tf.lite.experimental.QuantizationDebugger(converter=converter, debug_options=options,
-                                                         debug_dataset=converter.representative_dataset)
-    return debugger, len(frontend)
 
 
 def layer_errors(debugger):
@@ -134,6 +90,7 @@ def main(argv):
     import numpy as np
 
     import zoo
+    from zoo.export import full_integer
     from zoo.export.micro import micro_report
     from zoo.export.representative import representative_clips
     from zoo.export.tflite import LiteRTEncoder
@@ -148,9 +105,9 @@ def main(argv):
     saved = os.path.join(tmp, "saved")
     _saved_module(encoder, saved)
     start = time.perf_counter()
-    debugger, kept_float = full_integer(saved, calibration)
+    debugger, kept_float = full_integer.quantization_debugger(saved, calibration)
     files = {"float32": os.path.join(path, "tflite", "encoder_float32.tflite"),
-             "int8 dynamic-range (shipped)": os.path.join(path, "tflite", "encoder_int8.tflite")}
+             "int8 dynamic-range (shipped)": os.path.join(path, "tflite", "encoder_int8_dynamic.tflite")}
 
     def write(label, content):
         file = os.path.join(tmp, label.split(" (")[0].replace(" ", "_") + ".tflite")
@@ -162,7 +119,7 @@ def main(argv):
     convert_s = time.perf_counter() - start
     errors = layer_errors(debugger)
     if FLAGS.int16:
-        write("16x8 (int16 activations, int8 weights)", _converter(saved, calibration, int16=True).convert())
+        write("16x8 (int16 activations, int8 weights)", full_integer.converter(saved, calibration, int16=True).convert())
     rows, reference = [], None
     for label, file in files.items():
         lite = LiteRTEncoder(file, num_threads=FLAGS.threads)

@@ -1,6 +1,6 @@
 """Where one call's time goes, for each serving door of an exported encoder.
 
-For the SavedModel (`hub.load(path)(waveform)`) and the LiteRT float32 and int8 files, one clip per
+For the SavedModel (`hub.load(path)(waveform)`) and the LiteRT float32 and dynamic-range int8 files, one clip per
 call at several lengths: milliseconds per call, and a straight-line fit `ms = fixed + per_second *
 seconds` (the fixed part is what a short clip pays whatever its length). Then, on a clip of
 `--profile_seconds`:
@@ -31,7 +31,7 @@ flags.DEFINE_integer("repeats", 5, "Timings per length; the fastest is kept.")
 flags.DEFINE_string("out", None, "Write the measurements (.json) with this file stem.")
 FLAGS = flags.FLAGS
 
-DOORS = ("saved_model", "litert_float32", "litert_int8")
+DOORS = ("saved_model", "litert_float32", "litert_int8_dynamic")
 
 
 def _tf_op_profile(loaded, clip, threads, runs=10):

@@ -32,17 +32,17 @@ def _check_facts(facts, name, out):
     else:
         assert parity["fine_tuning"]["reason"] == "the encoder has no trainable weights"
     assert parity["tflite"]["float32"]["embedding_relative_error"] <= 1e-4
-    assert parity["tflite"]["int8"]["min_cosine"] >= 0.99
+    assert parity["tflite"]["int8_dynamic"]["min_cosine"] >= 0.99
     bad = parity["saved_model"]["bad_input"]
     assert "NaN" in bad["NaN sample"] and "0 samples" in bad["0 samples"]
     assert bad["rank 1"] and bad["int16"]
     card = open(os.path.join(out, "MODEL_CARD.md")).read()
     assert f"`{name}`" in card and "random initialisation" in card and "Measured parity" in card
     lite = parity["tflite"]
-    assert lite["int8"]["speed_vs_float32"] == pytest.approx(lite["float32"]["ms_per_call"] / lite["int8"]["ms_per_call"])
-    assert f"| {lite['int8']['speed_vs_float32']:.2f}x float32 (" in card
+    assert lite["int8_dynamic"]["speed_vs_float32"] == pytest.approx(lite["float32"]["ms_per_call"] / lite["int8_dynamic"]["ms_per_call"])
+    assert f"| {lite['int8_dynamic']['speed_vs_float32']:.2f}x float32 (" in card
     for path in ("saved_model.pb", "encoder.keras", "tflite/encoder_float32.tflite",
-                 "tflite/encoder_int8.tflite", "tflite/log_mel.tflite", "model_card.json"):
+                 "tflite/encoder_int8_dynamic.tflite", "tflite/log_mel.tflite", "model_card.json"):
         assert os.path.exists(os.path.join(out, path)), path
 
 
@@ -123,7 +123,7 @@ def test_litert_frontend_is_an_fft_with_constant_mel_weights_except_in_int8(sf_t
     a BATCH_MATMUL), so that the quantiser leaves the frontend in float."""
     out, _ = sf_tiny_export
     float32, int8, log_mel = (_op_counts(os.path.join(out, "tflite", f"{name}.tflite"))
-                              for name in ("encoder_float32", "encoder_int8", "log_mel"))
+                              for name in ("encoder_float32", "encoder_int8_dynamic", "log_mel"))
     for ops in (float32, int8, log_mel):
         assert ops["RFFT2D"] == 1 and ops["REAL"] == 1 and ops["IMAG"] == 1
     assert float32["MINIMUM"] == 0 and float32["BATCH_MATMUL"] == 0 and log_mel["MINIMUM"] == 0
@@ -252,13 +252,13 @@ def test_export_without_the_litert_runtime_says_not_checked(tmp_path, monkeypatc
                         lambda name, *a: None if name == "ai_edge_litert" else real_find_spec(name, *a))
     facts = export_encoder("logmel", str(tmp_path / "out"), tflite_seconds=0.25, progress=lambda _: None)
     assert facts["parity"]["passed"] is True
-    assert facts["parity"]["tflite"]["int8"] == {
+    assert facts["parity"]["tflite"]["int8_dynamic"] == {
         "checked": False, "reason": "ai-edge-litert is not installed (pip install ai-edge-litert)"}
     assert "LiteRT float32: not checked (ai-edge-litert is not installed (pip install ai-edge-litert))" in \
         summarize_parity(facts)
     card = open(tmp_path / "out" / "MODEL_CARD.md").read()
-    assert "| LiteRT int8 vs SavedModel | not checked: ai-edge-litert is not installed" in card
-    assert os.path.exists(tmp_path / "out" / "tflite" / "encoder_int8.tflite")
+    assert "| LiteRT int8_dynamic vs SavedModel | not checked: ai-edge-litert is not installed" in card
+    assert os.path.exists(tmp_path / "out" / "tflite" / "encoder_int8_dynamic.tflite")
 
 
 def test_cli_export_runs_and_reports_bad_flags(tmp_path):
@@ -348,3 +348,67 @@ def test_saved_model_serves_nfnet_convolutions_folded_and_leaves_the_encoder_as_
     assert all(layer._folded_kernel is None for layer in convs)
     convs[0].gain.assign(2.0 * convs[0].gain)                                     # the encoder still standardises
     assert np.abs(encoder(clips)["embedding"].numpy() - want).max() > 1e-3
+
+
+def _full_integer_clips(folder, count=6):
+    """`count` 1.5-s clips of tones over noise at distinct pitches, as WAV files in `folder`."""
+    rng = np.random.default_rng(3)
+    os.makedirs(folder, exist_ok=True)
+    t = np.arange(24000) / 16000
+    for k in range(count):
+        clip = 0.3 * np.sin(2 * np.pi * 150 * (k + 1) * t) + 0.05 * rng.normal(size=t.size)
+        write_wav(os.path.join(folder, f"clip{k}.wav"), clip.astype(np.float32))
+    return folder
+
+
+def test_the_int8_file_is_full_integer_calibrated_on_the_named_clips_and_reported_on_real_ones(tmp_path):
+    """`quantizations` with "int8": every CONV_2D of the file takes and gives int8 tensors, the input
+    stays float32 and resizable (one clip a call and batched, at lengths not used elsewhere), the card
+    names the calibration (the even files of the folder) and measures every LiteRT file on the odd
+    ones. The int8 file is reported, never refused, for its cosine."""
+    from ai_edge_litert.interpreter import Interpreter
+    clips_dir = _full_integer_clips(str(tmp_path / "clips"))
+    out = str(tmp_path / "out")
+    facts = export_encoder("nf_slowfast_tiny", out, overrides={"variant": "tiny_fine_q", "pooling": "mean_std"},
+                           quantizations=("float32", "int8"), representative=clips_dir, representative_clips=8,
+                           progress=lambda message: None)
+    path = os.path.join(out, "tflite", "encoder_int8.tflite")
+    interpreter = Interpreter(model_path=path)
+    tensors = {t["index"]: t for t in interpreter.get_tensor_details()}
+    convs = [op for op in interpreter._get_ops_details() if op["op_name"] == "CONV_2D"]
+    assert len(convs) == _op_counts(os.path.join(out, "tflite", "encoder_float32.tflite"))["CONV_2D"]
+    assert all(tensors[op["inputs"][0]]["dtype"] == np.int8 and tensors[op["outputs"][0]]["dtype"] == np.int8
+               for op in convs)
+    lite = LiteRTEncoder(path)
+    assert lite.input_shape == (-1, -1)
+    for samples in (8000, 32123):
+        batch = real_like_clips(samples, count=2)
+        one = np.concatenate([lite.run(clip[None])["embedding"] for clip in batch])
+        both = lite.run(batch)["embedding"]
+        assert one.shape == (2, 1280) and np.all(np.isfinite(one)) and np.allclose(one, both, atol=1e-5)
+    entry = facts["parity"]["tflite"]["int8"]
+    assert facts["parity"]["passed"] and entry["calibration"] == {"source": clips_dir, "clips": 3,
+                                                                  "clip_seconds": 3.0, "skipped": 0}
+    for quantization in ("float32", "int8"):
+        real = facts["parity"]["tflite"][quantization]["real_clips"]
+        assert real["source"] == clips_dir and real["clips"] == 3
+        assert real["keeps_embedding"] == (real["min_cosine"] >= 0.99)
+    assert facts["parity"]["tflite"]["float32"]["real_clips"]["min_cosine"] > 0.9999
+    assert entry["bytes"] == os.path.getsize(path)
+    card = open(os.path.join(out, "MODEL_CARD.md")).read()
+    assert f"| LiteRT int8 calibration | 3 clips of {clips_dir}, 3 s each (0 silent or unreadable skipped) | - |" in card
+    assert f"| LiteRT int8 on 3 real clips of {clips_dir} (files calibration did not read), " in card
+
+
+def test_a_full_integer_export_without_representative_clips_is_refused_before_anything_is_written(tmp_path):
+    """A random-init encoder has no training corpus: the int8 file needs `representative`; an empty
+    folder is refused by name. Neither call creates the export folder."""
+    from zoo.errors import ConfigError
+    with pytest.raises(ConfigError, match="needs representative clips .*--representative=open-audio"):
+        export_encoder("nf_slowfast_tiny", str(tmp_path / "a"), quantizations=("float32", "int8"),
+                       progress=lambda message: None)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(WaveformError, match=r"representative set '.*empty': empty \(no audio files\)"):
+        export_encoder("nf_slowfast_tiny", str(tmp_path / "b"), quantizations=("int8",),
+                       representative=str(tmp_path / "empty"), progress=lambda message: None)
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()

@@ -218,3 +218,17 @@ def test_the_quantisation_friendly_variant_has_leaky_relu_no_squeeze_excite_and_
     assert "SqueezeExcite" not in {type(layer).__name__ for layer in friendly._flatten_layers()}
     restored = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(friendly))
     assert restored(np.zeros((1, 16000), np.float32))["embedding"].shape == out["embedding"].shape
+
+
+def test_the_wider_quantisation_friendly_member_doubles_every_width_of_tiny_fine_q():
+    """small_fine_q: tiny_fine_q at twice every path and fusion width, still dense (one group per
+    convolution), LeakyReLU, no squeeze-excitation: 3,164,342 parameters with mean + std pooling."""
+    from zoo.encoders.nfnet.variants import SLOWFAST
+    narrow, wide = SLOWFAST["tiny_fine_q"], SLOWFAST["small_fine_q"]
+    assert wide["slow"]["widths"] == [128, 256, 512, 512] and wide["fast"]["widths"] == [32, 64, 128, 128]
+    assert wide["fusion_channels"] == [32, 64, 128, 256] == [2 * c for c in narrow["fusion_channels"]]
+    encoder = zoo.create_encoder("nf_slowfast_tiny", variant="small_fine_q", pooling="mean_std")
+    out = encoder(np.zeros((1, 16000), np.float32))
+    assert encoder.count_params() == 3_164_342 and out["embedding"].shape == (1, 2560)
+    blocks = encoder.slow.blocks + encoder.fast.blocks
+    assert all(b.se is None and b.conv1.groups == 1 and b.act.activation == "leaky_relu" for b in blocks)

@@ -176,7 +176,7 @@ def test_publish_a_run_scores_baselines_and_writes_an_honest_card(corpus, tmp_pa
                                 progress=lambda m: None)
     assert os.path.basename(folder) == "logmel_conv_tiny-simclr-open-audio"
     for name in ("saved_model.pb", "encoder.keras", "MODEL_CARD.md", "model_card.json",
-                 "tflite/encoder_float32.tflite", "tflite/encoder_int8.tflite"):
+                 "tflite/encoder_float32.tflite", "tflite/encoder_int8_dynamic.tflite"):
         assert os.path.exists(os.path.join(folder, name)), name
     scores = facts["publication"]["scores"]
     assert set(scores) == {"logmel_conv_tiny-simclr-open-audio", "logmel_conv_tiny (random init)", "logmel",

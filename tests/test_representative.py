@@ -9,8 +9,8 @@ from zoo.errors import WaveformError
 from zoo.export.representative import check_representative, representative_clips
 
 
-def tone(seconds, amplitude=0.3, rate=16000):
-    return (amplitude * np.sin(2 * np.pi * 440 * np.arange(int(seconds * rate)) / rate)).astype(np.float32)
+def tone(seconds, amplitude=0.3, rate=16000, freq=440.0):
+    return (amplitude * np.sin(2 * np.pi * freq * np.arange(int(seconds * rate)) / rate)).astype(np.float32)
 
 
 def test_audible_clips_are_cut_or_repeated_to_length_and_silent_ones_dropped():
@@ -44,3 +44,15 @@ def test_a_folder_gives_clips_at_16_khz_and_counts_what_it_skipped(tmp_path):
         representative_clips(str(tmp_path / "empty"), count=2)
     with pytest.raises(WaveformError, match="not a folder, and no corpus of that name"):
         representative_clips("no-such-corpus", count=2)
+
+
+def test_calibration_and_held_out_clips_come_from_disjoint_files(tmp_path):
+    """The even files of the sorted list calibrate, the odd ones are held out: with five tones of
+    distinct pitch, the two sets share no clip."""
+    from zoo.export.representative import calibration_and_held_out
+    for k in range(5):
+        soundfile.write(tmp_path / f"{k}.wav", tone(1.0, freq=200.0 * (k + 1)), 16000)
+    calibration, held_out, dropped = calibration_and_held_out(str(tmp_path), count=8, held_out=8, seconds=1.0)
+    assert (len(calibration), len(held_out), dropped) == (3, 2, 0)
+    peak_bins = lambda clips: {int(np.argmax(np.abs(np.fft.rfft(c)))) for c in clips}   # 1-Hz bins of 1-s clips
+    assert peak_bins(calibration) == {200, 600, 1000} and peak_bins(held_out) == {400, 800}

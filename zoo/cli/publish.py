@@ -40,7 +40,7 @@ flags.DEFINE_string("corpus", None, "The open-audio corpus folder (default: the 
 flags.DEFINE_enum("size", "default", ["tiny", "small", "default"], "mini-HARES size for the scores.")
 flags.DEFINE_integer("probe_steps", 1500, "Linear-probe training steps per task (the published cards: 1500).")
 flags.DEFINE_float("probe_learning_rate", 1e-3, "Linear-probe peak learning rate (the published cards: 1e-3; the paper and `hares-zoo probe`: 2e-4 with 20,000+ steps, within a point of it on these suites).")
-flags.DEFINE_list("quantizations", ["float32", "int8"], "LiteRT files to write and check (empty: none).")
+flags.DEFINE_list("quantizations", ["float32", "int8_dynamic"], "LiteRT files to write and check (empty: none).")
 
 
 def main(argv):

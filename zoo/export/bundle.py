@@ -3,7 +3,8 @@
     OUT/saved_model.pb, variables/     the SavedModel (hub.load(OUT), TFSMLayer(OUT, ...))
     OUT/encoder.keras                  the Keras 3 encoder, for fine-tuning
     OUT/tflite/encoder_float32.tflite  LiteRT files, fixed input [1, tflite_samples]
-    OUT/tflite/encoder_int8.tflite
+    OUT/tflite/encoder_int8_dynamic.tflite   (dynamic range: int8 weights, float activations)
+    OUT/tflite/encoder_int8.tflite     (with quantizations including "int8": full integer, calibrated)
     OUT/tflite/log_mel.tflite          the frontend alone (signature `log_mel`)
     OUT/MODEL_CARD.md, model_card.json
 
@@ -18,11 +19,12 @@ import keras
 
 import zoo
 from zoo import audio_constants as ac
-from zoo.errors import ServingContractError, ZooError
+from zoo.errors import ConfigError, ServingContractError, ZooError
 from zoo.export import verify
 from zoo.export.model_card import card_facts, write_model_card
 from zoo.export.saved_model import export_saved_model
-from zoo.export.tflite import export_tflite
+from zoo.export.representative import calibration_and_held_out
+from zoo.export.tflite import CALIBRATED, export_tflite
 
 
 
@@ -62,8 +64,8 @@ def load_checkpoint(path):
 
 
 def export_encoder(encoder_name, out_dir, checkpoint=None, tflite_seconds=None,
-                   quantizations=("float32", "int8"), verify_export=True, probe_scores=None, overrides=None,
-                   card_extras=None, progress=print):
+                   quantizations=("float32", "int8_dynamic"), verify_export=True, probe_scores=None, overrides=None,
+                   card_extras=None, progress=print, representative=None, representative_clips=64):
     """Export, verify and document one encoder; returns the model card facts (with `parity`).
 
     Args:
@@ -78,6 +80,11 @@ def export_encoder(encoder_name, out_dir, checkpoint=None, tflite_seconds=None,
       overrides: `create_encoder` overrides (ignored with a checkpoint, whose config is stored).
       card_extras: facts that replace or extend the card's (e.g. `training`, `publication`: see
         `zoo.workflows.publish`).
+      representative: where the full-integer file's calibration clips come from (with "int8" in
+        `quantizations`): a corpus name in the cache or a folder of audio; default: the corpus the
+        checkpoint trained on. `representative_clips` of them calibrate (3 s each); up to 32 clips
+        of other files of the same source then measure every LiteRT file on real audio. The set
+        is checked before anything is written (`zoo.export.representative`).
     """
     spec = zoo.registry.get_spec(encoder_name)
     if checkpoint:
@@ -90,6 +97,7 @@ def export_encoder(encoder_name, out_dir, checkpoint=None, tflite_seconds=None,
             f"{encoder_name} with pooling={getattr(encoder, 'pooling', '?')!r}: its embedding is not the time-mean "
             "of its frame embeddings, as the serving contract requires (docs/design.md); export it with a "
             "pooling that is (Slowfast NFNet: mean, moments, mean_absdev or mean_std; `zoo.export.serving.rebuild_with(encoder, pooling=...)`)")
+    calibration = _calibration(quantizations, representative, representative_clips, training, progress)
     samples = int(round(tflite_seconds * ac.SAMPLE_RATE)) if tflite_seconds else None
     input_shape = [1, samples] if samples else [-1, -1]
     progress(f"exporting {encoder_name} ({encoder.count_params():,} parameters) to {out_dir}")
@@ -98,7 +106,7 @@ def export_encoder(encoder_name, out_dir, checkpoint=None, tflite_seconds=None,
     if quantizations:
         progress(f"converting to LiteRT ({', '.join(quantizations)}), input {input_shape} (-1: resizable)")
         paths = export_tflite(encoder, os.path.join(out_dir, "tflite"), samples, quantizations,
-                              batch=1 if samples else None)
+                              batch=1 if samples else None, representative=calibration and calibration["clips"])
     facts = card_facts(encoder, encoder_name, spec, training, probe_scores, input_shape if paths else None)
     facts.update(card_extras or {})
     if verify_export:
@@ -111,6 +119,17 @@ def export_encoder(encoder_name, out_dir, checkpoint=None, tflite_seconds=None,
         if paths:
             lengths = [samples] if samples else list(verify.LITERT_CHECK_LENGTHS)
             parity["tflite"] = verify.check_tflite(paths, loaded, lengths)
+            if calibration and calibration["held_out"]:
+                progress(f"measuring every LiteRT file on {len(calibration['held_out'])} real clips of "
+                         f"{calibration['source']} that calibration did not read")
+                real = verify.check_real_clips(paths, loaded, calibration["held_out"], calibration["source"])
+                for quantization, entry in real.items():
+                    if parity["tflite"][quantization].get("checked", True):
+                        parity["tflite"][quantization]["real_clips"] = entry
+        if calibration:
+            for quantization in paths:
+                if quantization in CALIBRATED:
+                    parity["tflite"][quantization]["calibration"] = calibration["facts"]
         failures = _failed_checks(parity)
         parity["passed"] = not failures
         facts["parity"] = parity
@@ -119,6 +138,30 @@ def export_encoder(encoder_name, out_dir, checkpoint=None, tflite_seconds=None,
         raise ExportVerificationError(f"export {out_dir!r} failed: {', '.join(failures)}; figures in "
                                       f"{os.path.join(out_dir, 'model_card.json')}")
     return facts
+
+
+def training_corpus(training):
+    """The built-in corpus a run trained on, from its training facts (`data`: `<cache>/NAME/shards/...`),
+    or None."""
+    parts = str((training or {}).get("data") or "").split("/")
+    return parts[1] if len(parts) > 2 and parts[0] == "<cache>" and parts[2] == "shards" else None
+
+
+def _calibration(quantizations, representative, count, training, progress):
+    """The full-integer file's calibration and held-out clips, drawn and checked before anything is
+    written; None when no calibrated variant is asked for."""
+    if not any(q in CALIBRATED for q in quantizations):
+        return None
+    source = representative or training_corpus(training)
+    if not source:
+        raise ConfigError("the int8 (full-integer) LiteRT file needs representative clips and the encoder's "
+                          "training corpus is not known: name a corpus in the cache or a folder of audio "
+                          "(`--representative=open-audio` or `--representative=my_clips/`)")
+    clips, held_out, dropped = calibration_and_held_out(source, count)
+    progress(f"calibrating the int8 file on {len(clips)} clips of {source} ({dropped} silent or unreadable "
+             f"skipped); {len(held_out)} clips of other files held out to measure it")
+    return {"source": source, "clips": clips, "held_out": held_out,
+            "facts": {"source": source, "clips": len(clips), "clip_seconds": 3.0, "skipped": dropped}}
 
 
 def _failed_checks(parity):
@@ -143,5 +186,11 @@ def summarize_parity(facts):
         lines.append(f"LiteRT {q}: relative error {r['embedding_relative_error']:.1e}, "
                      f"min cosine {r['min_cosine']:.4f}" if r.get("checked", True)
                      else f"LiteRT {q}: not checked ({r.get('reason')})")
+        real = r.get("real_clips")
+        if real:
+            lines.append(f"LiteRT {q} on {real['clips']} real clips of {real['source']}: min cosine "
+                         f"{real['min_cosine']:.4f}, mean {real['mean_cosine']:.4f}"
+                         + ("" if real["keeps_embedding"] else
+                            f" (below {verify.INT8_MIN_COSINE}: this file does not keep the embedding)"))
     lines.append(f"all checks passed: {parity.get('passed')}")
     return lines

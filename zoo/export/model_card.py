@@ -10,6 +10,7 @@ import json
 import os
 
 from zoo import audio_constants as ac
+from zoo.export.tflite import CALIBRATED
 from zoo.export.verify import INT8_MIN_COSINE, SAVED_MODEL_TOLERANCE, TFLITE_FLOAT_TOLERANCE
 
 CONTRACT_VERSION = "1"   # bump when the serving contract changes; published signatures never do
@@ -54,7 +55,7 @@ def _usage(facts):
     described = ("`[batch, samples]`, any batch and length (a signature runner resizes the input to each "
                  "call; `Interpreter.resize_tensor_input` by hand)" if shape == [-1, -1] else f"`{shape}`")
     litert = ("" if shape is None else
-              "\nLiteRT: `tflite/encoder_float32.tflite` and `tflite/encoder_int8.tflite`, signature `serving_default`, "
+              "\nLiteRT: `tflite/encoder_float32.tflite` and `tflite/encoder_int8_dynamic.tflite` (and, where written, the full-integer `tflite/encoder_int8.tflite`), signature `serving_default`, "
               f"input `waveform` float32 {described}; `tflite/log_mel.tflite`, signature `log_mel`.")
     folded = ("" if facts.get("family") != "nfnet" else " (it fine-tunes the\ninference form the graphs "
               "serve: convolutions with their weight standardisation folded in;\n`encoder.keras` keeps the "
@@ -96,9 +97,21 @@ def _parity_lines(parity):
             lines.append(f"| LiteRT {quantization} vs SavedModel | not checked: {entry.get('reason')} | - |")
             continue
         required = (f"<= {_number(TFLITE_FLOAT_TOLERANCE)} relative" if quantization == "float32"
-                    else f"cosine >= {_number(INT8_MIN_COSINE)}")
+                    else "reported" if quantization in CALIBRATED else f"cosine >= {_number(INT8_MIN_COSINE)}")
         lines.append(f"| LiteRT {quantization} vs SavedModel | {entry['embedding_relative_error']:.2e} relative, "
                      f"min cosine {entry['min_cosine']:.5f} | {required} |")
+    for quantization, entry in parity.get("tflite", {}).items():
+        real, calibration = entry.get("real_clips"), entry.get("calibration")
+        if calibration:
+            lines.append(f"| LiteRT {quantization} calibration | {calibration['clips']} clips of "
+                         f"{calibration['source']}, {calibration['clip_seconds']:g} s each "
+                         f"({calibration['skipped']} silent or unreadable skipped) | - |")
+        if real:
+            keeps = "yes" if real["keeps_embedding"] else "**no**"
+            lines.append(f"| LiteRT {quantization} on {real['clips']} real clips of {real['source']} (files "
+                         f"calibration did not read), {entry.get('bytes', 0) / 1e6:.2f} MB | min cosine "
+                         f"{real['min_cosine']:.4f}, mean {real['mean_cosine']:.4f} | keeps the embedding "
+                         f"(min >= {_number(INT8_MIN_COSINE)}): {keeps} |")
     speeds = {q: e for q, e in parity.get("tflite", {}).items() if e.get("ms_per_call") and q != "float32"}
     for quantization, entry in speeds.items():
         lines.append(f"| LiteRT {quantization} speed at export ({entry['speed_threads']} threads, one "

@@ -62,6 +62,21 @@ def _corpus_files(source):
         return [os.path.join(root, row["path"]) for row in csv.DictReader(f)]
 
 
+def _read_spread(files, count, seconds, name):
+    """Up to `count` clips from files spread evenly over `files`; unreadable ones skipped and counted."""
+    step = max(1, len(files) // (2 * count))
+    clips, unreadable = [], 0
+    for path in files[::step]:
+        if len(clips) == count:
+            break
+        try:
+            clips.append(read_audio(path)[: int(seconds * ac.SAMPLE_RATE)])
+        except AudioFileError:     # one bad file never stops calibration
+            unreadable += 1
+    kept, dropped = check_representative(clips, name, seconds=seconds)
+    return kept, dropped + unreadable
+
+
 def representative_clips(source, count=64, seconds=3.0, offset=0):
     """`count` clips spread evenly over the files of `source` (`_corpus_files`), from `offset`,
     checked by `check_representative`; returns (clips, dropped). Unreadable files are skipped and
@@ -69,14 +84,18 @@ def representative_clips(source, count=64, seconds=3.0, offset=0):
     files = _corpus_files(source)
     if not files:
         raise WaveformError(f"representative set {source!r}: empty (no audio files)")
-    step = max(1, len(files) // (2 * count))
-    clips, unreadable = [], 0
-    for path in files[offset::step]:
-        if len(clips) == count:
-            break
-        try:
-            clips.append(read_audio(path)[: int(seconds * ac.SAMPLE_RATE)])
-        except AudioFileError:     # one bad file never stops calibration
-            unreadable += 1
-    kept, dropped = check_representative(clips, f"representative set {source!r}", seconds=seconds)
-    return kept, dropped + unreadable
+    return _read_spread(files[offset:], count, seconds, f"representative set {source!r}")
+
+
+def calibration_and_held_out(source, count=64, held_out=32, seconds=3.0):
+    """Calibration clips and held-out clips of `source` from disjoint files (the even and the odd
+    files of its list), so an export measures its int8 file on audio the calibration never read;
+    returns (calibration, held_out, dropped). `held_out` is [] when `source` has a single file."""
+    files = _corpus_files(source)
+    if not files:
+        raise WaveformError(f"representative set {source!r}: empty (no audio files)")
+    calibration, dropped = _read_spread(files[0::2], count, seconds, f"representative set {source!r}")
+    held = []
+    if files[1::2] and held_out:
+        held, _ = _read_spread(files[1::2], held_out, seconds, f"held-out clips of {source!r}")
+    return calibration, held, dropped

@@ -9,12 +9,18 @@ to each call's waveform, and `Interpreter.resize_tensor_input` does the same by 
 one with two signatures: TensorFlow 2.21's converter keeps only one of several signatures of a
 SavedModel.
 
-Variants (`QUANTIZATIONS`): `float32`; `int8`, dynamic-range quantisation (weights stored as int8,
-activations computed in float, no calibration data needed; the log-mel frontend stays float32:
-the file is converted from a twin of the encoder built with `frontend_constants_at_run_time=True`,
-see `zoo.frontends.log_mel.LogMelSpectrogram`); `float16` (weights stored as float16). The STFT is
-LiteRT's RFFT2D (no weights); the float files keep the mel matrix a constant, so that XNNPACK runs
-the whole float graph (docs/export.md, "Where the time goes").
+Variants (`QUANTIZATIONS`), each written as `encoder_<variant>.tflite`:
+- `float32`;
+- `int8_dynamic`: dynamic-range quantisation (weights stored as int8, activations computed in
+  float, no calibration data needed; the log-mel frontend stays float32: the file is converted from
+  a twin of the encoder built with `frontend_constants_at_run_time=True`, see
+  `zoo.frontends.log_mel.LogMelSpectrogram`). Not an integer model: no NPU, Edge TPU or
+  microcontroller runs it;
+- `int8`: full-integer quantisation (int8 weights and activations; the frontend and the pooling head
+  in float, `zoo.export.full_integer`), calibrated on `representative` real clips;
+- `float16` (weights stored as float16).
+The STFT is LiteRT's RFFT2D (no weights); the float files keep the mel matrix a constant, so that
+XNNPACK runs the whole float graph (docs/export.md, "Where the time goes").
 
 LiteRT has no assert op, so the documented behaviour on non-finite input differs from the
 SavedModel's error: NaN and Inf samples are replaced by 0 inside the graph, so a bad sample never
@@ -32,7 +38,8 @@ from zoo.export.serving import frontend_fn
 from zoo.encoders.base import LogMelEncoder
 from zoo.errors import ConfigError, WaveformError
 
-QUANTIZATIONS = ("float32", "int8", "float16")
+QUANTIZATIONS = ("float32", "int8_dynamic", "int8", "float16")
+CALIBRATED = ("int8",)      # variants that need representative clips
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
@@ -84,23 +91,31 @@ def _litert_module(encoder, samples, batch, frontend_constants_at_run_time):
     return module
 
 
-def convert(encoder, samples=None, quantization="float32", batch=None, signature="serving_default"):
+def convert(encoder, samples=None, quantization="float32", batch=None, signature="serving_default",
+            representative=None):
     """Encoder -> TFLite flatbuffer bytes of one signature (`serving_default` or `log_mel`) on a
-    `[batch, samples]` input (None: that dimension is dynamic); see the module docstring."""
+    `[batch, samples]` input (None: that dimension is dynamic); see the module docstring.
+    `representative`: float32 clips of one length (`zoo.export.representative`), for `int8`."""
     if quantization not in QUANTIZATIONS:
         raise ConfigError(f"quantization {quantization!r}; expected one of {QUANTIZATIONS}")
     if signature not in ("serving_default", "log_mel"):
         raise ConfigError(f"signature {signature!r}; expected 'serving_default' or 'log_mel'")
     if any(d is not None and int(d) < 1 for d in (samples, batch)):
         raise ConfigError(f"TFLite input must be at least [1, 1]; got batch {batch}, samples {samples}")
+    if quantization in CALIBRATED and (signature != "serving_default" or not representative):
+        raise ConfigError(f"quantization {quantization!r} converts the encoder's serving_default signature and "
+                          "needs representative clips (zoo.export.representative.representative_clips)")
     if not encoder.built:
         encoder.build()
     module = _litert_module(encoder, None if samples is None else int(samples), None if batch is None else int(batch),
-                            frontend_constants_at_run_time=quantization == "int8")
+                            frontend_constants_at_run_time=quantization in ("int8_dynamic", "int8"))
     function = module.serve if signature == "serving_default" else module.log_mel
     with tempfile.TemporaryDirectory() as tmp:
         tf.saved_model.save(module, tmp, signatures={signature: function},
                             options=tf.saved_model.SaveOptions(experimental_custom_gradients=False))
+        if quantization == "int8":
+            from zoo.export.full_integer import convert_full_integer
+            return convert_full_integer(tmp, representative)
         converter = tf.lite.TFLiteConverter.from_saved_model(tmp, signature_keys=[signature])
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
         if quantization != "float32":
@@ -110,15 +125,19 @@ def convert(encoder, samples=None, quantization="float32", batch=None, signature
         return converter.convert()
 
 
-def export_tflite(encoder, out_dir, samples=None, quantizations=("float32", "int8"), batch=None):
+def export_tflite(encoder, out_dir, samples=None, quantizations=("float32", "int8_dynamic"), batch=None,
+                  representative=None):
     """Write `encoder_<quantization>.tflite` files and `log_mel.tflite` into `out_dir`; returns
-    {quantization: path} of the encoder files. `samples`/`batch` None: resizable."""
+    {quantization: path} of the encoder files. `samples`/`batch` None: resizable. `representative`:
+    calibration clips, needed by `int8` (full integer)."""
     os.makedirs(out_dir, exist_ok=True)
     paths = {}
     for quantization in quantizations:
         path = os.path.join(out_dir, f"encoder_{quantization}.tflite")
+        content = convert(encoder, samples, quantization, batch,
+                          representative=representative if quantization in CALIBRATED else None)
         with open(path, "wb") as f:
-            f.write(convert(encoder, samples, quantization, batch))
+            f.write(content)
         paths[quantization] = path
     with open(os.path.join(out_dir, "log_mel.tflite"), "wb") as f:
         f.write(convert(encoder, samples, "float32", batch, signature="log_mel"))

@@ -7,15 +7,19 @@ tf_keras (one training step must change the weights), and each LiteRT file. Erro
 `max |x - reference| / max |reference|` over the batch.
 """
 
+import os
+
 import numpy as np
 import tensorflow as tf
 
 from zoo import audio_constants as ac
 from zoo.data import minihares
+from zoo.export.tflite import CALIBRATED
 
 SAVED_MODEL_TOLERANCE = 1e-5     # hub.load / TFSMLayer vs Keras, relative (issue 5)
 TFLITE_FLOAT_TOLERANCE = 1e-4    # LiteRT float32 vs SavedModel, relative
-INT8_MIN_COSINE = 0.99           # LiteRT dynamic-range int8 vs SavedModel, per clip
+INT8_MIN_COSINE = 0.99           # LiteRT dynamic-range int8 vs SavedModel, per clip (required); the full-
+                                 # integer file is measured against it and reported, not refused
 SPEED_THREADS = 2                # LiteRT threads for the checks and the speed figure on the card
 CHECK_LENGTHS_SECONDS = (1 / ac.SAMPLE_RATE, 0.5, 10.0)
 LITERT_CHECK_LENGTHS = (ac.SAMPLE_RATE // 2, ac.SAMPLE_RATE, 2 * ac.SAMPLE_RATE + 123)   # samples, resizable files
@@ -161,8 +165,11 @@ def check_tflite(paths, loaded, lengths):
                  "nan_input_gives_finite_output": bool(np.all(np.isfinite(nan_out))),
                  "ms_per_call": best_ms(lambda: lite.run(clip_sets[-1][:1])),
                  "speed_clip_seconds": int(lengths[-1]) / ac.SAMPLE_RATE, "speed_threads": SPEED_THREADS}
+        entry["bytes"] = os.path.getsize(path)
         if quantization == "float32":
             entry["passed"] = entry["embedding_relative_error"] <= TFLITE_FLOAT_TOLERANCE
+        elif quantization in CALIBRATED:      # reported on real clips (check_real_clips), never refused
+            entry["passed"] = True
         else:
             entry["passed"] = entry["min_cosine"] >= INT8_MIN_COSINE
         entry["passed"] = bool(entry["passed"] and entry["finite"] and entry["nan_input_gives_finite_output"])
@@ -170,6 +177,23 @@ def check_tflite(paths, loaded, lengths):
     if results.get("float32", {}).get("ms_per_call"):
         for entry in results.values():
             entry["speed_vs_float32"] = results["float32"]["ms_per_call"] / entry["ms_per_call"]
+    return results
+
+
+def check_real_clips(paths, loaded, clips, source):
+    """The cosine of each LiteRT file's embedding to the SavedModel's on real `clips` (float32
+    `[samples]` arrays of `source`, one a call), into {quantization: {"source", "clips",
+    "min_cosine", "mean_cosine", "keeps_embedding"}}; `keeps_embedding`: min >= INT8_MIN_COSINE."""
+    from zoo.export.tflite import LiteRTEncoder
+    reference = np.concatenate([loaded(tf.constant(clip[None]))["embedding"].numpy() for clip in clips])
+    results = {}
+    for quantization, path in paths.items():
+        lite = LiteRTEncoder(path, num_threads=SPEED_THREADS)
+        got = np.concatenate([lite.run(clip[None])["embedding"] for clip in clips])
+        cosine = cosine_similarities(got, reference)
+        results[quantization] = {"source": source, "clips": len(clips), "min_cosine": float(cosine.min()),
+                                 "mean_cosine": float(cosine.mean()),
+                                 "keeps_embedding": bool(cosine.min() >= INT8_MIN_COSINE)}
     return results
 
 

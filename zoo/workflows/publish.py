@@ -6,7 +6,7 @@
 its random-initialisation twin (same config, fresh weights), and the log-mel baselines `logmel` and
 `logmel_stats` — on mini-HARES, the open-audio suite (in-domain) and the cross-source suite (packages
 pretraining never reads; the verdict's suite, docs/cross-source.md), then exports the trained encoder (`export_encoder`:
-SavedModel, LiteRT float32 and int8, parity checks) into `<out_root>/<encoder>-<objective>-<corpus>/`
+SavedModel, LiteRT float32 and dynamic-range int8, parity checks) into `<out_root>/<encoder>-<objective>-<corpus>/`
 with a model card that adds: the corpus (hours, packages, licences and attribution), the
 pretraining hyperparameters and wall-clock time, the commands that reproduce it, the score table,
 and a plain verdict on whether the encoder beats its twin and `logmel_stats` on the cross-source suite.
@@ -285,7 +285,7 @@ def card_markdown(name, config, corpus, curve, scores, trained, twin, serving_op
 
 
 def publish_run(run_dir, out_root=None, corpus_root=None, mini_size="default", settings=PUBLISHED_PROBE,
-                quantizations=("float32", "int8"), progress=print, name=None, serving_options=None):
+                quantizations=("float32", "int8_dynamic"), progress=print, name=None, serving_options=None):
     """Score, export and document one finished pretraining run; returns (export folder, facts).
     `name` defaults to `<encoder>-<objective>-open-audio`; give one for a run with encoder overrides.
     `serving_options` rebuild the trained encoder with options that add no weights before it is scored
@@ -367,7 +367,7 @@ def publish_run(run_dir, out_root=None, corpus_root=None, mini_size="default", s
     return out_dir, facts
 
 
-def reexport_published(folder, quantizations=("float32", "int8"), progress=print):
+def reexport_published(folder, quantizations=("float32", "int8_dynamic"), progress=print):
     """Re-export a published folder in place with the current export code: the same weights (its
     `encoder.keras`), the same card facts (training, publication, probe scores), new graphs (LiteRT
     files with resizable inputs) and newly measured parity figures. Returns the new facts."""

@@ -45,6 +45,17 @@ SLOWFAST["tiny_fine_q"] = dict(
               group_widths=[w // 2 for w in SLOWFAST["tiny_fine"]["fast"]["widths"]]),
     fusion_channels=SLOWFAST["tiny_fine"]["fusion_channels"])
 
+# tiny_fine_q at twice every path and fusion width (3.16 M parameters with mean + std pooling): the
+# wider member of the quantisation-friendly family. XNNPACK's int8 convolutions pay with width (at
+# 128 channels its int8 3x1 convolution runs about 11x float32, at 32 channels 2x:
+# benchmarks/int8_ops.py), so this is the member whose full-integer file can run at twice float32.
+SLOWFAST["small_fine_q"] = dict(
+    slow=dict(SLOWFAST["tiny_fine_q"]["slow"], widths=[2 * w for w in SLOWFAST["tiny_fine_q"]["slow"]["widths"]],
+              group_widths=[w for w in SLOWFAST["tiny_fine_q"]["slow"]["widths"]]),
+    fast=dict(SLOWFAST["tiny_fine_q"]["fast"], widths=[2 * w for w in SLOWFAST["tiny_fine_q"]["fast"]["widths"]],
+              group_widths=[w for w in SLOWFAST["tiny_fine_q"]["fast"]["widths"]]),
+    fusion_channels=[2 * c for c in SLOWFAST["tiny_fine_q"]["fusion_channels"]])
+
 _NFNET_F0 = dict(
     widths=[256, 512, 1536, 1536], depths=[1, 2, 6, 3], group_widths=[128] * 4,
     stem_kernels=[[3, 3]] * 4, stem_strides=[[2, 2], [1, 1], [1, 1], [2, 2]],
