@@ -412,3 +412,24 @@ def test_a_full_integer_export_without_representative_clips_is_refused_before_an
         export_encoder("nf_slowfast_tiny", str(tmp_path / "b"), quantizations=("int8",),
                        representative=str(tmp_path / "empty"), progress=lambda message: None)
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
+def test_the_probe_scores_a_litert_file_as_a_model(sf_tiny_export, tmp_path):
+    """`hares-zoo probe --model=DIR/tflite/encoder_int8_dynamic.tflite`: the file embeds a batch in one
+    call, as LiteRT gives it; its embedding cache key is its bytes (the same file, the same key; the
+    float32 file, another); a fixed-length file is refused by name."""
+    from zoo.errors import ConfigError
+    from zoo.hares.embedding_cache import encoder_key
+    from zoo.hares.models import load_probe_model
+    out, _ = sf_tiny_export
+    path = os.path.join(out, "tflite", "encoder_int8_dynamic.tflite")
+    model = load_probe_model(path)
+    clips = real_like_clips(12345, count=3)
+    np.testing.assert_array_equal(model.embed_batch(clips), LiteRTEncoder(path).run(clips)["embedding"])
+    assert encoder_key(model) == encoder_key(load_probe_model(path))
+    assert encoder_key(model) != encoder_key(load_probe_model(os.path.join(out, "tflite", "encoder_float32.tflite")))
+    fixed = str(tmp_path / "fixed")
+    export_encoder("logmel", fixed, tflite_seconds=0.25, quantizations=("float32",), verify_export=False,
+                   progress=lambda _: None)
+    with pytest.raises(ConfigError, match=r"fixed input \[1, 4000\]; the probe feeds clips of any length"):
+        load_probe_model(os.path.join(fixed, "tflite", "encoder_float32.tflite"))

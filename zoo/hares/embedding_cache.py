@@ -1,7 +1,8 @@
 """On-disk cache of frozen-encoder embeddings, one `.npz` per (encoder, task data, split, windows).
 
-The key hashes the encoder's identity (a Keras model's class, config and weight values, or a
-SavedModel folder's file names, sizes and times; other encoders are not cached), the shard
+The key hashes the encoder's identity (a Keras model's class, config and weight values, a
+SavedModel folder's file names, sizes and times, or a LiteRT file's bytes; other encoders are not
+cached), the shard
 folder's `dataset_info.json` (manifest fingerprint, labels, clip counts), the split and the
 evaluation windows (rule, seconds). Retraining an encoder, re-preparing a task or changing the
 crop therefore misses the cache; the same encoder scored again, or with a different probe head or
@@ -38,6 +39,10 @@ def encoder_key(encoder):
                 stat = os.stat(os.path.join(folder, name))
                 digest.update(f"{os.path.relpath(os.path.join(folder, name), path)}:{stat.st_size}:"
                               f"{stat.st_mtime_ns}".encode())
+        return digest.hexdigest()
+    if path and os.path.isfile(path) and path.endswith(".tflite"):
+        with open(path, "rb") as f:
+            digest.update(b"litert:" + f.read())
         return digest.hexdigest()
     return None
 

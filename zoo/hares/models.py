@@ -7,6 +7,9 @@ distilling it can pass on. `twin:SPEC` is SPEC's random-initialisation twin: the
 the row that tells what pretraining added (`twin:nf_slowfast_tiny-simclr-open-audio`).
 `concat:A+B+...` is the concatenation of the embeddings of A, B, ... (any of the above), the row that
 says what several encoders know together (`concat:teacher:musicnn+teacher:basic_pitch`).
+A `.tflite` file of an export (`DIR/tflite/encoder_int8.tflite`) is scored through LiteRT, so a
+quantised file's probe loss is measured on the same clips as its SavedModel, paired
+(`--paired_against=DIR`).
 
 `load_probe_model(spec)` returns an object with `name` and `__call__(waveform, training=False)` ->
 {"embedding": [batch, D], ...}, which is all `zoo.hares` needs.
@@ -43,9 +46,26 @@ class Concatenated:
         return np.concatenate(outputs, axis=-1)
 
 
+class LiteRTProbeModel:
+    """A resizable `.tflite` file of the serving contract: `embed_batch(waveforms [batch, samples])`
+    -> float32 `[batch, D]`, one LiteRT call per batch (2 threads)."""
+
+    def __init__(self, path, num_threads=2):
+        from zoo.export.tflite import LiteRTEncoder
+        self.path, self.name = os.fspath(path), os.fspath(path)
+        self.lite = LiteRTEncoder(self.path, num_threads=num_threads)
+        if not self.lite.resizable:
+            raise ConfigError(f"model {self.path!r}: a LiteRT file with the fixed input {list(self.lite.input_shape)}; "
+                              "the probe feeds clips of any length: export it without --tflite_seconds")
+
+    def embed_batch(self, waveforms):
+        import numpy as np
+        return np.asarray(self.lite.run(np.asarray(waveforms, np.float32))["embedding"], np.float32)
+
+
 def load_probe_model(spec, seed=TWIN_SEED):
-    """Registry name, published name, `.keras` file, SavedModel folder, `teacher:NAME`, `twin:` one of
-    those, or `concat:` several -> an encoder-like object (module docstring). A registry name is built
+    """Registry name, published name, `.keras` file, SavedModel folder, `.tflite` file, `teacher:NAME`,
+    `twin:` one of those, or `concat:` several -> an encoder-like object (module docstring). A registry name is built
     with random weights drawn after seeding Keras with `seed`, so the same spec gives the same row."""
     import keras
 
@@ -70,6 +90,10 @@ def load_probe_model(spec, seed=TWIN_SEED):
             raise NotFoundError(f"model {spec!r} is a folder without saved_model.pb; expected a SavedModel "
                                     "export, a .keras file or a registered encoder name")
         return SavedModelEncoder(spec)
+    if spec.endswith(".tflite"):
+        if not os.path.isfile(spec):
+            raise NotFoundError(f"model {spec!r}: file not found")
+        return LiteRTProbeModel(spec)
     if spec.endswith(".keras"):
         if not os.path.exists(spec):
             raise NotFoundError(f"model {spec!r}: file not found")
