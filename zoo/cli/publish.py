@@ -3,7 +3,7 @@
 Probes the run's encoder, its random-initialisation twin and the log-mel baselines (`logmel`,
 `logmel_stats`) on mini-HARES, the open-audio suite and the cross-source suite (same clips, same
 probe; the verdict comes from cross-source), exports the encoder (SavedModel, LiteRT float32 and
-int8, parity checks) to OUT_ROOT/<encoder>-<objective>-open-audio/ and writes a model card with the
+dynamic-range int8 by default, parity checks) to OUT_ROOT/<encoder>-<objective>-open-audio/ and writes a model card with the
 scores, a verdict, the corpus' hours and licences, the hyperparameters and the commands that
 reproduce it. Build the corpora first: `hares-zoo prepare --corpus=open-audio` and
 `hares-zoo prepare --corpus=cross-source`.
@@ -40,7 +40,8 @@ flags.DEFINE_string("corpus", None, "The open-audio corpus folder (default: the 
 flags.DEFINE_enum("size", "default", ["tiny", "small", "default"], "mini-HARES size for the scores.")
 flags.DEFINE_integer("probe_steps", 1500, "Linear-probe training steps per task (the published cards: 1500).")
 flags.DEFINE_float("probe_learning_rate", 1e-3, "Linear-probe peak learning rate (the published cards: 1e-3; the paper and `hares-zoo probe`: 2e-4 with 20,000+ steps, within a point of it on these suites).")
-flags.DEFINE_list("quantizations", ["float32", "int8_dynamic"], "LiteRT files to write and check (empty: none).")
+flags.DEFINE_list("quantizations", ["float32", "int8_dynamic"], "LiteRT files to write and check: float32, int8_dynamic, "
+                  "int8 (full integer, calibrated on the run's training corpus), float16; empty: none.")
 
 
 def main(argv):
