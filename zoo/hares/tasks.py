@@ -103,6 +103,9 @@ CROSS_SOURCE_TASKS = (
                      "sound category (weapons, ambience, footsteps, doors, impacts, ...)", 13),
     _real_audio_task("cross-source", "xs_sound_event", "environment", "8 game packages",
                      "sound event (explosion, footstep, door, gunfire, water, ...)", 13),
+    _real_audio_task("cross-source", "xs_openclonk_category", "environment", "openclonk-data",
+                     "sound group (animals, the Clonk's voice and moves, environment, fire, hits, liquids, "
+                     "objects, structures, interface)", 9),
     _real_audio_task("cross-source", "xs_drum_family", "music", "hydrogen-drumkits, hydrogen-data, lmms-common, freepats",
                      "drum family (kick, snare, hi-hat, tom, cymbal, hand percussion)", 6),
     _real_audio_task("cross-source", "xs_freepats_octave", "music", "freepats", "octave of a recorded note", 8),

@@ -12,6 +12,7 @@ sources the weights never trained beside.
 | `xs_ktuberling_language`   | speech      | `ktuberling-data`    | the language a word is spoken in           |
 | `xs_ufoai_category`        | environment | `ufoai-sound`        | the game's sound category (its folder)     |
 | `xs_sound_event`           | environment | `EVENT_PACKAGES`     | what happens (`SOUND_EVENTS`)              |
+| `xs_openclonk_category`    | environment | `openclonk-data`     | the sound's top-level group in `Sound.ocg` (`c4group`) |
 | `xs_drum_family`           | music       | `DRUM_PACKAGES`      | kick, snare, hi-hat, tom, cymbal, hand percussion |
 | `xs_freepats_octave`       | music       | `freepats`           | octave of a recorded note                  |
 | `xs_freepats_pitch_class`  | music       | `freepats`           | pitch class of a recorded note             |
@@ -73,6 +74,7 @@ PACKAGES = (
     PackageSpec("freedroidrpg-data", r"/freedroidrpg/data/sound/effects/.+" + AUDIO_SUFFIX),
     PackageSpec("flare-game", r"/soundfx/.+" + AUDIO_SUFFIX),
     PackageSpec("warmux-data", r"/warmux/sound/default/(weapons|misc)/.+" + AUDIO_SUFFIX),
+    PackageSpec("openclonk-data", AUDIO_SUFFIX, archives=r"/openclonk/Sound\.ocg$", archive_kind="c4group"),
 )
 DRUM_PACKAGES = ("hydrogen-drumkits", "hydrogen-data", "lmms-common", "freepats")
 PACKAGE_NAMES = tuple(p.name for p in PACKAGES)
@@ -195,6 +197,9 @@ def _package_labels(package, path):
     if package == "ktuberling-data":      # sounds/LANG/word.ogg; sr@latin and the like are Serbian
         language = re.search(r"/sounds/([^/@]+)(@[^/]*)?/[^/]+$", path)
         return {"xs_ktuberling_language": language.group(1)} if language else {}
+    if package == "openclonk-data":       # Sound.ocg:GROUP.ocg/[SUBGROUP.ocg/]name.ogg; GROUP: animals, clonk, ...
+        group = re.search(r"Sound\.ocg:([^/]+)\.ocg/", path)
+        return {"xs_openclonk_category": group.group(1).lower()} if group else {}
     if package == "ufoai-sound":          # 0snd.pk3:sound/CATEGORY/[alien/]name.ogg
         category = re.search(r":sound/([^/]+)/", path)
         return {"xs_ufoai_category": category.group(1)} if category else {}

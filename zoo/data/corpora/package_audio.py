@@ -17,7 +17,7 @@ import zipfile
 import soundfile
 
 from zoo.data import debs
-from zoo.data.corpora import gus_patch, queen_resource, sides
+from zoo.data.corpora import c4group, gus_patch, queen_resource, sides
 
 AUDIO_SUFFIX = r"\.(ogg|wav|flac)$"
 
@@ -27,8 +27,9 @@ class PackageSpec:
     name: str
     audio: str                     # regex on paths in the package (or in an archive, with `archives`)
     archives: str = ""             # regex on archives in the package whose entries hold the audio
-    archive_kind: str = "zip"      # "zip" (zip, pk3, wz), "queen" (`queen_resource`: MP3 speech) or
-                                   # "gus" (`gus_patch`: a `.pat` instrument's samples, one WAV each)
+    archive_kind: str = "zip"      # "zip" (zip, pk3, wz), "queen" (`queen_resource`: MP3 speech),
+                                   # "gus" (`gus_patch`: a `.pat` instrument's samples, one WAV each) or
+                                   # "c4group" (`c4group`: an OpenClonk group file, nested groups walked)
 
 
 def _archive_entries(path, kind, wanted):
@@ -40,6 +41,9 @@ def _archive_entries(path, kind, wanted):
         return
     if kind == "gus":
         yield from gus_patch.iter_entries(path, wanted)
+        return
+    if kind == "c4group":
+        yield from c4group.iter_entries(path, wanted)
         return
     try:
         archive = zipfile.ZipFile(path)

@@ -28,7 +28,7 @@ XL_EXTRA_PACKAGES = (           # read only by open-audio-xl, a larger pretraini
 PRETRAIN_PACKAGES = OPEN_AUDIO_PACKAGES + XL_EXTRA_PACKAGES
 PROBE_PACKAGES = ("megaglest-data", "wesnoth-1.16-data", "lincity-ng-data", "supertux-data", "naev-data",
                   "ktuberling-data", "hydrogen-drumkits", "hydrogen-data", "lmms-common", "ufoai-sound",
-                  "freepats", "freedroidrpg-data", "flare-game", "warmux-data")
+                  "freepats", "freedroidrpg-data", "flare-game", "warmux-data", "openclonk-data")
 RESERVED_PACKAGES = (           # kept for an evaluation outside this repository: never read here
     "hedgewars-data", "warzone2100-data", "widelands-data", "supertuxkart-data", "fluid-soundfont-gm",
     "fluid-soundfont-gs", "fluidr3mono-gm-soundfont", "timgm6mb-soundfont")
