@@ -321,3 +321,29 @@ def test_a_distilled_encoders_card_names_its_teachers_and_their_licences():
     assert alone[0].endswith("without SimCLR's loss).") and len(alone) == 2
     assert teacher_lines({"objective": "simclr", "init_encoder": "x.keras"}) == ["- Started from the weights of `x.keras`."]
     assert teacher_lines({"objective": "simclr", "init_encoder": ""}) == []
+
+
+def test_teacher_weights_scale_each_teachers_error_and_sum_to_one():
+    """`--teacher_weights=b=3`: a's error counts 1/4, b's 3/4 of the distillation loss, against the
+    error of each head computed here by hand; bad items are refused by name."""
+    from zoo.errors import ConfigError
+    from zoo.pretrain.distill import parse_teacher_weights
+    assert parse_teacher_weights("", ["a", "b"]) == {"a": 0.5, "b": 0.5}
+    assert parse_teacher_weights("b=3", ["a", "b"]) == {"a": 0.25, "b": 0.75}
+    for bad, message in (("c=2", r"'c=2': expected NAME=WEIGHT with NAME one of the run's teachers \(a, b\)"),
+                         ("b", "expected NAME=WEIGHT"), ("b=0", "must be a positive number"),
+                         ("b=x", "must be a positive number")):
+        with pytest.raises(ConfigError, match=message):
+            parse_teacher_weights(bad, ["a", "b"])
+    rng = np.random.default_rng(1)
+    batch = {"views": tf.constant(rng.standard_normal((4, 2, 4000)).astype(np.float32)),
+             "targets": tf.constant(rng.standard_normal((4, 5)).astype(np.float32))}
+    objective = Distill(zoo.create_encoder("logmel_conv_tiny"), {"a": (0, 3), "b": (3, 5)}, contrastive_weight=0.0,
+                        mixing=False, teacher_weights=parse_teacher_weights("b=3", ["a", "b"]))
+    _, values = objective.objective(batch, training=False)
+    h = objective.encode(batch["views"][:, 0], 1, False)
+    errors = [float(tf.reduce_mean(tf.square(head(h) - batch["targets"][:, a:b])))
+              for head, (a, b) in zip(objective.heads, ((0, 3), (3, 5)))]
+    assert float(values["distill_loss"]) == pytest.approx(0.25 * errors[0] + 0.75 * errors[1], rel=1e-5)
+    assert float(values["fit_b"]) == pytest.approx(1 - errors[1], rel=1e-5)
+    assert Distill.from_config(objective.get_config()).teacher_weights == {"a": 0.25, "b": 0.75}

@@ -70,6 +70,9 @@ class PretrainConfig:
                            "beside the shards.")
     contrastive_weight: float = _field(1.0, "Distill: weight of SimCLR's NT-Xent beside the distillation loss "
                                        "(0: the teachers alone).")
+    teacher_weights: str = _field("", "Distill: NAME=WEIGHT,... each teacher's weight in the distillation loss "
+                                  "(unnamed teachers: 1; normalised to sum to 1; default: all equal), e.g. "
+                                  "basic_pitch=2.")
     init_encoder: str = _field("", "Start the encoder from these weights (an encoder.keras file or a published "
                                "name; same architecture) instead of random ones; the optimizer starts fresh.")
     multi_label: bool = _field(False, "Supervised: sigmoid cross-entropy per class (AudioSet) instead of softmax.")

@@ -6,8 +6,12 @@ standardised per dimension over the corpus, concatenated; T is the sum of their 
 augmented as SimCLR's (gain, then example mixing, its targets mixed by the same ratio and partner),
 encoded to h_a, and one head per teacher t predicts its targets y_t:
 
-    L_distill = mean over teachers of  mean over dims of (head_t(h_a) - y_t)^2
+    L_distill = sum over teachers of w_t * mean over dims of (head_t(h_a) - y_t)^2,  w_t summing to 1
     L = L_distill + contrastive_weight * NT-Xent(z_a, z_b)      (SimCLR's loss on the two views)
+
+The teachers weigh the same (w_t = 1 / teachers) unless `teacher_weights` says otherwise
+(`--teacher_weights=basic_pitch=2`: Basic Pitch counts twice each other teacher; the weights are
+normalised to sum to 1, so the loss stays on the scale of one teacher's error).
 
 Heads are linear by default (`head_hidden=()`): the embedding itself must hold what each teacher
 knows, linearly, which is what a linear probe reads. `contrastive_weight=0` trains on the
@@ -26,18 +30,51 @@ from zoo.pretrain.heads import MLPHead
 from zoo.pretrain.simclr import nt_xent
 
 
+def parse_teacher_weights(text, teachers):
+    """`"basic_pitch=2,musicnn=0.5"` -> {teacher: weight} over every name of `teachers` (unnamed ones
+    weigh 1), normalised to sum to 1. Raises `ConfigError` naming an unknown teacher, a malformed
+    item or a weight that is not a positive number."""
+    weights = {name: 1.0 for name in teachers}
+    for item in (part.strip() for part in (text or "").split(",")):
+        if not item:
+            continue
+        name, sep, value = item.partition("=")
+        name = name.strip()
+        if not sep or name not in weights:
+            raise ConfigError(f"--teacher_weights item {item!r}: expected NAME=WEIGHT with NAME one of the run's "
+                              f"teachers ({', '.join(teachers)})")
+        try:
+            weight = float(value)
+        except ValueError:
+            weight = float("nan")
+        if not weight > 0 or weight == float("inf"):
+            raise ConfigError(f"--teacher_weights item {item!r}: the weight must be a positive number")
+        weights[name] = weight
+    total = sum(weights.values())
+    return {name: weight / total for name, weight in weights.items()}
+
+
 @keras.saving.register_keras_serializable(package="zoo")
 class Distill(Objective):
     metric_names = ("loss", "distill_loss", "embedding_std")
 
     def __init__(self, encoder, teacher_slices, contrastive_weight=1.0, head_hidden=(),
-                 projector_hidden=(4096, 4096, 4096), projection_size=128, temperature=0.1, **kwargs):
+                 projector_hidden=(4096, 4096, 4096), projection_size=128, temperature=0.1, teacher_weights=None,
+                 **kwargs):
         super().__init__(encoder, **kwargs)
         if not teacher_slices:
             raise ConfigError("distillation needs at least one teacher (--teachers)")
         if contrastive_weight < 0:
             raise ConfigError(f"contrastive_weight must be >= 0, got {contrastive_weight}")
         self.teacher_slices = {name: (int(a), int(b)) for name, (a, b) in teacher_slices.items()}
+        given = dict(teacher_weights or {})
+        if set(given) - set(self.teacher_slices):
+            raise ConfigError(f"teacher_weights names {sorted(set(given) - set(self.teacher_slices))}, not teachers "
+                              f"of this run ({', '.join(self.teacher_slices)})")
+        weights = {name: float(given.get(name, 1.0)) for name in self.teacher_slices}
+        if not all(w > 0 for w in weights.values()):
+            raise ConfigError(f"teacher_weights must be positive, got {weights}")
+        self.teacher_weights = {name: w / sum(weights.values()) for name, w in weights.items()}
         self.contrastive_weight, self.head_hidden = float(contrastive_weight), tuple(int(h) for h in head_hidden)
         self.projector_hidden, self.projection_size = tuple(projector_hidden), int(projection_size)
         self.temperature = float(temperature)
@@ -60,9 +97,9 @@ class Distill(Objective):
         for head, (name, (start, stop)) in zip(self.heads, self.teacher_slices.items()):
             prediction = tf.cast(head(h_a, training=training), tf.float32)
             error = tf.reduce_mean(tf.square(prediction - targets[:, start:stop]))
-            errors.append(error)
+            errors.append(self.teacher_weights[name] * error)
             values[f"fit_{name}"] = 1.0 - error
-        loss = values["distill_loss"] = tf.add_n(errors) / len(errors)
+        loss = values["distill_loss"] = tf.add_n(errors)
         if self.contrastive_weight > 0:
             h_b = self.embed(views[:, 1], 2, training)
             z_a = tf.math.l2_normalize(tf.cast(self.projector(h_a, training=training), tf.float32), -1)
@@ -76,4 +113,4 @@ class Distill(Objective):
         return {**super().get_config(), "teacher_slices": {k: list(v) for k, v in self.teacher_slices.items()},
                 "contrastive_weight": self.contrastive_weight, "head_hidden": list(self.head_hidden),
                 "projector_hidden": list(self.projector_hidden), "projection_size": self.projection_size,
-                "temperature": self.temperature}
+                "temperature": self.temperature, "teacher_weights": dict(self.teacher_weights)}

@@ -61,6 +61,7 @@ def build_objective(cfg, num_classes, targets=None):
     """The objective `cfg` names around a fresh encoder; `targets` (a `TargetTable`) for distill."""
     import zoo
     from zoo.pretrain import BYOL, Distill, SimCLR, Supervised
+    from zoo.pretrain.distill import parse_teacher_weights
     if cfg.objective not in OBJECTIVES:
         raise ConfigError(f"unknown objective {cfg.objective!r}; choose one of {OBJECTIVES}")
     encoder = zoo.create_encoder(cfg.encoder, **cfg.encoder_overrides)
@@ -78,7 +79,8 @@ def build_objective(cfg, num_classes, targets=None):
         return BYOL(encoder, target_decay=cfg.target_decay, total_steps=cfg.steps, **heads, **common)
     if cfg.objective == "distill":
         return Distill(encoder, targets.slices, contrastive_weight=cfg.contrastive_weight,
-                       temperature=cfg.temperature, **heads, **common)
+                       temperature=cfg.temperature, teacher_weights=parse_teacher_weights(
+                           cfg.teacher_weights, list(targets.slices)), **heads, **common)
     if num_classes < 1:
         raise ConfigError(f"supervised pretraining needs labels; the shards in {cfg.shards} have none")
     return Supervised(encoder, num_classes, multi_label=cfg.multi_label, **common)
