@@ -433,3 +433,21 @@ def test_the_probe_scores_a_litert_file_as_a_model(sf_tiny_export, tmp_path):
                    progress=lambda _: None)
     with pytest.raises(ConfigError, match=r"fixed input \[1, 4000\]; the probe feeds clips of any length"):
         load_probe_model(os.path.join(fixed, "tflite", "encoder_float32.tflite"))
+
+
+def test_sincnet_full_integer_file_keeps_its_filter_bank_in_float_and_runs(tmp_path):
+    """SincNet computes its convolution kernels from the band edges at run time; quantised as an
+    activation, that kernel gets a non-zero zero point that LiteRT's int8 CONV_2D refuses. The sinc
+    layer is kept in float like the log-mel frontend, so the file runs and keeps its input float."""
+    from ai_edge_litert.interpreter import Interpreter
+    clips_dir = _full_integer_clips(str(tmp_path / "clips"), count=4)
+    out = str(tmp_path / "out")
+    facts = export_encoder("sincnet", out, quantizations=("int8",), representative=clips_dir, representative_clips=2,
+                           progress=lambda message: None)
+    interpreter = Interpreter(model_path=os.path.join(out, "tflite", "encoder_int8.tflite"))
+    tensors = {t["index"]: t for t in interpreter.get_tensor_details()}
+    convs = [op for op in interpreter._get_ops_details() if op["op_name"] == "CONV_2D"]
+    sinc = [op for op in convs if "/sinc" in tensors[op["outputs"][0]]["name"]]
+    assert len(sinc) == 1 and tensors[sinc[0]["inputs"][1]]["dtype"] == np.float32
+    assert any(tensors[op["inputs"][1]]["dtype"] == np.int8 for op in convs)         # the rest is integer
+    assert facts["parity"]["passed"] and facts["parity"]["tflite"]["int8"]["real_clips"]["clips"] == 2

@@ -8,8 +8,10 @@
 `clips` are float32 `[samples]` arrays of one length, checked by `zoo.export.representative`, fed
 one a call. Two parts stay in float, by name, through TensorFlow's quantisation debugger:
 
-- the log-mel frontend and the per-clip standardisation (op names under `FLOAT_SCOPES`): a
-  quantised power spectrum loses everything about 48 dB below a frame's peak;
+- the frontend (op names under `FLOAT_SCOPES`): the log-mel frontend and the per-clip
+  standardisation (a quantised power spectrum loses everything about 48 dB below a frame's peak),
+  and SincNet's filter bank (its kernels are computed at run time: quantised, they get a zero
+  point LiteRT's int8 convolution refuses);
 - the pooling head (`pooling_nodes`): the mean + std pooling divides each frame by the clip's
   standard deviation, and a quantised divisor rounds to zero on some clips, where LiteRT's int8 DIV
   refuses to run (`div.cc: data[i] != zero_point`, measured).
@@ -19,9 +21,16 @@ signature is the float files' (`serving_default`, resizable). The measurements b
 choices are in docs/export.md ("Full-integer int8").
 """
 
+import re
+
 import tensorflow as tf
 
-FLOAT_SCOPES = ("log_mel", "standardize", "export_log_mel")   # op names of the frontend kept in float
+from zoo.errors import ConfigError
+
+# Op names of the frontends kept in float: the log-mel frontend and its standardisation, and SincNet's
+# sinc filter bank (its kernels are computed from the band edges at run time; quantised as an
+# activation, the kernel gets a non-zero zero point that LiteRT's int8 CONV_2D refuses to run).
+FLOAT_SCOPES = re.compile(r"export_log_mel|log_mel|standardize|/sinc(_\d+)?/")
 SIGNATURE = "serving_default"
 
 
@@ -43,7 +52,7 @@ def pooling_nodes(ops, tensors):
 
     `ops`: the interpreter's op details; `tensors`: {tensor index: name}."""
     top = [(op["op_name"], tensors[i]) for op in ops for i in op["outputs"]
-           if len(tensors[i].split(";")[0].split("/")) == 2 and not tensors[i].startswith(FLOAT_SCOPES)]
+           if len(tensors[i].split(";")[0].split("/")) == 2 and not FLOAT_SCOPES.match(tensors[i])]
     first = next((k for k, (name, _) in enumerate(top) if name == "MEAN"), len(top))
     return [tensor for _, tensor in top[first:]]
 
@@ -55,7 +64,7 @@ def float_nodes(content):
     interpreter = Interpreter(model_content=content)
     tensors = {t["index"]: t["name"] for t in interpreter.get_tensor_details()}
     ops = interpreter._get_ops_details()
-    frontend = [tensors[i] for op in ops for i in op["outputs"] if any(s in tensors[i] for s in FLOAT_SCOPES)]
+    frontend = [tensors[i] for op in ops for i in op["outputs"] if FLOAT_SCOPES.search(tensors[i])]
     return frontend + pooling_nodes(ops, tensors), len(frontend)
 
 
@@ -71,6 +80,16 @@ def quantization_debugger(saved_dir, clips):
 
 
 def convert_full_integer(saved_dir, clips):
-    """The full-integer `.tflite` file's bytes (module docstring)."""
+    """The full-integer `.tflite` file's bytes (module docstring), run once on the first clip: a file
+    LiteRT refuses to run raises `ConfigError` naming the op, instead of being written."""
+    from ai_edge_litert.interpreter import Interpreter
     debugger, _ = quantization_debugger(saved_dir, clips)
-    return debugger.get_nondebug_quantized_model()
+    content = debugger.get_nondebug_quantized_model()
+    runner = Interpreter(model_content=content).get_signature_runner(SIGNATURE)
+    try:
+        runner(waveform=clips[0][None])
+    except RuntimeError as error:
+        first = str(error).strip().splitlines()[0][:300]
+        raise ConfigError(f"the full-integer (int8) conversion gives a file LiteRT cannot run ({first}); "
+                          "export without int8 (--tflite=float32,int8_dynamic)") from error
+    return content

@@ -112,7 +112,7 @@ def _parity_lines(parity):
                          f"calibration did not read), {entry.get('bytes', 0) / 1e6:.2f} MB | min cosine "
                          f"{real['min_cosine']:.4f}, mean {real['mean_cosine']:.4f} | keeps the embedding "
                          f"(min >= {_number(INT8_MIN_COSINE)}): {keeps} |")
-    speeds = {q: e for q, e in parity.get("tflite", {}).items() if e.get("ms_per_call") and q != "float32"}
+    speeds = {q: e for q, e in parity.get("tflite", {}).items() if e.get("speed_vs_float32") and q != "float32"}
     for quantization, entry in speeds.items():
         lines.append(f"| LiteRT {quantization} speed at export ({entry['speed_threads']} threads, one "
                      f"{entry['speed_clip_seconds']:.1f}-s clip) | {entry['speed_vs_float32']:.2f}x float32 "
