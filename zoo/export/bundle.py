@@ -23,7 +23,7 @@ from zoo.errors import ConfigError, ServingContractError, ZooError
 from zoo.export import verify
 from zoo.export.model_card import card_facts, write_model_card
 from zoo.export.saved_model import export_saved_model
-from zoo.export.representative import calibration_and_held_out
+from zoo.export.representative import CLIP_SECONDS, calibration_and_held_out
 from zoo.export.tflite import CALIBRATED, export_tflite
 
 
@@ -161,7 +161,7 @@ def _calibration(quantizations, representative, count, training, progress):
     progress(f"calibrating the int8 file on {len(clips)} clips of {source} ({dropped} silent or unreadable "
              f"skipped); {len(held_out)} clips of other files held out to measure it")
     return {"source": source, "clips": clips, "held_out": held_out,
-            "facts": {"source": source, "clips": len(clips), "clip_seconds": 3.0, "skipped": dropped}}
+            "facts": {"source": source, "clips": len(clips), "clip_seconds": CLIP_SECONDS, "skipped": dropped}}
 
 
 def _failed_checks(parity):

@@ -22,9 +22,10 @@ from zoo.data.audio_io import AUDIO_EXTENSIONS, check_waveform, read_audio
 from zoo.errors import AudioFileError, WaveformError
 
 SILENCE_PEAK = 1e-4          # -80 dBFS
+CLIP_SECONDS = 3.0           # each calibration clip, cut or repeated to this length
 
 
-def check_representative(clips, name="representative set", sample_rate=ac.SAMPLE_RATE, seconds=3.0):
+def check_representative(clips, name="representative set", sample_rate=ac.SAMPLE_RATE, seconds=CLIP_SECONDS):
     """`clips` (a list of 1-D arrays) -> [float32 clips of `seconds` at 16 kHz], silent ones dropped;
     returns (clips, dropped). Raises `WaveformError` naming `name` (module docstring)."""
     if sample_rate != ac.SAMPLE_RATE:
@@ -48,18 +49,22 @@ def check_representative(clips, name="representative set", sample_rate=ac.SAMPLE
 
 def _corpus_files(source):
     """Audio files of `source`: a folder (searched recursively), or a corpus name in the cache
-    (`open-audio`, `open-audio-xl`: its pretraining manifest)."""
+    (`open-audio`, `open-audio-xl`: its pretraining manifest). Raises `WaveformError` when there are none."""
     if os.path.isdir(source):
-        return sorted(os.path.join(root, f) for root, _, files in os.walk(source) for f in files
-                      if f.lower().endswith(AUDIO_EXTENSIONS))
-    from zoo.cache import cache_dir
-    root = cache_dir(source)
-    manifest = os.path.join(root, "pretrain.csv")
-    if not os.path.exists(manifest):
-        raise WaveformError(f"representative set {source!r}: not a folder, and no corpus of that name in the "
-                            f"cache ({manifest} missing; `hares-zoo prepare --corpus={source}` builds one)")
-    with open(manifest) as f:
-        return [os.path.join(root, row["path"]) for row in csv.DictReader(f)]
+        files = sorted(os.path.join(root, f) for root, _, names in os.walk(source) for f in names
+                       if f.lower().endswith(AUDIO_EXTENSIONS))
+    else:
+        from zoo.cache import cache_dir
+        root = cache_dir(source)
+        manifest = os.path.join(root, "pretrain.csv")
+        if not os.path.exists(manifest):
+            raise WaveformError(f"representative set {source!r}: not a folder, and no corpus of that name in the "
+                                f"cache ({manifest} missing; `hares-zoo prepare --corpus={source}` builds one)")
+        with open(manifest) as f:
+            files = [os.path.join(root, row["path"]) for row in csv.DictReader(f)]
+    if not files:
+        raise WaveformError(f"representative set {source!r}: empty (no audio files)")
+    return files
 
 
 def _read_spread(files, count, seconds, name):
@@ -77,23 +82,19 @@ def _read_spread(files, count, seconds, name):
     return kept, dropped + unreadable
 
 
-def representative_clips(source, count=64, seconds=3.0, offset=0):
+def representative_clips(source, count=64, seconds=CLIP_SECONDS, offset=0):
     """`count` clips spread evenly over the files of `source` (`_corpus_files`), from `offset`,
     checked by `check_representative`; returns (clips, dropped). Unreadable files are skipped and
     counted with the silent ones."""
     files = _corpus_files(source)
-    if not files:
-        raise WaveformError(f"representative set {source!r}: empty (no audio files)")
     return _read_spread(files[offset:], count, seconds, f"representative set {source!r}")
 
 
-def calibration_and_held_out(source, count=64, held_out=32, seconds=3.0):
+def calibration_and_held_out(source, count=64, held_out=32, seconds=CLIP_SECONDS):
     """Calibration clips and held-out clips of `source` from disjoint files (the even and the odd
     files of its list), so an export measures its int8 file on audio the calibration never read;
     returns (calibration, held_out, dropped). `held_out` is [] when `source` has a single file."""
     files = _corpus_files(source)
-    if not files:
-        raise WaveformError(f"representative set {source!r}: empty (no audio files)")
     calibration, dropped = _read_spread(files[0::2], count, seconds, f"representative set {source!r}")
     held = []
     if files[1::2] and held_out:
