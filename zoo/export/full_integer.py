@@ -8,7 +8,8 @@
 `clips` are float32 `[samples]` arrays of one length, checked by `zoo.export.representative`, fed
 one a call. Two parts stay in float, by name, through TensorFlow's quantisation debugger:
 
-- the frontend (op names under `FLOAT_SCOPES`): the log-mel frontend and the per-clip
+- the frontend (`frontend_nodes`: every op from the waveform input to the last op under
+  `FLOAT_SCOPES`): the NaN guard and zero-padding of short clips, the log-mel frontend and the per-clip
   standardisation (a quantised power spectrum loses everything about 48 dB below a frame's peak),
   and SincNet's filter bank (its kernels are computed at run time: quantised, they get a zero
   point LiteRT's int8 convolution refuses);
@@ -57,14 +58,29 @@ def pooling_nodes(ops, tensors):
     return [tensor for _, tensor in top[first:]]
 
 
+def frontend_nodes(ops, tensors):
+    """The output tensors of the waveform's path up to the network: every op, in execution order,
+    up to the last one under `FLOAT_SCOPES`. That takes in the ops *before* the frontend too (the
+    serving function's NaN guard, the encoder's zero-padding of short clips): quantised, they carry
+    the waveform in 8 bits on a [-1, 1] scale, where a quiet clip is a few levels and its embedding
+    is lost (measured: docs/export.md).
+
+    `ops`: the interpreter's op details in execution order; `tensors`: {tensor index: name}."""
+    outputs = [tensors[i] for op in ops for i in op["outputs"]]
+    last = max((k for k, name in enumerate(outputs) if FLOAT_SCOPES.search(name)), default=-1)
+    return outputs[:last + 1]
+
+
 def float_nodes(content):
     """The tensor names of a first full-integer conversion (`content`, bytes) to keep in float: the
-    frontend's and the pooling head's; returns (names, how many are the frontend's)."""
-    from ai_edge_litert.interpreter import Interpreter
-    interpreter = Interpreter(model_content=content)
+    waveform's path through the frontend and the pooling head; returns (names, how many are the
+    frontend's)."""
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+    interpreter = Interpreter(model_content=content,    # no delegate: the op list is the file's own
+                              experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
     tensors = {t["index"]: t["name"] for t in interpreter.get_tensor_details()}
     ops = interpreter._get_ops_details()
-    frontend = [tensors[i] for op in ops for i in op["outputs"] if FLOAT_SCOPES.search(tensors[i])]
+    frontend = frontend_nodes(ops, tensors)
     return frontend + pooling_nodes(ops, tensors), len(frontend)
 
 
