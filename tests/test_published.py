@@ -106,6 +106,35 @@ def test_card_verdict_with_intervals_needs_the_paired_interval_to_exclude_zero()
     assert any(line.startswith("| enc | 75.0 [") for line in score_lines(scores, "enc", "twin", intervals))
 
 
+def test_card_gives_each_litert_files_probe_loss_against_the_saved_model_paired():
+    """`hares-zoo publish --rescore` probes every `tflite/encoder_*.tflite` of the folder beside the
+    SavedModel; the card gives each file's loss (SavedModel minus file) with its paired interval."""
+    from zoo.hares.intervals import TaskOutcomes
+    from zoo.workflows.publish import litert_losses, litert_models, score_intervals, score_lines
+
+    def outcomes(rights):
+        return TaskOutcomes(np.array([f"r{i}.wav@0-2" for i in range(len(rights))]), np.array(rights, float))
+    right = [1.0] * 40
+    clips = {"enc": {"cross-source": {"xs_megaglest_call": outcomes(right), "xs_naev_music_mood": outcomes(right)}},
+             "LiteRT int8": {"cross-source": {"xs_megaglest_call": outcomes([1.0, 0.0] * 20),
+                                              "xs_naev_music_mood": outcomes(right)}},
+             "LiteRT float32": {"cross-source": {"xs_megaglest_call": outcomes(right), "xs_naev_music_mood": outcomes(right)}},
+             "logmel_stats": {"cross-source": {"xs_megaglest_call": outcomes(right), "xs_naev_music_mood": outcomes(right)}}}
+    losses = litert_losses(clips, "enc", ["LiteRT float32", "LiteRT int8"])
+    assert losses["float32"] == [0.0, 0.0, 0.0, "no difference shown"]
+    assert losses["int8"][0] == pytest.approx(25.0) and losses["int8"][3] == "A beats B"
+    scores = {label: {"cross-source": {t: o.score for t, o in tasks["cross-source"].items()}}
+              for label, tasks in clips.items()}
+    lines = score_lines(scores, "enc", "LiteRT float32", score_intervals(clips), losses)
+    line = next(line for line in lines if line.startswith("Probe loss of each LiteRT file"))
+    low, high = losses["int8"][1:3]
+    assert line.endswith(f"`float32` +0.0 [+0.0, +0.0], `int8` +25.0 [{low:+.1f}, {high:+.1f}].")
+    folder = zoo.published_path(zoo.published.DEFAULT_PUBLISHED)
+    models = litert_models(folder)
+    assert list(models)[0] == "LiteRT float32" and "LiteRT int8_dynamic" in models
+    assert models["LiteRT float32"].embed_batch(real_like_clips(7001, count=1)).shape == (1, 1280)
+
+
 def test_the_default_is_the_best_published_encoder_on_the_cross_source_suite():
     """Among the cards scored on the same cross-source tasks as the default's (a card rescored on
     the suite's present form and one still on its first form are not comparable)."""

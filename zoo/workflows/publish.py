@@ -140,6 +140,38 @@ def teacher_models(config):
     return rows
 
 
+LITERT_PREFIX = "LiteRT "
+
+
+def litert_models(folder):
+    """A published folder's LiteRT encoders as probe rows, {"LiteRT <variant>": model}, one per
+    `tflite/encoder_<variant>.tflite` (float32, int8_dynamic, int8, ...), in name order."""
+    import glob
+
+    from zoo.hares.models import load_probe_model
+    files = sorted(glob.glob(os.path.join(folder, "tflite", "encoder_*.tflite")))
+    return {LITERT_PREFIX + os.path.basename(f)[len("encoder_"):-len(".tflite")]: load_probe_model(f) for f in files}
+
+
+def litert_losses(outcomes, trained, labels, suite=VERDICT_SUITE):
+    """{variant: [loss, low, high, verdict]}: the probe loss of each LiteRT row in `labels` on `suite`,
+    the trained encoder's (SavedModel's) mean accuracy minus the file's, in points, with the paired
+    95 % interval over test recordings (`zoo.hares.intervals.paired`; "A beats B": the SavedModel
+    scores higher)."""
+    from zoo.hares.intervals import paired
+    return {label[len(LITERT_PREFIX):]: list(paired(outcomes[trained][suite], outcomes[label][suite]))
+            for label in labels}
+
+
+def loss_lines(losses, suite=VERDICT_SUITE):
+    """The card's line on the LiteRT files' probe loss (`litert_losses`); [] without any."""
+    if not losses:
+        return []
+    cells = [f"`{variant}` {loss:+.1f} [{low:+.1f}, {high:+.1f}]" for variant, (loss, low, high, _) in losses.items()]
+    return ["", f"Probe loss of each LiteRT file on the {suite} suite (the SavedModel's mean minus the file's, "
+            "paired over test recordings; a loss within its interval of 0 is none shown): " + ", ".join(cells) + "."]
+
+
 def _flat_scores(by_suite):
     """{suite: {task: score}} -> {"suite/task": score}, the card's `probe_scores`."""
     return {f"{suite}/{task}": score for suite, tasks in by_suite.items() for task, score in tasks.items()}
@@ -188,9 +220,10 @@ def _cell(value, interval=None):
     return f"{value:.1f}" if not interval else f"{value:.1f} [{interval[1]:.1f}, {interval[2]:.1f}]"
 
 
-def score_lines(scores, trained, twin, intervals=None):
+def score_lines(scores, trained, twin, intervals=None, losses=None):
     """The card's score section (heading, table, verdict) as markdown lines; with `intervals`
-    (`score_intervals`) each score carries its 95 % interval."""
+    (`score_intervals`) each score carries its 95 % interval; with `losses` (`litert_losses`), the
+    LiteRT files' probe loss follows the table."""
     intervals = intervals or {}
     lines = [SCORES_HEADING, "",
              "Mean linear-probe accuracy (%) over each suite's tasks; same clips, same probe "
@@ -212,6 +245,7 @@ def score_lines(scores, trained, twin, intervals=None):
     if intervals:
         lines += ["", "In brackets: 95 % intervals, bootstrap over test recordings (the windows of one track "
                   "resampled together); a verdict needs the paired interval of the difference to exclude 0."]
+    lines += loss_lines(losses)
     return lines + ["", "**Verdict:** " + verdict(scores, trained, twin, intervals=intervals), ""]
 
 
@@ -394,7 +428,9 @@ def reexport_published(folder, quantizations=("float32", "int8_dynamic"), progre
 
 def rescore_published(folder, suites=("cross-source",), settings=PUBLISHED_PROBE, progress=print):
     """Probe a published encoder, its twin and the baselines on `suites` again and rewrite its card's
-    scores, verdict and score table in place (weights and graphs untouched). Returns the verdict."""
+    scores, verdict and score table in place (weights and graphs untouched); on the verdict's suite
+    also its teachers and each of its LiteRT files, whose probe loss against the SavedModel the card
+    then gives (`litert_losses`). Returns the verdict."""
     import keras
 
     import zoo
@@ -415,6 +451,11 @@ def rescore_published(folder, suites=("cross-source",), settings=PUBLISHED_PROBE
     teachers = teacher_models(config)
     if teachers and VERDICT_SUITE in suites:
         fresh.update(score_models(teachers, (VERDICT_SUITE,), settings=settings, outcomes=outcomes))
+    litert = litert_models(folder) if VERDICT_SUITE in suites else {}
+    if litert:
+        progress(f"probing its LiteRT files ({', '.join(litert)}) on {VERDICT_SUITE}")
+        fresh.update(score_models(litert, (VERDICT_SUITE,), settings=settings, outcomes=outcomes))
+        publication["litert_losses"] = litert_losses(outcomes, trained_label, list(litert))
     for label, by_suite in fresh.items():
         scores.setdefault(label, {}).update(by_suite)
     intervals = publication.get("intervals") or {}
@@ -424,7 +465,8 @@ def rescore_published(folder, suites=("cross-source",), settings=PUBLISHED_PROBE
     publication["verdict"] = verdict(scores, trained_label, twin_label, intervals=intervals)
     markdown = publication["markdown"]
     start, end = markdown.index(SCORES_HEADING), markdown.index(SCORES_END)
-    publication["markdown"] = markdown[:start] + score_lines(scores, trained_label, twin_label, intervals) + markdown[end:]
+    publication["markdown"] = markdown[:start] + score_lines(scores, trained_label, twin_label, intervals,
+                                                             publication.get("litert_losses")) + markdown[end:]
     card["probe_scores"] = _flat_scores(scores[trained_label])
     write_model_card(folder, card)
     return publication["verdict"]
