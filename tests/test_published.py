@@ -135,6 +135,27 @@ def test_card_gives_each_litert_files_probe_loss_against_the_saved_model_paired(
     assert models["LiteRT float32"].embed_batch(real_like_clips(7001, count=1)).shape == (1, 1280)
 
 
+def test_reexport_keeps_the_attribution_and_calibrates_int8_on_the_corpus_the_run_trained_on(tmp_path):
+    """`hares-zoo publish --reexport` rewrites the export in place but keeps `provenance.csv.gz`
+    (publish and relicense write it, the export does not); a full-integer file is calibrated on the
+    corpus whose packages the card names."""
+    import shutil
+
+    from zoo.data.corpora.sides import OPEN_AUDIO_PACKAGES, XL_EXTRA_PACKAGES
+    from zoo.workflows.publish import reexport_published, trained_corpus
+    assert trained_corpus(dict.fromkeys(OPEN_AUDIO_PACKAGES)) == "open-audio"
+    assert trained_corpus(dict.fromkeys(OPEN_AUDIO_PACKAGES[:2] + XL_EXTRA_PACKAGES[:1])) == "open-audio-xl"
+    assert trained_corpus({"megaglest-data": {}}) is None and trained_corpus({}) is None
+    folder = str(tmp_path / "sincnet-simclr-open-audio")
+    shutil.copytree(published_path("sincnet-simclr-open-audio"), folder)
+    attribution = open(os.path.join(folder, "provenance.csv.gz"), "rb").read()
+    before = json.load(open(os.path.join(folder, "model_card.json")))
+    facts = reexport_published(folder, ("float32",), progress=lambda message: None)
+    assert open(os.path.join(folder, "provenance.csv.gz"), "rb").read() == attribution
+    assert sorted(os.listdir(os.path.join(folder, "tflite"))) == ["encoder_float32.tflite", "log_mel.tflite"]
+    assert facts["parity"]["passed"] and facts["training"] == before["training"]
+
+
 def test_the_default_is_the_best_published_encoder_on_the_cross_source_suite():
     """Among the cards scored on the same cross-source tasks as the default's (a card rescored on
     the suite's present form and one still on its first form are not comparable)."""

@@ -401,25 +401,43 @@ def publish_run(run_dir, out_root=None, corpus_root=None, mini_size="default", s
     return out_dir, facts
 
 
+KEPT_ON_REEXPORT = ("provenance.csv.gz",)     # written by publish and relicense, not by the export
+
+
+def trained_corpus(packages):
+    """The built-in pretraining corpus whose packages are `packages` (a card's corpus facts, keyed by
+    package): "open-audio" or "open-audio-xl"; None for another set."""
+    from zoo.data.corpora.sides import OPEN_AUDIO_PACKAGES, PRETRAIN_PACKAGES
+    names = set(packages)
+    if not names:
+        return None
+    return ("open-audio" if names <= set(OPEN_AUDIO_PACKAGES) else
+            "open-audio-xl" if names <= set(PRETRAIN_PACKAGES) else None)
+
+
 def reexport_published(folder, quantizations=("float32", "int8_dynamic"), progress=print):
     """Re-export a published folder in place with the current export code: the same weights (its
     `encoder.keras`), the same card facts (training, publication, probe scores), new graphs (LiteRT
-    files with resizable inputs) and newly measured parity figures. Returns the new facts."""
+    files with resizable inputs) and newly measured parity figures. A full-integer file ("int8") is
+    calibrated on the corpus the run trained on (`trained_corpus`). Returns the new facts."""
     import shutil
     import tempfile
 
     from zoo.export.bundle import export_encoder
     with open(os.path.join(folder, "model_card.json")) as f:
         card = json.load(f)
+    representative = trained_corpus(card.get("publication", {}).get("corpus", {}).get("packages", {}))
     with tempfile.TemporaryDirectory() as tmp:
         checkpoint = shutil.copy(os.path.join(folder, "encoder.keras"), os.path.join(tmp, "encoder.keras"))
         out = os.path.join(tmp, "export")
         facts = export_encoder(card["encoder_name"], out, checkpoint=checkpoint, quantizations=quantizations,
-                               probe_scores=card.get("probe_scores"),
+                               probe_scores=card.get("probe_scores"), representative=representative,
                                card_extras={key: card[key] for key in ("training", "publication") if key in card},
                                progress=progress)
         for entry in os.listdir(folder):
             path = os.path.join(folder, entry)
+            if entry in KEPT_ON_REEXPORT:
+                continue
             shutil.rmtree(path) if os.path.isdir(path) else os.remove(path)
         for entry in os.listdir(out):
             shutil.move(os.path.join(out, entry), os.path.join(folder, entry))
