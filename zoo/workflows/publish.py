@@ -169,7 +169,7 @@ def loss_lines(losses, suite=VERDICT_SUITE):
         return []
     cells = [f"`{variant}` {loss:+.1f} [{low:+.1f}, {high:+.1f}]" for variant, (loss, low, high, _) in losses.items()]
     return ["", f"Probe loss of each LiteRT file on the {suite} suite (the SavedModel's mean minus the file's, "
-            "paired over test recordings; a loss within its interval of 0 is none shown): " + ", ".join(cells) + "."]
+            "paired over test recordings, 95 % interval; an interval that holds 0 shows no loss): " + ", ".join(cells) + "."]
 
 
 def _flat_scores(by_suite):
