@@ -63,7 +63,7 @@ def _compare(one, many, replicas):
     assert int(many["replicas"]) == replicas
     init = [k for k in one.files if k.startswith("w")]
     assert one["loss"][0] == pytest.approx(many["loss"][0], rel=1e-5)
-    np.testing.assert_allclose(many["loss"], one["loss"], rtol=1e-4)
+    np.testing.assert_allclose(many["loss"], one["loss"], rtol=5e-4)   # later steps: float sums in another order per device (1.8e-4 measured on one CPU)
 
     def update(result, prefix, start):
         return np.concatenate([(result[prefix + k[1:]] - start[k]).ravel() for k in init])
