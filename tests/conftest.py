@@ -8,6 +8,11 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 
+def pytest_configure(config):
+    # Registered here too: .ci/run runs the notebook tests with this file alone, outside the checkout.
+    config.addinivalue_line("markers", "notebooks: the notebooks run top to bottom (-m notebooks)")
+
+
 @pytest.fixture(autouse=True, scope="session")
 def private_cache(tmp_path_factory):
     os.environ["HARES_ZOO_CACHE"] = str(tmp_path_factory.mktemp("cache"))

@@ -74,16 +74,30 @@ def _compare(one, many, replicas):
     assert np.linalg.norm(last[0] - last[1]) <= 1e-2 * np.linalg.norm(last[0])
 
 
-@pytest.mark.parametrize("objective", sorted(OBJECTIVES))
-def test_mirrored_on_two_devices_equals_one_device(objective, tmp_path):
-    one = _run(objective, "one", tmp_path)
-    _compare(one, _run(objective, "mirrored", tmp_path), replicas=2)
+@pytest.fixture(scope="module")
+def one_device(tmp_path_factory):
+    """objective -> (its folder, the one-device run): run once per objective, its folder's init.npz
+    the starting point of every strategy compared with it."""
+    runs = {}
+
+    def get(objective):
+        if objective not in runs:
+            folder = tmp_path_factory.mktemp(objective)
+            runs[objective] = folder, _run(objective, "one", folder)
+        return runs[objective]
+    return get
 
 
 @pytest.mark.parametrize("objective", sorted(OBJECTIVES))
-def test_two_local_workers_equal_one_device(objective, tmp_path):
-    one = _run(objective, "one", tmp_path)
-    _compare(one, _two_workers(objective, tmp_path), replicas=2)
+def test_mirrored_on_two_devices_equals_one_device(objective, one_device):
+    folder, one = one_device(objective)
+    _compare(one, _run(objective, "mirrored", folder), replicas=2)
+
+
+@pytest.mark.parametrize("objective", sorted(OBJECTIVES))
+def test_two_local_workers_equal_one_device(objective, one_device):
+    folder, one = one_device(objective)
+    _compare(one, _two_workers(objective, folder), replicas=2)
 
 
 def test_a_run_on_a_non_posix_filesystem_completes_resumes_and_exports(tmp_path):

@@ -361,17 +361,26 @@ def _full_integer_clips(folder, count=6):
     return folder
 
 
-def test_the_int8_file_is_full_integer_calibrated_on_the_named_clips_and_reported_on_real_ones(tmp_path):
+@pytest.fixture(scope="module")
+def full_integer_export(tmp_path_factory):
+    """(clips folder, export folder, facts) of a quantisation-friendly Slowfast exported with a float32
+    and a full-integer file, calibrated on a folder of WAVs; shared by the tests that read it."""
+    folder = tmp_path_factory.mktemp("full_integer")
+    clips_dir = _full_integer_clips(str(folder / "clips"))
+    out = str(folder / "out")
+    facts = export_encoder("nf_slowfast_tiny", out, overrides={"variant": "tiny_fine_q", "pooling": "mean_std"},
+                           quantizations=("float32", "int8"), representative=clips_dir, representative_clips=8,
+                           progress=lambda message: None)
+    return clips_dir, out, facts
+
+
+def test_the_int8_file_is_full_integer_calibrated_on_the_named_clips_and_reported_on_real_ones(full_integer_export):
     """`quantizations` with "int8": every CONV_2D of the file takes and gives int8 tensors, the input
     stays float32 and resizable (one clip a call and batched, at lengths not used elsewhere), the card
     names the calibration (the even files of the folder) and measures every LiteRT file on the odd
     ones. The int8 file is reported, never refused, for its cosine."""
     from ai_edge_litert.interpreter import Interpreter
-    clips_dir = _full_integer_clips(str(tmp_path / "clips"))
-    out = str(tmp_path / "out")
-    facts = export_encoder("nf_slowfast_tiny", out, overrides={"variant": "tiny_fine_q", "pooling": "mean_std"},
-                           quantizations=("float32", "int8"), representative=clips_dir, representative_clips=8,
-                           progress=lambda message: None)
+    clips_dir, out, facts = full_integer_export
     path = os.path.join(out, "tflite", "encoder_int8.tflite")
     interpreter = Interpreter(model_path=path)
     tensors = {t["index"]: t for t in interpreter.get_tensor_details()}
@@ -453,17 +462,13 @@ def test_sincnet_full_integer_file_keeps_its_filter_bank_in_float_and_runs(tmp_p
     assert facts["parity"]["passed"] and facts["parity"]["tflite"]["int8"]["real_clips"]["clips"] == 2
 
 
-def test_the_full_integer_file_carries_the_waveform_in_float_up_to_the_network(tmp_path):
+def test_the_full_integer_file_carries_the_waveform_in_float_up_to_the_network(full_integer_export):
     """The ops before the log-mel frontend (the NaN guard's ABS, the zero-padding's PAD) stay float32:
     quantised, they held the waveform in 8 bits on a [-1, 1] scale, where a clip 40 dB down is a few
     levels. Measured on three clips 40 dB down: the int8 file's embedding keeps a cosine of 0.994 to
     0.999 to the float32 file's (0.85 to 0.97 with the waveform quantised)."""
     from ai_edge_litert.interpreter import Interpreter
-    clips_dir = _full_integer_clips(str(tmp_path / "clips"))
-    out = str(tmp_path / "out")
-    export_encoder("nf_slowfast_tiny", out, overrides={"variant": "tiny_fine_q", "pooling": "mean_std"},
-                   quantizations=("float32", "int8"), representative=clips_dir, representative_clips=8,
-                   verify_export=False, progress=lambda message: None)
+    _, out, _ = full_integer_export
     path = os.path.join(out, "tflite", "encoder_int8.tflite")
     interpreter = Interpreter(model_path=path)
     tensors = {t["index"]: t for t in interpreter.get_tensor_details()}

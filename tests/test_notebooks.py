@@ -13,6 +13,7 @@ from nbclient import NotebookClient
 # An absolute POSIX path: a slash that starts a word (not inside "clips/s", a URL or "<tmp>/") and a folder.
 ABSOLUTE_PATH = re.compile(r"(?<![\w<>~.:/])/[A-Za-z_][\w.-]*/[\w.-]+")
 NOTEBOOKS = os.path.join(os.path.dirname(__file__), os.pardir, "notebooks")
+pytestmark = pytest.mark.notebooks          # run from the installed wheel: `python -m pytest -m notebooks`
 
 
 def _run(name, tmp_path, monkeypatch):
