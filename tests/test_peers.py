@@ -88,23 +88,27 @@ def test_peers_bench_runs_on_the_published_encoders(tmp_path):
     assert "| BirdNET V2.4 | TFLite FP32 |" in result.stdout and out.exists()
 
 
-def test_the_bench_gives_intervals_and_a_paired_verdict_against_birdnet():
-    """BirdNET right on 60 of 100 recordings, A on the same 60 and 30 more, B on 60 others: A beats
-    BirdNET by 30 points (paired interval above 0); B's mean equals BirdNET's, no difference shown."""
-    from zoo.workflows.peers_bench import accuracy_cell, add_intervals, outcomes_to_json, paired_cell
+def test_the_bench_gives_intervals_and_paired_verdicts_against_birdnet_and_logmel_stats():
+    """BirdNET right on 60 of 100 recordings, logmel_stats on 50, A on BirdNET's 60 and 30 more, B on 60
+    others: A beats BirdNET by 30 points and logmel_stats by 40 (paired intervals above 0); B's mean
+    equals BirdNET's and is 10 above logmel_stats' with a paired interval across 0 (40 recordings
+    worse, 50 better): no difference shown. Only A gets the verdict line."""
+    from zoo.workflows.peers_bench import accuracy_cell, add_intervals, outcomes_to_json, paired_cell, verdict_lines
     from zoo.hares.intervals import TaskOutcomes
     ids = np.asarray([f"rec{i}.wav" for i in range(100)])
 
-    def row(right):
+    def row(encoder, right):
         clip_ids, stored = outcomes_to_json({"xs_task": TaskOutcomes(ids, np.asarray(right, float))})
-        return {"cross-source_accuracy": 100 * float(np.mean(right)), "cross-source_outcomes": stored,
-                "cross-source_clip_ids": clip_ids}
+        return {"encoder": encoder, "format": "SavedModel", "cross-source_accuracy": 100 * float(np.mean(right)),
+                "cross-source_outcomes": stored, "cross-source_clip_ids": clip_ids}
 
-    bird, a, b = row(np.arange(100) < 60), row(np.arange(100) < 90), row(np.arange(100) >= 40)
+    bird, a, b = row("BirdNET V2.4", np.arange(100) < 60), row("A", np.arange(100) < 90), row("B", np.arange(100) >= 40)
+    stats = row("logmel_stats", np.arange(100) < 50)
     assert bird["cross-source_clip_ids"]["xs_task"][:3] == ["rec0.wav", "rec1.wav", "rec10.wav"]   # sorted
     assert bird["cross-source_outcomes"]["xs_task"].count("1") == 60 and a["cross-source_outcomes"]["xs_task"].count("1") == 90
-    del a["cross-source_clip_ids"], b["cross-source_clip_ids"]              # the ids are kept on BirdNET's row
-    add_intervals([bird, a, b], ["cross-source"])
+    for other in (a, b, stats):
+        del other["cross-source_clip_ids"]                                 # the ids are kept on BirdNET's row
+    add_intervals([bird, a, b, stats], ["cross-source"])
     assert paired_cell(bird, "cross-source") == "-"
     difference, low, high, verdict = a["cross-source_vs_birdnet_paired"]
     assert difference == pytest.approx(30.0) and 0 < low < 30 < high and verdict == "A beats B"
@@ -112,6 +116,14 @@ def test_the_bench_gives_intervals_and_a_paired_verdict_against_birdnet():
         ": beats BirdNET")
     assert b["cross-source_vs_birdnet_paired"][0] == pytest.approx(0.0)
     assert paired_cell(b, "cross-source").endswith(": no difference shown")
+    assert a["cross-source_vs_logmel_stats_paired"][0] == pytest.approx(40.0)
+    assert paired_cell(a, "cross-source", "logmel_stats", "logmel_stats").endswith(": beats logmel_stats")
+    difference, low, high, verdict = b["cross-source_vs_logmel_stats_paired"]
+    assert difference == pytest.approx(10.0) and low < 0 < high and verdict != "A beats B"
+    assert paired_cell(stats, "cross-source", "logmel_stats", "logmel_stats") == "-"
+    assert paired_cell(bird, "cross-source", "logmel_stats", "logmel_stats").endswith(": beats logmel_stats")
+    assert verdict_lines([bird, a, b, stats], ["cross-source"]) == [
+        "A (SavedModel) beats BirdNET and logmel_stats on cross-source, paired"]
     mean, low, high = bird["cross-source_interval"]
     assert mean == pytest.approx(60.0) and 49 < low < 60 < high < 71
     assert accuracy_cell(bird, "cross-source") == f"60.0 [{low:.1f}, {high:.1f}]"

@@ -347,3 +347,28 @@ def test_teacher_weights_scale_each_teachers_error_and_sum_to_one():
     assert float(values["distill_loss"]) == pytest.approx(0.25 * errors[0] + 0.75 * errors[1], rel=1e-5)
     assert float(values["fit_b"]) == pytest.approx(1 - errors[1], rel=1e-5)
     assert Distill.from_config(objective.get_config()).teacher_weights == {"a": 0.25, "b": 0.75}
+
+
+def test_low_rank_teacher_heads_are_linear_with_fewer_weights_and_survive_the_config():
+    """`head_rank=2` on a 7-d teacher: each head is a D x 2 Dense without bias, then a 2 x 7 Dense with
+    one, which compose to one linear map of rank 2; head_rank=0 keeps the full D x 7 Dense."""
+    from zoo.errors import ConfigError
+    rng = np.random.default_rng(2)
+    batch = {"views": tf.constant(rng.standard_normal((4, 2, 4000)).astype(np.float32)),
+             "targets": tf.constant(rng.standard_normal((4, 7)).astype(np.float32))}
+    encoder = zoo.create_encoder("logmel_conv_tiny")
+    objective = Distill(encoder, {"t": (0, 7)}, contrastive_weight=0.0, mixing=False, head_rank=2)
+    objective.objective(batch, training=False)
+    head = objective.heads[0]
+    width = int(objective.encode(batch["views"][:, 0], 1, False).shape[-1])
+    assert [tuple(w.shape) for w in head.weights] == [(width, 2), (2, 7), (7,)]
+    h = rng.standard_normal((3, width)).astype(np.float32)
+    factor, out, bias = (w.numpy() for w in head.weights)
+    np.testing.assert_allclose(head(h).numpy(), h @ factor @ out + bias, rtol=1e-5, atol=1e-5)
+    assert np.linalg.matrix_rank(factor @ out) == 2
+    assert Distill.from_config(objective.get_config()).head_rank == 2
+    full = Distill(zoo.create_encoder("logmel_conv_tiny"), {"t": (0, 7)}, contrastive_weight=0.0, mixing=False)
+    full.objective(batch, training=False)
+    assert [tuple(w.shape) for w in full.heads[0].weights] == [(width, 7), (7,)]
+    with pytest.raises(ConfigError, match="head_rank must be >= 0"):
+        Distill(zoo.create_encoder("logmel_conv_tiny"), {"t": (0, 7)}, head_rank=-1)

@@ -73,6 +73,11 @@ class PretrainConfig:
     teacher_weights: str = _field("", "Distill: NAME=WEIGHT,... each teacher's weight in the distillation loss "
                                   "(unnamed teachers: 1; normalised to sum to 1; default: all equal), e.g. "
                                   "basic_pitch=2.")
+    head_rank: int = _field(0, "Distill: factorise each teacher head (a linear map from the embedding to the "
+                            "teacher's targets) through this many units, still linear (0: a full Dense). A "
+                            "2560-d embedding's musicnn head holds 3.9 M weights in full, 0.52 M at rank 128; "
+                            "with Adam's two moments beside them, this keeps a wide run's checkpoint small "
+                            "enough to commit.")
     init_encoder: str = _field("", "Start the encoder from these weights (an encoder.keras file or a published "
                                "name; same architecture) instead of random ones; the optimizer starts fresh.")
     multi_label: bool = _field(False, "Supervised: sigmoid cross-entropy per class (AudioSet) instead of softmax.")

@@ -14,7 +14,9 @@ The teachers weigh the same (w_t = 1 / teachers) unless `teacher_weights` says o
 normalised to sum to 1, so the loss stays on the scale of one teacher's error).
 
 Heads are linear by default (`head_hidden=()`): the embedding itself must hold what each teacher
-knows, linearly, which is what a linear probe reads. `contrastive_weight=0` trains on the
+knows, linearly, which is what a linear probe reads. `head_rank=r` factorises each head through r
+units (still linear, rank <= r; `MLPHead`), so that a wide encoder's heads and their optimizer state
+stay a fraction of the checkpoint. `contrastive_weight=0` trains on the
 teachers alone and encodes one view per step.
 Metrics: `loss`, `distill_loss`, `fit_<teacher>` (1 - its mean squared error; the targets have unit
 variance, so about the variance of the teacher explained), `embedding_std`; with SimCLR also
@@ -60,7 +62,7 @@ class Distill(Objective):
 
     def __init__(self, encoder, teacher_slices, contrastive_weight=1.0, head_hidden=(),
                  projector_hidden=(4096, 4096, 4096), projection_size=128, temperature=0.1, teacher_weights=None,
-                 **kwargs):
+                 head_rank=0, **kwargs):
         super().__init__(encoder, **kwargs)
         if not teacher_slices:
             raise ConfigError("distillation needs at least one teacher (--teachers)")
@@ -76,9 +78,12 @@ class Distill(Objective):
             raise ConfigError(f"teacher_weights must be positive, got {weights}")
         self.teacher_weights = {name: w / sum(weights.values()) for name, w in weights.items()}
         self.contrastive_weight, self.head_hidden = float(contrastive_weight), tuple(int(h) for h in head_hidden)
+        self.head_rank = int(head_rank)
+        if self.head_rank < 0:
+            raise ConfigError(f"head_rank must be >= 0 (0: full linear teacher heads), got {head_rank}")
         self.projector_hidden, self.projection_size = tuple(projector_hidden), int(projection_size)
         self.temperature = float(temperature)
-        self.heads = [MLPHead(self.head_hidden, b - a, name=f"distill_head_{name}")
+        self.heads = [MLPHead(self.head_hidden, b - a, rank=self.head_rank, name=f"distill_head_{name}")
                       for name, (a, b) in self.teacher_slices.items()]
         extra = [f"fit_{name}" for name in self.teacher_slices]
         if self.contrastive_weight > 0:
@@ -113,4 +118,5 @@ class Distill(Objective):
         return {**super().get_config(), "teacher_slices": {k: list(v) for k, v in self.teacher_slices.items()},
                 "contrastive_weight": self.contrastive_weight, "head_hidden": list(self.head_hidden),
                 "projector_hidden": list(self.projector_hidden), "projection_size": self.projection_size,
-                "temperature": self.temperature, "teacher_weights": dict(self.teacher_weights)}
+                "temperature": self.temperature, "teacher_weights": dict(self.teacher_weights),
+                "head_rank": self.head_rank}

