@@ -183,6 +183,37 @@ def test_encoder_key_follows_the_weights():
     assert embedding_cache.encoder_key(object()) is None
 
 
+def test_a_teachers_key_names_its_wheel_and_port():
+    """A teacher is cached by its pinned wheel (spec) and its port's source; another spec misses."""
+    import dataclasses
+
+    from zoo.teachers import create_teacher
+    teacher = create_teacher("resemblyzer")
+    key = embedding_cache.encoder_key(teacher)
+    assert key is not None and key == embedding_cache.encoder_key(create_teacher("resemblyzer"))
+    teacher.spec = dataclasses.replace(teacher.spec, version="0.0.0")
+    assert embedding_cache.encoder_key(teacher) != key
+
+
+def test_a_concat_row_reads_and_writes_its_parts_entries(tmp_path, rng, monkeypatch):
+    """concat:logmel+logmel_stats embeds each part through the cache: its windows are the parts'
+    embeddings side by side, and once the parts are cached nothing is embedded again."""
+    from zoo.hares.models import load_probe_model
+    from zoo.hares.probe import split_embeddings
+    folder = _esc50(tmp_path, rng)
+    task = get_task("esc50")
+    parts = [split_embeddings(load_probe_model(n), folder, task, "fold1", task.eval_rule)
+             for n in ("logmel", "logmel_stats")]
+    import zoo.hares.embed as embed
+    monkeypatch.setattr(embed, "embed_dataset", lambda *a, **k: pytest.fail("cache missed"))
+    x, labels, ids = split_embeddings(load_probe_model("concat:logmel+logmel_stats"), folder, task, "fold1",
+                                      task.eval_rule)
+    np.testing.assert_array_equal(x, np.concatenate([parts[0][0], parts[1][0]], axis=1))
+    np.testing.assert_array_equal(labels, parts[0][1])
+    np.testing.assert_array_equal(ids, parts[1][2])
+    assert x.shape == (6, parts[0][0].shape[1] + parts[1][0].shape[1])        # 30 clips, five folds
+
+
 def test_evaluation_dataset_refuses_an_unknown_rule(tmp_path):
     with pytest.raises(ValueError, match="evaluation rule 'middle'"):
         evaluation_dataset(str(tmp_path), "test", 2, 1.0, rule="middle")

@@ -1,8 +1,9 @@
 """On-disk cache of frozen-encoder embeddings, one `.npz` per (encoder, task data, split, windows).
 
 The key hashes the encoder's identity (a Keras model's class, config and weight values, a
-SavedModel folder's file names, sizes and times, or a LiteRT file's bytes; other encoders are not
-cached), the shard
+SavedModel folder's file names, sizes and times, a LiteRT file's bytes, or a teacher's pinned wheel
+and the source of its port; other encoders are not cached; a `concat:` row reads its parts'
+entries), the shard
 folder's `dataset_info.json` (manifest fingerprint, labels, clip counts), the split and the
 evaluation windows (rule, seconds). Retraining an encoder, re-preparing a task or changing the
 crop therefore misses the cache; the same encoder scored again, or with a different probe head or
@@ -10,6 +11,7 @@ learning rate, reads it in milliseconds. Files live in `cache_dir("embeddings")`
 folder to clear it.
 """
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -31,6 +33,14 @@ def encoder_key(encoder):
         for weight in encoder.weights:
             digest.update(weight.path.encode() if hasattr(weight, "path") else b"")
             digest.update(np.ascontiguousarray(keras.ops.convert_to_numpy(weight)).tobytes())
+        return digest.hexdigest()
+    spec = getattr(encoder, "spec", None)
+    if spec is not None and dataclasses.is_dataclass(spec):          # a teacher (zoo.teachers.base.Teacher)
+        import inspect
+        digest.update(f"teacher:{type(encoder).__name__}:{json.dumps(dataclasses.asdict(spec), sort_keys=True)}"
+                      .encode())
+        with open(inspect.getsourcefile(type(encoder)), "rb") as f:
+            digest.update(f.read())                                # a change to the port misses the cache
         return digest.hexdigest()
     path = getattr(encoder, "path", None)
     if path and os.path.isdir(path):

@@ -68,6 +68,12 @@ def split_embeddings(encoder, folder, task, split, rule, batch_size=32, cache=Tr
     from zoo.hares.embed import embed_dataset
     info = info or read_dataset_info(folder)
     seconds = task.eval_seconds if rule == task.eval_rule and task.eval_seconds else task.train_crop_seconds
+    if cache and not augmented_passes and hasattr(encoder, "parts"):     # concat: each part from its own entry
+        parts = [split_embeddings(p, folder, task, split, rule, batch_size, cache, info) for p in encoder.parts]
+        for _, labels, ids in parts[1:]:
+            if not (np.array_equal(labels, parts[0][1]) and np.array_equal(ids, parts[0][2])):
+                raise ZooError(f"{encoder.name}: its parts embedded different {task.name} {split} windows")
+        return np.concatenate([x for x, _, _ in parts], axis=-1).astype(np.float32), parts[0][1], parts[0][2]
     if cache and not getattr(encoder, "built", True):
         encoder(np.zeros((1, int(seconds * info.get("sample_rate", 16000))), np.float32))   # create the weights
     model_key = embedding_cache.encoder_key(encoder) if cache else None
