@@ -44,8 +44,9 @@ FLAGS = flags.FLAGS
 
 CLIP_SECONDS, BATCH = 3.0, 32
 BIRDNET, LOGMEL_STATS = "BirdNET V2.4", "logmel_stats"
-# The rows each encoder is compared with, paired: (key in the .json, name in the table).
-REFERENCES = (("birdnet", BIRDNET), ("logmel_stats", LOGMEL_STATS))
+# The rows each encoder is compared with, paired: (key in the .json, the row's encoder label, the name
+# its verdicts use).
+REFERENCES = (("birdnet", BIRDNET, "BirdNET"), ("logmel_stats", LOGMEL_STATS, LOGMEL_STATS))
 
 
 def _folder_bytes(folder):
@@ -121,14 +122,14 @@ def add_intervals(results, suites):
         outcomes = {id(r): outcomes_from_json(ids, r[f"{suite}_outcomes"]) for r in scored}
         for row in scored:
             row[f"{suite}_interval"] = list(interval(outcomes[id(row)]))
-        for key, name in REFERENCES:
-            reference = next((r for r in scored if r["encoder"] == name), None)
+        for key, label, _ in REFERENCES:
+            reference = next((r for r in scored if r["encoder"] == label), None)
             for row in scored if reference else ():
                 if row is not reference:
                     row[f"{suite}_vs_{key}_paired"] = list(paired(outcomes[id(row)], outcomes[id(reference)]))
 
 
-def paired_cell(row, suite, key="birdnet", name=BIRDNET.split()[0]):
+def paired_cell(row, suite, key="birdnet", name="BirdNET"):
     """'+3.9 [+1.2, +6.5]: beats BirdNET' (or 'below BirdNET', 'no difference shown'); '-' for the
     reference itself and where it was not scored."""
     if f"{suite}_vs_{key}_paired" not in row:
@@ -144,10 +145,9 @@ def verdict_lines(results, suites):
     lines = []
     for row in results:
         for suite in suites:
-            beaten = [name.split()[0] for key, name in REFERENCES
-                      if row.get(f"{suite}_vs_{key}_paired", [None] * 4)[3] == "A beats B"]
-            compared = [key for key, _ in REFERENCES if f"{suite}_vs_{key}_paired" in row]
-            if compared and len(beaten) == len(REFERENCES):
+            beaten = [name for key, _, name in REFERENCES
+                      if f"{suite}_vs_{key}_paired" in row and row[f"{suite}_vs_{key}_paired"][3] == "A beats B"]
+            if len(beaten) == len(REFERENCES):
                 lines.append(f"{row['encoder']} ({row['format']}) beats {' and '.join(beaten)} on {suite}, paired")
     return lines
 
@@ -233,7 +233,7 @@ def main(argv):
                                                                "size_bytes"]:
             row[key + "_vs_birdnet"] = row[key] / bird[key] if bird[key] else float("nan")
     head = ("| encoder | format | " + " | ".join(f"{s} acc. (%) [95 %]" for s in FLAGS.suites) + " | " +
-            " | ".join(f"{s} - {name.split()[0]}, paired" for s in FLAGS.suites for _, name in REFERENCES) +
+            " | ".join(f"{s} - {name}, paired" for s in FLAGS.suites for _, _, name in REFERENCES) +
             " | latency (ms / audio s) | throughput (audio s / s) | size (MB) | " +
             " | ".join(f"{s} acc. ÷ BirdNET" for s in FLAGS.suites) + " | latency ÷ BirdNET | throughput ÷ BirdNET "
             "| size ÷ BirdNET |")
@@ -241,7 +241,7 @@ def main(argv):
     for r in results:
         size = f"{r['size_bytes'] / 1e6:.2f}" if r["size_bytes"] else "-"
         cells = [r["encoder"], r["format"]] + [accuracy_cell(r, s) for s in FLAGS.suites]
-        cells += [paired_cell(r, s, key, name.split()[0]) for s in FLAGS.suites for key, name in REFERENCES]
+        cells += [paired_cell(r, s, key, name) for s in FLAGS.suites for key, _, name in REFERENCES]
         cells += [f"{r['latency_ms_per_audio_s']:.2f}", f"{r['throughput_audio_s_per_s']:.0f}", size]
         cells += [f"{r[f'{s}_accuracy_vs_birdnet']:.2f}" for s in FLAGS.suites]
         cells += [f"{r['latency_ms_per_audio_s_vs_birdnet']:.3f}", f"{r['throughput_audio_s_per_s_vs_birdnet']:.1f}",
