@@ -183,6 +183,34 @@ def test_encoder_key_follows_the_weights():
     assert embedding_cache.encoder_key(object()) is None
 
 
+def test_encoder_key_follows_the_code(tmp_path, monkeypatch):
+    """Two encoders with the same class name, config and (no) weights whose code differs get
+    different keys: an edit to a weightless encoder such as logmel_stats misses the cache."""
+    import importlib.util
+    import sys
+
+    def build(source, name):
+        path = tmp_path / f"{name}.py"
+        path.write_text(source)
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        monkeypatch.setitem(sys.modules, name, module)            # as an imported module is
+        spec.loader.exec_module(module)
+        layer = module.Stats(name="stats")
+        layer.build((None, 4))
+        return layer
+
+    template = ("import keras\n\nclass Stats(keras.layers.Layer):\n"
+                "    def call(self, x):\n        return keras.ops.{}(x, axis=-1)\n")
+    mean, std = build(template.format("mean"), "stats_a"), build(template.format("std"), "stats_b")
+    assert mean.get_config() == std.get_config() and not mean.weights
+    assert embedding_cache.encoder_key(mean) != embedding_cache.encoder_key(std)
+    assert embedding_cache.encoder_key(mean) == embedding_cache.encoder_key(build(template.format("mean"), "stats_c"))
+    sources = [os.path.relpath(p, os.path.dirname(zoo.__file__)) for p in
+               embedding_cache.layer_sources(zoo.create_encoder("logmel_stats"))]
+    assert {"encoders/baselines.py", "encoders/base.py", "frontends/log_mel.py"} <= set(sources)
+
+
 def test_a_teachers_key_names_its_wheel_and_port():
     """A teacher is cached by its pinned wheel (spec) and its port's source; another spec misses."""
     import dataclasses

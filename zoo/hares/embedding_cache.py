@@ -1,7 +1,8 @@
 """On-disk cache of frozen-encoder embeddings, one `.npz` per (encoder, task data, split, windows).
 
-The key hashes the encoder's identity (a Keras model's class, config and weight values, a
-SavedModel folder's file names, sizes and times, a LiteRT file's bytes, or a teacher's pinned wheel
+The key hashes the encoder's identity (a Keras model's class, config, weight values and the source
+files of its layers' classes, so that editing the code that computes an embedding misses the cache
+even for an encoder without weights such as `logmel_stats`; a SavedModel folder's file names, sizes and times, a LiteRT file's bytes, or a teacher's pinned wheel
 and the source of its port; other encoders are not cached; a `concat:` row reads its parts'
 entries), the shard
 folder's `dataset_info.json` (manifest fingerprint, labels, clip counts), the split and the
@@ -13,6 +14,7 @@ folder to clear it.
 
 import dataclasses
 import hashlib
+import inspect
 import json
 import os
 
@@ -33,10 +35,12 @@ def encoder_key(encoder):
         for weight in encoder.weights:
             digest.update(weight.path.encode() if hasattr(weight, "path") else b"")
             digest.update(np.ascontiguousarray(keras.ops.convert_to_numpy(weight)).tobytes())
+        for path in layer_sources(encoder):
+            with open(path, "rb") as f:
+                digest.update(f.read())
         return digest.hexdigest()
     spec = getattr(encoder, "spec", None)
     if spec is not None and dataclasses.is_dataclass(spec):          # a teacher (zoo.teachers.base.Teacher)
-        import inspect
         digest.update(f"teacher:{type(encoder).__name__}:{json.dumps(dataclasses.asdict(spec), sort_keys=True)}"
                       .encode())
         with open(inspect.getsourcefile(type(encoder)), "rb") as f:
@@ -55,6 +59,23 @@ def encoder_key(encoder):
             digest.update(b"litert:" + f.read())
         return digest.hexdigest()
     return None
+
+
+def layer_sources(model):
+    """Sorted source files of the classes (and their base classes) of `model` and every layer inside
+    it: the code that turns a waveform into its embedding, Keras' own layers included."""
+    layers = model._flatten_layers(include_self=True, recursive=True) if hasattr(model, "_flatten_layers") \
+        else [model]
+    paths = set()
+    for layer in layers:
+        for cls in type(layer).__mro__:
+            if cls.__module__.split(".")[0] in ("builtins", "tensorflow"):
+                continue
+            try:
+                paths.add(inspect.getsourcefile(cls))
+            except TypeError:                                      # a class defined in C
+                continue
+    return sorted(p for p in paths if p)
 
 
 def entry_path(model_key, info, split, rule, seconds):
