@@ -170,3 +170,16 @@ def test_every_domain_of_the_cross_source_suite_rests_on_three_built_tasks():
     tasks = [get_task(n) for n in list_tasks("cross-source")[:9]]
     assert [sum(t.domain == d for t in tasks) for d in ("environment", "speech", "music")] == [3, 3, 3]
     assert get_task("xs_openclonk_category").num_classes == 9 and get_task("xs_openclonk_category").domain == "environment"
+
+
+def test_rows_of_two_files_with_one_name_stay_apart_and_a_path_finds_its_row():
+    from zoo.hares.models import row_names, row_of
+    specs = ["runs/a/encoder.keras", "runs/b/encoder.keras", "exports/sf_tiny/", "logmel_stats"]
+    names = row_names(specs)
+    assert names == {"runs/a/encoder.keras": "a/encoder.keras", "runs/b/encoder.keras": "b/encoder.keras",
+                     "exports/sf_tiny/": "sf_tiny", "logmel_stats": "logmel_stats"}
+    assert row_of("runs/b/encoder.keras", names) == "b/encoder.keras"
+    assert row_of("./runs/a//encoder.keras", names) == "a/encoder.keras"      # the same path spelt otherwise
+    assert row_of("exports/sf_tiny", names) == "sf_tiny"
+    assert row_of("sf_tiny", names) == "sf_tiny"                              # a row name
+    assert row_of("runs/c/encoder.keras", names) is None

@@ -52,7 +52,9 @@ flags.DEFINE_float("custom_crop_seconds", 1.0, "Window length (s) of custom task
 flags.DEFINE_bool("custom_multi_label", False, "Score custom tasks as multi-label (sigmoid heads, mAP).")
 flags.DEFINE_string("paired_against", "logmel_stats", "Baseline of the paired verdicts: each model's mean and "
                     "domain means are compared with it by a paired bootstrap over test recordings, when it is "
-                    "among --model (with --tasks=cross-source it is added when not named); empty: no verdicts. "
+                    "among --model (as given, as the same path spelt otherwise, or as its row's name; with "
+                    "--tasks=cross-source it is added when not named); empty: no verdicts. Rows are named by "
+                    "the last path component, with parent folders where two would clash. "
                     "Accuracy tasks only.")
 flags.DEFINE_integer("init_seed", 0, "Seed of the random initial weights of a registry name in --model (and of "
                      "twin:), so the same command gives the same row.")
@@ -100,7 +102,7 @@ def main(argv):
     from zoo.cache import cache_dir
     from zoo.errors import ZooError
     from zoo.hares.linear_probe import ProbeSettings
-    from zoo.hares.models import load_probe_model
+    from zoo.hares.models import load_probe_model, row_names, row_of
     from zoo.hares.probe import find_task_folders, has_task_data, score_tasks
     from zoo.hares.report import interval_markdown, interval_summary, markdown_table, write_intervals, write_report
     from zoo.hares.tasks import resolve_tasks
@@ -133,15 +135,18 @@ def main(argv):
         settings = ProbeSettings(steps=FLAGS.probe_steps, peak_learning_rate=FLAGS.learning_rate, seed=FLAGS.seed,
                                  paper_protocol=FLAGS.paper_protocol, augmented_passes=FLAGS.augmented_passes,
                                  solver=FLAGS.probe_solver, inverse_l2=FLAGS.probe_inverse_l2)
-        specs = list(FLAGS.model)
+        specs = list(dict.fromkeys(FLAGS.model))
         baseline = FLAGS.paired_against or None
         cross_source = all(t.group == "cross-source" for t in tasks)
-        if baseline and cross_source and baseline not in [os.path.basename(os.path.normpath(s)) for s in specs]:
+        if baseline and cross_source and row_of(baseline, row_names(specs)) is None:
             specs.append(baseline)        # the suite's verdicts are always against the baseline
+        names = row_names(specs)
+        if baseline:
+            baseline = row_of(baseline, names) or baseline
         results, outcomes = {}, {}
         for spec in specs:
             model = load_probe_model(spec, seed=FLAGS.init_seed)
-            name = os.path.basename(os.path.normpath(spec))
+            name = names[spec]
             outcomes[name] = {}
             results[name] = score_tasks(model, folders, tasks, settings, cache=FLAGS.embedding_cache,
                                         outcomes=outcomes[name])

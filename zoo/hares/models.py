@@ -63,6 +63,32 @@ class LiteRTProbeModel:
         return np.asarray(self.lite.run(np.asarray(waveforms, np.float32))["embedding"], np.float32)
 
 
+def row_names(specs):
+    """{spec: its row in the probe's tables} for the `--model` specs: the last path component
+    (`exports/sf_tiny` -> `sf_tiny`), grown by parent folders where two specs would share a row
+    (`runs/a/encoder.keras`, `runs/b/encoder.keras` -> `a/encoder.keras`, `b/encoder.keras`)."""
+    parts = {spec: os.path.normpath(os.fspath(spec)).split(os.sep) for spec in specs}
+    depth = {spec: 1 for spec in parts}
+    while True:
+        names = {spec: "/".join(p[-depth[spec]:]) for spec, p in parts.items()}
+        clashing = [s for s in names if list(names.values()).count(names[s]) > 1 and depth[s] < len(parts[s])]
+        if not clashing:
+            return names
+        for spec in clashing:
+            depth[spec] += 1
+
+
+def row_of(spec, names):
+    """The row `spec` (a `--paired_against` value: a spec as given, the same path spelt otherwise, or a
+    row name) has among `names` (`row_names`), or None."""
+    if spec in names:
+        return names[spec]
+    for given, name in names.items():
+        if spec == name or os.path.normpath(spec) == os.path.normpath(given):
+            return name
+    return None
+
+
 def load_probe_model(spec, seed=TWIN_SEED):
     """Registry name, published name, `.keras` file, SavedModel folder, `.tflite` file, `teacher:NAME`,
     `twin:` one of those, or `concat:` several -> an encoder-like object (module docstring). A registry name is built
