@@ -198,6 +198,33 @@ def test_exportable_poolings_keep_embedding_the_mean_of_frames_and_export_refuse
     assert not (tmp_path / "out").exists()
 
 
+def test_log_mel_stats_appends_the_logmel_stats_baseline_and_keeps_the_frame_mean_identity():
+    """log_mel_stats=True: the same weights, the embedding followed by `logmel_stats`' 160 numbers
+    (log-mel mean and std before standardisation); the appended frame columns average to them
+    exactly, at lengths that do and do not fill the last frame; saved configs round-trip."""
+    from zoo.errors import ConfigError
+    from zoo.export.serving import rebuild_with
+    base = zoo.create_encoder("nf_slowfast_tiny", variant="tiny_fine", pooling="mean_std")
+    served = rebuild_with(base, log_mel_stats=True)
+    floor = zoo.create_encoder("logmel_stats")
+    assert served.embedding_size == base.embedding_size + 160 == 1440 and served.count_params() == base.count_params()
+    assert served.time_stride == 2 and served.get_config()["log_mel_stats"] is True
+    assert "log_mel_stats" not in base.get_config()                  # configs saved before the option read as they were
+    for samples in (16000, 23457, 400):                              # 101, 147 and 3 log-mel frames
+        x = np.random.default_rng(samples).normal(0, 0.1, (2, samples)).astype("float32")
+        out, plain = served(x), base(x)
+        embedding, frames = out["embedding"].numpy(), out["frame_embeddings"].numpy()
+        assert frames.shape == (2, (samples // 160 + 2) // 2, 1440)
+        np.testing.assert_array_equal(embedding[:, :1280], plain["embedding"].numpy())
+        np.testing.assert_allclose(embedding[:, 1280:], floor(x)["embedding"].numpy(), atol=1e-5)
+        np.testing.assert_allclose(frames[:, :, 1280:].mean(1), embedding[:, 1280:], atol=1e-5)
+        np.testing.assert_array_equal(frames[:, :, :1280], plain["frame_embeddings"].numpy())
+    restored = type(served).from_config(served.get_config())
+    assert restored.log_mel_stats and restored.embedding_size == 1440
+    with pytest.raises(ConfigError, match="log_mel_stats=True is a serving option and needs a pooling"):
+        zoo.create_encoder("nf_slowfast_tiny", pooling="mean_max", log_mel_stats=True)
+
+
 def test_the_quantisation_friendly_variant_has_leaky_relu_no_squeeze_excite_and_dense_convs():
     """tiny_fine_q: tiny_fine's widths, depths and strides with LeakyReLU (gamma-scaled in the blocks,
     plain at fusion and head), no squeeze-excitation, one group per convolution and max pooling in

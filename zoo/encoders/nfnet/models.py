@@ -12,6 +12,13 @@ the standard deviation itself: the time-mean of `(x - m)^2 / s` is `s^2 / s`) an
 time-mean of the frames; `"mean_max"` (BYOL-A's mean + max over time) is a probe-time option that
 breaks that identity, so export refuses it.
 
+`log_mel_stats=True` appends the clip's log-mel mean and standard deviation over time, taken before
+per-example standardisation (`2 * n_mels` numbers: the `logmel_stats` baseline, exactly), to the
+embedding. It adds no weights: a serving option that gives the network's embedding back the
+absolute level and spectral envelope that standardisation hides from it. Each frame embedding gets
+the sum of those statistics' per-log-mel-frame terms over the log-mel frames it covers, times
+`frames / log-mel frames`, so the embedding is still exactly the time-mean of the frames.
+
 Frame embeddings: the fast path has 1/4 of the log-mel frame rate (40 ms hop), the slow path
 1/16; each slow frame is repeated 4 times to line up with the fast frames it covers (both paths
 have ceil(frames / 16) * 4 >= fast frames; the excess is cropped), then `concat(fast, slow)`
@@ -67,12 +74,16 @@ class SlowFastNFNet(LogMelEncoder):
     """Waveform -> log-mel `[batch, frames, n_mels]` -> Slowfast NFNet (see module docstring)."""
 
     def __init__(self, variant="F0", n_mels=ac.N_MELS, final_conv=True, stochdepth_rate=STOCHDEPTH_RATE,
-                 approximate_gelu=True, pooling="mean", **kwargs):
+                 approximate_gelu=True, pooling="mean", log_mel_stats=False, **kwargs):
         super().__init__(n_mels=n_mels, **kwargs)
         row = _slowfast_row(variant)
         if pooling not in POOLINGS:
             raise ConfigError(f"Slowfast NFNet pooling {pooling!r}; choose one of {', '.join(POOLINGS)}")
+        if log_mel_stats and pooling == "mean_max":
+            raise ConfigError("Slowfast NFNet: log_mel_stats=True is a serving option and needs a pooling whose "
+                              f"embedding is the time-mean of the frames ({', '.join(EXPORTABLE_POOLINGS)}), not mean_max")
         self.variant, self.final_conv, self.pooling = variant, bool(final_conv), pooling
+        self.log_mel_stats = bool(log_mel_stats)
         self.stochdepth_rate, self.approximate_gelu = float(stochdepth_rate), bool(approximate_gelu)
         self.slow = NFNetPath(**_path_kwargs(row["slow"], final_conv, stochdepth_rate, approximate_gelu), name="slow")
         self.fast = NFNetPath(**_path_kwargs(row["fast"], final_conv, stochdepth_rate, approximate_gelu), name="fast")
@@ -83,11 +94,40 @@ class SlowFastNFNet(LogMelEncoder):
                                           approximate_gelu=approximate_gelu, name="plain_gelu")
         self.slow_pool = keras.layers.MaxPooling2D((TIME_RATIO, 1), (TIME_RATIO, 1), padding="same")
         self.embedding_size = (self.fast.output_channels + self.slow.output_channels) * (
-            2 if pooling in DOUBLE_WIDTH_POOLINGS else 1)
+            2 if pooling in DOUBLE_WIDTH_POOLINGS else 1) + (2 * self.n_mels if self.log_mel_stats else 0)
         time_stride = 1                                 # the fast path's (2 x 2 in its stem for F0 and tiny)
         for stride in row["fast"]["stem_strides"] + row["fast"]["strides"]:
             time_stride *= stride[0]
+        self.time_stride = time_stride                  # log-mel frames per frame embedding
         self.frame_hop_seconds = ac.HOP_SECONDS * time_stride
+
+    def frame_features(self, waveform, training=False, spectrogram_augmentation=None):
+        log_mel = self.log_mel(waveform)                # [batch, F, mel], before standardisation
+        x = self.standardization(log_mel) if self.standardization is not None else log_mel
+        if training and spectrogram_augmentation is not None:
+            x = spectrogram_augmentation(x)
+        embedding, frames = self.encode_spectrogram(x, training=training)
+        if not self.log_mel_stats:
+            return embedding, frames
+        return self._append_log_mel_stats(embedding, frames, log_mel)
+
+    def _append_log_mel_stats(self, embedding, frames, log_mel):
+        """(embedding [batch, D], frames [batch, T, D], log_mel [batch, F, mel]) -> the same with the
+        clip's log-mel mean and standard deviation appended, `[batch, D + 2 mel]` and
+        `[batch, T, D + 2 mel]` (module docstring). Log-mel frame f lies under frame f // time_stride."""
+        mean = ops.mean(log_mel, axis=1, keepdims=True)
+        squared = ops.square(log_mel - mean)
+        std = ops.sqrt(ops.mean(squared, axis=1, keepdims=True))
+        terms = ops.concatenate([log_mel, squared / ops.maximum(std, STD_FLOOR)], axis=-1)   # mean over F: [m, s]
+        stats = ops.mean(terms, axis=1)
+        count = ops.shape(frames)[1]
+        log_mel_count = ops.shape(log_mel)[1]
+        padding = count * self.time_stride - log_mel_count
+        terms = ops.pad(terms, [[0, 0], [0, ops.maximum(padding, 0)], [0, 0]])[:, :count * self.time_stride]
+        sums = ops.sum(ops.reshape(terms, [-1, count, self.time_stride, 2 * self.n_mels]), axis=2)
+        scale = ops.cast(count, sums.dtype) / ops.cast(log_mel_count, sums.dtype)
+        return (ops.concatenate([embedding, ops.cast(stats, embedding.dtype)], axis=-1),
+                ops.concatenate([frames, ops.cast(sums * scale, frames.dtype)], axis=-1))
 
     def encode_spectrogram(self, spectrogram, training=False):
         x = ops.expand_dims(spectrogram, -1)           # [batch, time, mel, 1]
@@ -137,7 +177,7 @@ class SlowFastNFNet(LogMelEncoder):
     def get_config(self):
         return {**super().get_config(), "variant": self.variant, "final_conv": self.final_conv,
                 "stochdepth_rate": self.stochdepth_rate, "approximate_gelu": self.approximate_gelu,
-                "pooling": self.pooling}
+                "pooling": self.pooling, **({"log_mel_stats": True} if self.log_mel_stats else {})}
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -181,8 +221,9 @@ def _register(cls, name, variant, embedding_size, frame_hop_seconds, num_params,
 
 _register(SlowFastNFNet, "nf_slowfast_f0", "F0", 3456, 0.04, 62_970_654, paper_params="63m",
           description="Slowfast NFNet-F0, the paper's model, as the official code (final convs: 3456-d; "
-                      "final_conv=False gives the paper table's 1728-d).", final_conv=True, pooling="mean")
+                      "final_conv=False gives the paper table's 1728-d).", final_conv=True, pooling="mean", log_mel_stats=False)
 _register(SlowFastNFNet, "nf_slowfast_tiny", "tiny", 640, 0.04, 791_849, final_conv=True, pooling="mean",
+          log_mel_stats=False,
           description="Slowfast NFNet topology at CPU scale: widths / 4 (slow) and / 2 (fast), 1 block per stage.")
 _register(NFNet, "nfnet_f0", "F0", 3072, 0.32, 68_415_996, paper_params="68m",
           description="Single-path NFNet-F0 on the log-mel image (3x3 kernels), 3072-d.")
