@@ -183,3 +183,6 @@ def test_rows_of_two_files_with_one_name_stay_apart_and_a_path_finds_its_row():
     assert row_of("exports/sf_tiny", names) == "sf_tiny"
     assert row_of("sf_tiny", names) == "sf_tiny"                              # a row name
     assert row_of("runs/c/encoder.keras", names) is None
+    assert row_names(["concat:/x/runs/a/encoder.keras+logmel_stats", "twin:exports/sf_tiny"]) == {
+        "concat:/x/runs/a/encoder.keras+logmel_stats": "concat:encoder.keras+logmel_stats",
+        "twin:exports/sf_tiny": "twin:sf_tiny"}

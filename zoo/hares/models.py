@@ -65,17 +65,28 @@ class LiteRTProbeModel:
 
 def row_names(specs):
     """{spec: its row in the probe's tables} for the `--model` specs: the last path component
-    (`exports/sf_tiny` -> `sf_tiny`), grown by parent folders where two specs would share a row
-    (`runs/a/encoder.keras`, `runs/b/encoder.keras` -> `a/encoder.keras`, `b/encoder.keras`)."""
-    parts = {spec: os.path.normpath(os.fspath(spec)).split(os.sep) for spec in specs}
-    depth = {spec: 1 for spec in parts}
+    (`exports/sf_tiny` -> `sf_tiny`; in `twin:` and in each part of `concat:` alike), grown by parent
+    folders where two specs would share a row (`runs/a/encoder.keras`, `runs/b/encoder.keras` ->
+    `a/encoder.keras`, `b/encoder.keras`)."""
+    depth = {spec: 1 for spec in specs}
     while True:
-        names = {spec: "/".join(p[-depth[spec]:]) for spec, p in parts.items()}
-        clashing = [s for s in names if list(names.values()).count(names[s]) > 1 and depth[s] < len(parts[s])]
+        names = {spec: _row_label(os.fspath(spec), depth[spec]) for spec in specs}
+        clashing = [s for s in specs if list(names.values()).count(names[s]) > 1
+                    and _row_label(os.fspath(s), depth[s] + 1) != names[s]]
         if not clashing:
             return names
         for spec in clashing:
             depth[spec] += 1
+
+
+def _row_label(spec, depth):
+    """`spec` with each path in it cut to its last `depth` components."""
+    if spec.startswith(CONCAT_PREFIX):
+        parts = [p for p in spec[len(CONCAT_PREFIX):].split("+") if p]
+        return CONCAT_PREFIX + "+".join(_row_label(p, depth) for p in parts)
+    if spec.startswith(TWIN_PREFIX):
+        return TWIN_PREFIX + _row_label(spec[len(TWIN_PREFIX):], depth)
+    return "/".join(os.path.normpath(spec).split(os.sep)[-depth:])
 
 
 def row_of(spec, names):
