@@ -132,7 +132,7 @@ def test_card_gives_each_litert_files_probe_loss_against_the_saved_model_paired(
     folder = zoo.published_path(zoo.published.DEFAULT_PUBLISHED)
     models = litert_models(folder)
     assert list(models)[0] == "LiteRT float32" and "LiteRT int8_dynamic" in models
-    assert models["LiteRT float32"].embed_batch(real_like_clips(7001, count=1)).shape == (1, 1280)
+    assert models["LiteRT float32"].embed_batch(real_like_clips(7001, count=1)).shape == (1, 1440)
 
 
 def test_reexport_keeps_the_attribution_and_calibrates_int8_on_the_corpus_the_run_trained_on(tmp_path):

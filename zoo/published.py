@@ -12,7 +12,7 @@ import os
 
 from zoo.errors import NotFoundError, UnknownNameError
 
-DEFAULT_PUBLISHED = "nf_slowfast_tiny_fine_std-distill-open-audio"   # the best on the cross-source suite; zoo.load(), the notebooks and the demo use it
+DEFAULT_PUBLISHED = "nf_slowfast_tiny_fine_std_logmel-distill-open-audio"   # the best on the cross-source suite; zoo.load(), the notebooks and the demo use it
 
 
 def published_dir():

@@ -393,9 +393,11 @@ def publish_run(run_dir, out_root=None, corpus_root=None, mini_size="default", s
         if serving_options:
             checkpoint = os.path.join(tmp, "encoder.keras")
             encoder.save(checkpoint)
+        # A full-integer file calibrates on the corpus the run trained on (a served copy's .keras file
+        # no longer says which).
         facts = export_encoder(config["encoder"], out_dir, checkpoint=checkpoint, quantizations=quantizations,
                                probe_scores=flat, card_extras={"training": training, "publication": publication},
-                               progress=progress)
+                               representative=trained_corpus(corpus["packages"]), progress=progress)
     from zoo.workflows.licences import pool_rows, write_attribution
     write_attribution(out_dir, pool_rows(corpus_root))
     return out_dir, facts
