@@ -102,7 +102,11 @@ def training_dataset(shard_dir, split="train", num_classes=0, crop_seconds=3.0, 
     two views of SimCLR and BYOL), or with `shared_crop` the same crop repeated (BYOL-A's views:
     one segment, made different only by the augmentations). `targets` = (clip ids `[N]`, float32
     `[N, T]`) adds each clip's row as `targets` `[batch, T]` (distillation); a clip without a row
-    stops the run with its id.
+    stops the run with its id. `targets` may instead be crop targets (an object with `clip_ids` [N],
+    `first_row` [N], `count` [N], `offsets` [M] samples, `values` [M, T] and `crop_samples`, as
+    `zoo.teachers.crop_targets.CropTargetTable`): the first view is then one of the clip's stored
+    crops, drawn uniformly, and `targets` is that crop's row, the teachers' embedding of the very
+    audio the view holds; the other views stay random crops.
 
     The stream is a function of `seed` alone (None: a fresh one): epoch e reads the shards in an order
     seeded by (seed, e), four at a time, and permutes each block of `shuffle_buffer` records by a
@@ -152,8 +156,17 @@ def training_dataset(shard_dir, split="train", num_classes=0, crop_seconds=3.0, 
 
     last_epoch = tf.int64.max if repeat else first_epoch + 1
     ds = tf.data.Dataset.range(first_epoch, last_epoch).flat_map(one_epoch).skip(skip)
-    if targets is not None:
+    per_crop = targets is not None and hasattr(targets, "offsets")
+    if per_crop:
+        if int(targets.crop_samples) != crop:
+            raise ConfigError(f"crop targets of {targets.crop_samples} samples for crops of {crop} (crop_seconds="
+                              f"{crop_seconds}): compute the targets for the run's crop length")
+        ids, rows = targets.clip_ids, targets.values
+        first_row, count = tf.constant(targets.first_row, tf.int64), tf.constant(targets.count, tf.int64)
+        offsets = tf.constant(targets.offsets, tf.int32)
+    elif targets is not None:
         ids, rows = targets
+    if targets is not None:
         table = tf.lookup.StaticHashTable(tf.lookup.KeyValueTensorInitializer(
             tf.constant([str(i) for i in ids]), tf.range(len(ids), dtype=tf.int64)), default_value=-1)
         rows = tf.constant(rows, tf.float32)
@@ -161,15 +174,22 @@ def training_dataset(shard_dir, split="train", num_classes=0, crop_seconds=3.0, 
     def to_training(epoch, index, serialized):
         example = parse_example(serialized)
         clip_seed = fold_seed(run_seed, epoch, index)
-        crops = [random_crop(example["waveform"], crop, fold_seed(clip_seed, 0))]
-        element = {"waveform": crops[0], "labels": _multi_hot(example["label_ids"], num_classes),
-                   "clip_id": example["clip_id"]}
         if targets is not None:
             row = table.lookup(example["clip_id"])
             check = tf.debugging.Assert(row >= 0, ["no teacher targets for clip", example["clip_id"],
                                                    "; recompute them for these shards"])
             with tf.control_dependencies([check]):
-                element["targets"] = tf.gather(rows, tf.maximum(row, 0))
+                row = tf.maximum(row, 0)
+        if per_crop:        # one of the clip's stored crops, drawn uniformly; its own targets
+            pick = tf.random.stateless_uniform([], fold_seed(clip_seed, 0), 0, count[row], tf.int64)
+            row = first_row[row] + pick
+            crops = [pad_to(example["waveform"], crop)[offsets[row]:offsets[row] + crop]]
+        else:
+            crops = [random_crop(example["waveform"], crop, fold_seed(clip_seed, 0))]
+        element = {"waveform": crops[0], "labels": _multi_hot(example["label_ids"], num_classes),
+                   "clip_id": example["clip_id"]}
+        if targets is not None:
+            element["targets"] = tf.gather(rows, row)
         if views > 1:
             crops += ([crops[0]] * (views - 1) if shared_crop else
                       [random_crop(example["waveform"], crop, fold_seed(clip_seed, v)) for v in range(1, views)])

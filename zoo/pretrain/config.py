@@ -68,6 +68,12 @@ class PretrainConfig:
                            "predict (resemblyzer: speaker; basic_pitch: pitch content). Their weights come from "
                            "their pip wheels; their embeddings of the corpus are computed once and cached "
                            "beside the shards.")
+    targets: str = _field("clip", "Distill: what each target describes. clip: the teachers' embedding of the whole "
+                          "clip the crop was cut from; crops: their embedding of the very crop the student hears "
+                          "(crops every --target_hop_seconds, computed once and cached; docs/pretraining.md).",
+                          choices=("clip", "crops"))
+    target_hop_seconds: float = _field(0.5, "Distill with --targets=crops: seconds between the starts of a clip's "
+                                       "stored crops (each --crop_seconds long).")
     contrastive_weight: float = _field(1.0, "Distill: weight of SimCLR's NT-Xent beside the distillation loss "
                                        "(0: the teachers alone).")
     teacher_weights: str = _field("", "Distill: NAME=WEIGHT,... each teacher's weight in the distillation loss "

@@ -93,6 +93,16 @@ def teacher_targets(cfg):
     names = parse_teachers(cfg.teachers)
     if not names:
         raise ConfigError("--objective=distill needs --teachers (e.g. resemblyzer,basic_pitch)")
+    if cfg.targets == "crops":
+        from zoo.teachers.crop_targets import ensure_crop_targets, load_crop_targets
+        ensure_crop_targets(cfg.shards, names, cfg.split, cfg.crop_seconds, cfg.target_hop_seconds)
+        targets = load_crop_targets(cfg.shards, names, cfg.split, cfg.crop_seconds, cfg.target_hop_seconds)
+        for name, count in targets.left_out.items():
+            if count:
+                print(f"teacher {name}: {count} crops it could not embed are left out", flush=True)
+        if targets.filled:
+            print(f"{targets.filled} clips without a crop every teacher embedded train on the mean target", flush=True)
+        return targets
     ensure_targets(cfg.shards, names, cfg.split)
     targets = load_targets(cfg.shards, names, cfg.split)
     for name, count in targets.filled.items():
@@ -115,7 +125,8 @@ def make_dataset(cfg, num_classes, targets=None, strategy=None, batch_size=None,
     ds = training_dataset(cfg.shards, cfg.split, num_classes, cfg.crop_seconds, batch_size or cfg.batch_size,
                           seed=cfg.seed, views=views, shared_crop=cfg.shared_crop, input_context=input_context,
                           start_step=start_step,
-                          targets=None if targets is None else (targets.clip_ids, targets.values))
+                          targets=targets if targets is None or hasattr(targets, "offsets")
+                          else (targets.clip_ids, targets.values))
     keys = ("waveform", "labels") if views == 1 else ("views", "targets") if targets is not None else ("views",)
     ds = ds.map(lambda e: {k: e[k] for k in keys})
     options = tf.data.Options()
