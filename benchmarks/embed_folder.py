@@ -5,7 +5,7 @@ the `peers` extra) on the same clips. Each door runs in its own process: clips p
 audio per second, peak resident memory, and the ratio of its audio-s/s to BirdNET's.
 
     python benchmarks/embed_folder.py                          # 200 spoken clips from klettres-data
-    python benchmarks/embed_folder.py --folder=~/my_audio --model=sincnet-simclr-open-audio
+    python benchmarks/embed_folder.py --folder=~/my_audio --model=nf_slowfast_tiny_fine_std_logmel-distill-open-audio
 
 Without `--folder`, the clips come from the Debian package klettres-data (spoken letters and
 syllables in 20 languages; part of the open-audio corpus, GPL-2+/CC-BY-SA): `apt-get download`
@@ -28,7 +28,7 @@ ONEDNN_OFF = "_onednn_off"
 flags.DEFINE_string("folder", None, "Folder of audio files (WAV, FLAC, OGG), searched recursively; default: "
                     "klettres-data clips in the cache folder.")
 flags.DEFINE_integer("files", 200, "How many files to take from the default source (evenly spread).")
-flags.DEFINE_string("model", "nf_slowfast_tiny-simclr-open-audio", "Published encoder name or export folder.")
+flags.DEFINE_string("model", "nf_slowfast_tiny_fine_std-simclr-open-audio", "Published encoder name or export folder.")
 flags.DEFINE_list("doors", ["hub.load", "embed_file", "embed_file_saved_model", "hub.load" + ONEDNN_OFF,
                            "embed_file_saved_model" + ONEDNN_OFF, "litert_float32", "litert_int8_dynamic", "birdnet"],
                   f"What to time; a door ending in {ONEDNN_OFF!r} runs in a process with TF_ENABLE_ONEDNN_OPTS=0 "

@@ -1,7 +1,7 @@
 """Peers side by side (the program is `zoo.workflows.peers_bench`, so `hares-zoo bench --peers` runs it
 from any install); from a checkout its results go here, beside this file:
 
-    python benchmarks/peers.py --models=nf_slowfast_tiny-simclr-open-audio,sincnet-simclr-open-audio
+    python benchmarks/peers.py --models=nf_slowfast_tiny_fine_std-simclr-open-audio,nf_slowfast_tiny_fine_std_logmel-distill-open-audio
 """
 
 import os

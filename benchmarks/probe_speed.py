@@ -2,7 +2,7 @@
 fit time and clip-level test accuracy per mini-HARES task (the `benchmarks` extra has scikit-learn).
 
     python benchmarks/probe_speed.py                          # logmel_conv_tiny embeddings, mini-HARES
-    python benchmarks/probe_speed.py --tasks=open-audio --model=nf_slowfast_tiny-simclr-open-audio
+    python benchmarks/probe_speed.py --tasks=open-audio --model=nf_slowfast_tiny_fine_std-simclr-open-audio
     python benchmarks/probe_speed.py --probe_solver=lbfgs       # the Keras probe's full-batch L-BFGS
 
 Embeddings are computed once per task (not timed). Both probes see standardised features and are

@@ -4,7 +4,7 @@ Scores random-init encoders (seed 0, no training) of each family at several widt
 mel resolutions and poolings on the cross-source suite (docs/cross-source.md), beside `logmel`
 and `logmel_stats`, with the probe `hares-zoo probe` uses by default. A network that starts below
 the statistics floor has to learn its way back to it before pretraining can add anything, so this
-is the first lever to pull (docs/published.md, "Levers").
+is the first lever to pull (docs/experiments/levers-1-11.md, "Levers").
 
     hares-zoo prepare --corpus=cross-source
     python benchmarks/random_init_sweep.py                       # every point, ~15 min on 2 cores

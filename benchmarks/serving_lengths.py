@@ -25,7 +25,7 @@ from costing import write_table
 
 flags.DEFINE_list("encoders", ["logmel_conv_tiny", "nf_slowfast_tiny", "nfnet_tiny", "efficientnet_tiny",
                                "vit_micro", "sincnet"], "Registry encoders to export and time.")
-flags.DEFINE_list("published", ["nf_slowfast_tiny_fine_std-simclr-open-audio", "nf_slowfast_tiny-simclr-open-audio"],
+flags.DEFINE_list("published", ["nf_slowfast_tiny_fine_std-simclr-open-audio", "nf_slowfast_tiny_fine_std-simclr-open-audio"],
                   "Published encoders to time as shipped.")
 flags.DEFINE_float("seconds", 2.0, "The repeated clip length in seconds.")
 flags.DEFINE_integer("new_lengths", 5, "How many unseen lengths to time.")

@@ -11,7 +11,7 @@ seconds` (the fixed part is what a short clip pays whatever its length). Then, o
 Each door runs in its own process; the best of `--repeats` timings is kept.
 
     python benchmarks/serving_profile.py                      # the default published encoder
-    python benchmarks/serving_profile.py --model=sincnet-simclr-open-audio --out=/tmp/profile
+    python benchmarks/serving_profile.py --model=nf_slowfast_tiny_fine_std_logmel-distill-open-audio --out=/tmp/profile
 """
 
 import json

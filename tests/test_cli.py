@@ -79,3 +79,17 @@ def test_an_internal_error_keeps_its_traceback_and_a_user_error_is_one_line(tmp_
     user = run("export", "--encoder=no_such_encoder", f"--out={tmp_path / 'b'}")
     assert user.returncode == 1 and "Traceback" not in user.stderr
     assert "hares-zoo export: unknown encoder name 'no_such_encoder'" in user.stderr
+
+
+def test_a_cpu_machine_sees_no_cuda_error_line():
+    """On a machine without NVIDIA's driver TensorFlow logs `failed call to cuInit` at its first op;
+    `import zoo` quiets that probe unless the user chose TF_CPP_MIN_LOG_LEVEL (then theirs stands)."""
+    import ctypes.util
+    assert ctypes.util.find_library("cuda") is None, "this test describes a machine without a GPU driver"
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    code = "import zoo, tensorflow as tf; print(int(tf.constant(2) + 1))"
+    quiet = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env)
+    assert quiet.stdout.strip() == "3" and "cuInit" not in quiet.stderr
+    chosen = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                            env={**env, "TF_CPP_MIN_LOG_LEVEL": "0"})
+    assert chosen.stdout.strip() == "3" and "failed call to cuInit" in chosen.stderr

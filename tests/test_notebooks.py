@@ -34,12 +34,17 @@ def _run(name, tmp_path, monkeypatch):
     stderr = "".join(o.get("text", "") for c in stored.cells if c.cell_type == "code" for o in c.outputs
                      if o.get("name") == "stderr")
     assert "Traceback" not in stderr and stderr.count("\n") < 20, stderr[-2000:]
+    assert "cuInit" not in stderr and "cuInit" not in shown, "TensorFlow's CUDA probe error on a CPU machine"
     result = [line for text in texts for line in text.splitlines() if line.startswith("RESULT ")]
     assert len(result) == 1
     return json.loads(result[0][len("RESULT "):]), stored
 
 
 def test_01_embed_with_hub(tmp_path, monkeypatch):
+    import zoo
+    stored = nbformat.read(os.path.join(NOTEBOOKS, "01_embed_with_hub.ipynb"), as_version=4)
+    shown = "".join(o.get("text", "") for o in stored.cells[3].get("outputs", []))
+    assert f"| {zoo.DEFAULT_PUBLISHED} | " in shown and "**Verdict:**" in shown    # the card's whole score section
     result, nb = _run("01_embed_with_hub.ipynb", tmp_path, monkeypatch)
     assert result["files"] == 27 and result["embedding_shape"] == [27, 1440] and result["finite"]  # published
     assert result["centroid_accuracy"] == pytest.approx(27 / 27)   # reference: 27 of 27 files (chance 1 / 9)

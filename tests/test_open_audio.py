@@ -3,6 +3,7 @@ data archive and from zips inside it, licences, the hash split that keeps probe 
 pretraining pool, bad packages and bad files reported and skipped, shards and manifests."""
 
 import csv
+import dataclasses
 import io
 import json
 import os
@@ -72,6 +73,64 @@ def test_deb_reader_reads_control_and_streams_members(fake_debs):
     assert debs.licences_from_copyright(COPYRIGHT) == ["CC-BY-SA-3.0", "GPL-2+"]
 
 
+KLETTRES_LIKE = """Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/
+
+Files: *
+Copyright: 2001 Someone
+License: GPL-2+
+
+Files: doc/*
+Copyright: 2001 Someone
+License: GFDL-NIV-1.2+
+
+Files: data/sounds/ambience/*
+ data/sounds/extra/a?.ogg
+License: CC-BY-SA-3.0
+
+Files: data/sounds/ambience/morph/*
+License: CC-BY-3.0
+
+License: GPL-2+
+ The licence's text, indented.
+"""
+
+
+def test_each_file_gets_the_licence_of_the_last_stanza_that_matches_it():
+    stanzas = debs.copyright_stanzas(KLETTRES_LIKE)
+    assert stanzas == [(["*"], "GPL-2+"), (["doc/*"], "GFDL-NIV-1.2+"),
+                       (["data/sounds/ambience/*", "data/sounds/extra/a?.ogg"], "CC-BY-SA-3.0"),
+                       (["data/sounds/ambience/morph/*"], "CC-BY-3.0")]
+    of = lambda path: debs.licence_of_path(stanzas, path)        # noqa: E731
+    assert of("usr/share/klettres/data/en/alpha/a.ogg") == "GPL-2+"
+    assert of("usr/share/games/x/data/sounds/ambience/wind.ogg") == "CC-BY-SA-3.0"
+    assert of("usr/share/games/x/data/sounds/ambience/morph/m1.ogg") == "CC-BY-3.0"   # the last match wins
+    assert of("usr/share/games/x/data/sounds/extra/a1.ogg") == "CC-BY-SA-3.0"
+    assert of("usr/share/games/x/data/sounds/extra/a12.ogg") == "GPL-2+"
+    assert of("usr/share/doc/klettres/doc/index.ogg") == "GFDL-NIV-1.2+"
+    assert of("pack.zip:doc/a.ogg") == "GFDL-NIV-1.2+"                               # an archive entry
+    assert debs.copyright_stanzas("This package is GPL-2+, see /usr/share/common-licenses.") == []
+
+
+def test_a_file_under_the_gfdl_alone_stays_out_of_the_pool(tmp_path, fake_debs):
+    from zoo.data.corpora import package_audio
+    spec = next(s for s in open_audio.PACKAGES if s.name == "klettres-data")
+    rows, problems = package_audio.extract_package(debs.find_deb(str(fake_debs), "klettres-data"), spec,
+                                                   str(tmp_path / "audio"), log=lambda _: None)
+    assert rows and {r["licence"] for r in rows} == {"CC-BY-SA-3.0"}
+    gfdl = KLETTRES_LIKE.replace("Files: doc/*", "Files: usr/share/klettres/*").replace("Files: data/sounds/ambience/*\n", "Files: nothing/*\n")
+    original = debs.copyright_stanzas
+    try:
+        debs.copyright_stanzas = lambda text: original(gfdl)
+        rows_after, problems = package_audio.extract_package(
+            debs.find_deb(str(fake_debs), "klettres-data"), dataclasses.replace(spec, audio=spec.audio + "|never"),
+            str(tmp_path / "audio"), log=lambda _: None)
+    finally:
+        debs.copyright_stanzas = original
+    assert rows_after == [] and len(problems) == len(rows)
+    assert all("left out: under GFDL-NIV-1.2+ only" in what for _, what in problems)
+    assert not any(f.endswith(".ogg") for _, _, files in os.walk(tmp_path / "audio") for f in files)
+
+
 def test_bad_packages_and_files_are_reported_and_skipped(corpus):
     _, report, messages = corpus
     assert set(report.missing_packages) == {"redeclipse-data", "wesnoth-1.16-music", "openarena-data"}
@@ -91,7 +150,7 @@ def test_provenance_has_version_licence_and_durations(corpus):
     assert len(rows) == 14 == len(report.rows)      # 12 klettres + 2 from the zip; png and broken left out
     zip_row = next(r for r in rows if r["path"].endswith(LONG_TRACK))
     assert zip_row["path"] == f"{ZIP}:{LONG_TRACK}" and zip_row["split"] == "pretrain"
-    assert zip_row["version"] == "0.0.26-1" and zip_row["licence"] == "CC-BY-SA-3.0; GPL-2+"   # all, main first
+    assert zip_row["version"] == "0.0.26-1" and zip_row["licence"] == "CC-BY-SA-3.0"   # its own: Files: *
     assert abs(float(zip_row["duration_s"]) - 23.0) < 0.05
     assert os.path.exists(out / zip_row["file"])
     assert not any(name.endswith(".zip") for _, _, files in os.walk(out / "audio") for name in files)
@@ -188,7 +247,7 @@ def test_publish_a_run_scores_baselines_and_writes_an_honest_card(corpus, tmp_pa
     assert "**Verdict:** On the cross-source suite's mean accuracy" in card
     assert "| logmel_stats |" in card
     assert "hares-zoo pretrain --encoder=logmel_conv_tiny --objective=simclr --corpus=open-audio" in card
-    assert "| klettres-data | 4:22.12.3-1 | CC-BY-SA-3.0; GPL-2+ | " in card and facts["parity"]["passed"]
+    assert "| klettres-data | 4:22.12.3-1 | CC-BY-SA-3.0 | " in card and facts["parity"]["passed"]
     assert "| weights licence | **GPL-3.0-or-later**" in card             # share-alike training data
     from zoo.workflows.licences import read_attribution
     rows = read_attribution(folder)

@@ -56,7 +56,7 @@ def test_published_encoder_keeps_the_contract_through_every_door(name):
 
 def test_twin_is_the_published_config_with_fresh_seeded_weights():
     from zoo.hares.models import load_probe_model
-    name = "nf_slowfast_tiny-simclr-open-audio"
+    name = "nf_slowfast_tiny_fine_std-simclr-open-audio"
     trained = load_probe_model(os.path.join(zoo.published_path(name), "encoder.keras"))
     twin, again = load_probe_model("twin:" + name), load_probe_model("twin:" + name)
     assert type(twin) is type(trained) and twin.get_config() == trained.get_config()
@@ -146,8 +146,8 @@ def test_reexport_keeps_the_attribution_and_calibrates_int8_on_the_corpus_the_ru
     assert trained_corpus(dict.fromkeys(OPEN_AUDIO_PACKAGES)) == "open-audio"
     assert trained_corpus(dict.fromkeys(OPEN_AUDIO_PACKAGES[:2] + XL_EXTRA_PACKAGES[:1])) == "open-audio-xl"
     assert trained_corpus({"megaglest-data": {}}) is None and trained_corpus({}) is None
-    folder = str(tmp_path / "sincnet-simclr-open-audio")
-    shutil.copytree(published_path("sincnet-simclr-open-audio"), folder)
+    folder = str(tmp_path / "nf_slowfast_tiny_fine_std-simclr-open-audio")
+    shutil.copytree(published_path("nf_slowfast_tiny_fine_std-simclr-open-audio"), folder)
     attribution = open(os.path.join(folder, "provenance.csv.gz"), "rb").read()
     before = json.load(open(os.path.join(folder, "model_card.json")))
     facts = reexport_published(folder, ("float32",), progress=lambda message: None)
@@ -200,19 +200,46 @@ def test_every_card_states_a_weights_licence_its_data_allows_and_ships_the_attri
         hours[row["package"]] = hours.get(row["package"], 0) + float(row["duration_s"]) / 3600
     for package, entry in card["publication"]["corpus"]["packages"].items():
         assert hours[package] == pytest.approx(entry["pool_hours"], abs=0.001), package
+    from zoo.export.card_check import card_problems
+    assert card["license"] == "GPL-3.0-or-later" and card["code_license"] == "Apache-2.0"
+    assert card_problems(folder) == []                  # card and provenance agree, package by package
+    assert not any(name.startswith("GFDL") for name in weights["share_alike"])
+
+
+def test_card_check_finds_a_card_that_disagrees_with_its_provenance_or_the_distribution(tmp_path):
+    import shutil
+
+    from zoo.export import card_check
+    problems, count, ids = card_check.check()
+    assert (problems, count, ids) == ([], len(PUBLISHED), {"Apache-2.0", "GPL-3.0-or-later"})
+    folder = tmp_path / DEFAULT_PUBLISHED
+    shutil.copytree(published_path(DEFAULT_PUBLISHED), folder)
+    card = json.load(open(folder / "model_card.json"))
+    card["license"] = "Apache-2.0"
+    card["publication"]["corpus"]["packages"]["klettres-data"]["licence"] = "GPL-2+; GFDL-NIV-1.2+"
+    (folder / "model_card.json").write_text(json.dumps(card))
+    problems, count, _ = card_check.check(str(tmp_path))
+    assert count == 1 and problems == [
+        f"{DEFAULT_PUBLISHED}: model_card.json's license is 'Apache-2.0', its weights' licence 'GPL-3.0-or-later'",
+        f"{DEFAULT_PUBLISHED}: klettres-data's licences are ['GFDL-NIV-1.2+', 'GPL-2+'] on the card, ['GPL-2+'] in "
+        "provenance.csv.gz"]
 
 
 def test_weights_licence_follows_the_data_and_teachers():
     from zoo.teachers import teacher_spec
-    from zoo.workflows.licences import weights_licence
+    from zoo.workflows.licences import decide_weights_licence
     permissive = {"a": {"licence": "CC0-1.0; Expat"}, "b": {"licence": "CC-BY-3.0"}}
-    assert weights_licence(permissive)["licence"] == "Apache-2.0"
+    assert decide_weights_licence(permissive)["licence"] == "Apache-2.0"
     mixed = dict(permissive, c={"licence": "GPL-2+; Red-Eclipse"})
-    decided = weights_licence(mixed, [teacher_spec("musicnn"), teacher_spec("resemblyzer")])
+    decided = decide_weights_licence(mixed, [teacher_spec("musicnn"), teacher_spec("resemblyzer")])
     assert (decided["licence"], decided["share_alike"], decided["unclassified"]) == \
         ("GPL-3.0-or-later", ["GPL-2+"], ["Red-Eclipse"])
     assert decided["teachers"] == {"musicnn": "ISC", "resemblyzer": "Apache-2.0"}
-    assert "Red-Eclipse" in decided["reason"]
+    assert "Red-Eclipse" in decided["reason"] and "LGPL" not in decided["reason"]
+    lesser = decide_weights_licence(dict(mixed, d={"licence": "LGPL (free-form copyright file)"}))
+    assert "LGPL by its section 3" in lesser["reason"] and "CC-BY-SA" not in lesser["reason"]
+    with pytest.raises(ValueError, match="GFDL-NIV-1.2\\+ material, which no GPL licence can take"):
+        decide_weights_licence(dict(mixed, e={"licence": "GFDL-NIV-1.2+"}))
 
 
 def test_create_encoder_with_published_weights_matches_hub_and_fine_tunes(tmp_path):
@@ -242,7 +269,7 @@ def test_create_encoder_with_published_weights_matches_hub_and_fine_tunes(tmp_pa
     with pytest.raises(NotFoundError, match="empty/encoder.keras: file not found"):
         zoo.create_encoder(weights=str(tmp_path / "empty"))
     (tmp_path / "broken.keras").write_bytes(b"PK\x03\x04 not really a zip")
-    with pytest.raises(ZooError, match="broken.keras: cannot be read as a Keras encoder"):
+    with pytest.raises(ZooError, match="broken.keras: exists but cannot be read as a Keras encoder"):
         zoo.create_encoder(weights=str(tmp_path / "broken.keras"))
 
 
@@ -279,3 +306,14 @@ def test_a_corrupt_published_file_is_named(tmp_path):
     (copy / "saved_model.pb").write_bytes(b"\x08\x01 not a protobuf of a SavedModel")
     with pytest.raises(ServingContractError, match="saved_model.pb .*cannot be loaded as a SavedModel"):
         zoo.load(str(copy), door="saved_model")
+    from zoo.errors import NotFoundError, ZooError
+    from zoo.hares.models import load_probe_model
+    keras_file = copy / "encoder.keras"
+    keras_file.write_bytes(keras_file.read_bytes()[:2000])            # a damaged encoder.keras: exists, unreadable
+    for door in (lambda: load_probe_model(str(keras_file)), lambda: zoo.create_encoder(weights=str(copy))):
+        with pytest.raises(ZooError, match=f"{keras_file}: exists but cannot be read as a Keras encoder \\(not a "
+                                           "\\.keras zip"):
+            door()
+    keras_file.unlink()
+    with pytest.raises(NotFoundError, match="encoder.keras: file not found"):
+        load_probe_model(str(keras_file))

@@ -16,6 +16,23 @@ The front door (timm-style):
 
 __version__ = "0.1.0"
 
+
+def _quiet_the_cuda_probe_without_a_driver():
+    """TensorFlow's wheel looks for a GPU at its first op and, on a machine without NVIDIA's driver,
+    logs `failed call to cuInit: ... UNKNOWN ERROR (303)` as an error: noise on every CPU run. Where
+    no driver library is found, TensorFlow is not yet imported and the user has not chosen
+    `TF_CPP_MIN_LOG_LEVEL`, set it to 3 (C++ log lines of level error and below off; Python
+    exceptions are unaffected). Set `TF_CPP_MIN_LOG_LEVEL` yourself to see them."""
+    import ctypes.util
+    import os
+    import sys
+    if "TF_CPP_MIN_LOG_LEVEL" in os.environ or "tensorflow" in sys.modules or ctypes.util.find_library("cuda"):
+        return
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+
+
+_quiet_the_cuda_probe_without_a_driver()
+
 from zoo.cache import cache_dir  # noqa: E402
 from zoo.published import DEFAULT_PUBLISHED, list_published, published_path  # noqa: E402
 from zoo.registry import create_encoder, encoder_info, list_encoders  # noqa: E402

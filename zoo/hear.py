@@ -1,9 +1,9 @@
 """The HEAR 2021 API over any encoder that keeps the serving contract (hear-eval-kit, `hear-validator`).
 
-    hear-validator zoo.hear --model nf_slowfast_tiny-simclr-open-audio   # pip install -e ".[hear]"
+    hear-validator zoo.hear --model nf_slowfast_tiny_fine_std-simclr-open-audio   # pip install -e ".[hear]"
 
     from zoo import hear
-    model = hear.load_model("nf_slowfast_tiny-simclr-open-audio")   # or a SavedModel folder; "" = default
+    model = hear.load_model("nf_slowfast_tiny_fine_std-simclr-open-audio")   # or a SavedModel folder; "" = default
     scene = hear.get_scene_embeddings(audio, model)                 # audio: float32 [n_sounds, samples]
     frames, timestamps_ms = hear.get_timestamp_embeddings(audio, model)
 

@@ -2,8 +2,8 @@
 inside the package (a wheel or `pip install git+URL` carries them), each a verified export folder with
 its model card (see docs/published.md).
 
-    zoo.list_published()                     # ["nf_slowfast_tiny-simclr-open-audio", ...]
-    zoo.load("nf_slowfast_tiny-simclr-open-audio").embed(waveform)
+    zoo.list_published()                     # ["nf_slowfast_tiny_fine_std-simclr-open-audio", ...]
+    zoo.load("nf_slowfast_tiny_fine_std-simclr-open-audio").embed(waveform)
 
 `$HARES_ZOO_PUBLISHED` points elsewhere (a folder of more export folders, e.g. your own).
 """
@@ -56,10 +56,6 @@ def load_published_keras(name_or_path):
     cannot be read."""
     import json
 
-    import keras
-
-    import zoo.encoders  # noqa: F401  (registers the encoder classes the file names)
-    from zoo.errors import ZooError
     path = os.fspath(name_or_path)
     if not os.path.exists(path):
         if path not in list_published():
@@ -69,10 +65,8 @@ def load_published_keras(name_or_path):
     keras_file = os.path.join(path, "encoder.keras") if os.path.isdir(path) else path
     if not os.path.exists(keras_file):
         raise NotFoundError(f"{keras_file}: file not found (an export folder holds encoder.keras beside its SavedModel)")
-    try:
-        model = keras.saving.load_model(keras_file, compile=False)
-    except Exception as error:         # a truncated zip, a foreign file: say which file
-        raise ZooError(f"{keras_file}: cannot be read as a Keras encoder ({type(error).__name__}: {error})") from error
+    from zoo.registry import load_encoder_file
+    model = load_encoder_file(keras_file)
     card = os.path.join(os.path.dirname(keras_file), "model_card.json")
     encoder_name = type(model).__name__
     if os.path.exists(card):

@@ -110,3 +110,24 @@ def create_encoder(name=None, weights=None, **overrides):
     if not model.built:
         model.build()
     return model
+
+
+def load_encoder_file(path):
+    """A saved Keras encoder (`encoder.keras`, local or on any TensorFlow filesystem) -> the model,
+    uncompiled. A missing file raises `NotFoundError`; a file that exists but cannot be read (truncated,
+    not a `.keras` zip, a class this zoo does not know) raises `ZooError`, each naming the file."""
+    import keras
+    import tensorflow as tf
+
+    import zoo.encoders  # noqa: F401  (registers the encoder classes the file names)
+    from zoo.errors import NotFoundError, ZooError
+    if not tf.io.gfile.exists(path):
+        raise NotFoundError(f"{path}: file not found")
+    if tf.io.gfile.isdir(path):
+        raise NotFoundError(f"{path}: a folder, not an encoder.keras file")
+    try:
+        return keras.saving.load_model(path, compile=False)
+    except Exception as error:         # a truncated zip, a foreign file: say which file and why
+        reason = "not a .keras zip (truncated or another kind of file)" if str(error).startswith("File not found") \
+            else f"{type(error).__name__}: {error}"
+        raise ZooError(f"{path}: exists but cannot be read as a Keras encoder ({reason})") from error

@@ -24,7 +24,7 @@ flags.DEFINE_string("run", None, "A finished `hares-zoo pretrain` run folder (wi
 flags.DEFINE_list("reexport", [], "Published encoders (names, or `all`) to export again in place with the "
                   "current export code: same weights and card facts, new graphs and parity figures.")
 flags.DEFINE_string("name", None, "With --run: the published name (default: <encoder>-<objective>-open-audio; give "
-                    "one when the run overrides the encoder's options, e.g. nf_slowfast_tiny_fine-simclr-open-audio).")
+                    "one when the run overrides the encoder's options, e.g. nf_slowfast_tiny_fine_std-simclr-open-audio).")
 flags.DEFINE_string("serving_options", None, "With --run: JSON object of encoder options that add no weights, "
                     "applied before scoring and export, e.g. '{\"pooling\": \"mean_absdev\"}' to serve a Slowfast NFNet "
                     "pretrained with mean_max pooling (which the serving contract does not allow).")

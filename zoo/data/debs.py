@@ -132,6 +132,34 @@ def licences_from_copyright(text):
     return names
 
 
+def copyright_stanzas(text):
+    """[(patterns, licence)] of a machine-readable (DEP-5) copyright file's `Files:` stanzas, in
+    order; [] for a free-form file. A pattern is a path relative to the source tree, `*` matching
+    any run of characters (slashes included) and `?` one character."""
+    stanzas = []
+    for block in re.split(r"\n[ \t]*\n", text):
+        files = re.search(r"^Files:[ \t]*((?:.*\S.*\n?)(?:^[ \t]+\S.*\n?)*)", block, re.MULTILINE)
+        licence = re.search(r"^License:[ \t]*(\S.*?)[ \t]*$", block, re.MULTILINE)
+        if files and licence:
+            stanzas.append((files.group(1).split(), licence.group(1)))
+    return stanzas
+
+
+def licence_of_path(stanzas, path):
+    """The licence DEP-5 gives a file: the last stanza with a pattern that matches the path or a
+    trailing part of it at a folder boundary (an installed path such as
+    `usr/share/games/x/data/sounds/a.ogg` holds the source path `data/sounds/a.ogg`; an archive
+    entry `pack.zip:audio/a.ogg` is matched as `pack.zip/audio/a.ogg`). None when nothing matches."""
+    import fnmatch
+    parts = path.replace(":", "/").split("/")
+    tails = ["/".join(parts[i:]) for i in range(len(parts))]
+    found = None
+    for patterns, licence in stanzas:
+        if any(fnmatch.fnmatchcase(tail, pattern) for pattern in patterns for tail in tails):
+            found = licence
+    return found
+
+
 def iter_data_files(path, wanted):
     """Yield `(name, fileobj)` for each regular file of the data archive with `wanted(name)` true.
 

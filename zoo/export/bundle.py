@@ -15,9 +15,7 @@ parity check fails, so a broken export is never mistaken for a good one.
 import json
 import os
 
-import keras
-
-import zoo
+from zoo import registry
 from zoo import audio_constants as ac
 from zoo.errors import ConfigError, ServingContractError, ZooError
 from zoo.export import verify
@@ -58,8 +56,7 @@ def load_checkpoint(path):
         raise ZooError(f"checkpoint {path!r}: file not found")
     else:
         training = {}
-    import zoo.encoders  # noqa: F401  (registers the encoder classes the file names)
-    encoder = keras.saving.load_model(path, compile=False)
+    encoder = registry.load_encoder_file(path)
     return encoder, training or {"objective": "unknown (loaded from a .keras file)", "data": None, "steps": None}
 
 
@@ -86,11 +83,11 @@ def export_encoder(encoder_name, out_dir, checkpoint=None, tflite_seconds=None,
         of other files of the same source then measure every LiteRT file on real audio. The set
         is checked before anything is written (`zoo.export.representative`).
     """
-    spec = zoo.registry.get_spec(encoder_name)
+    spec = registry.get_spec(encoder_name)
     if checkpoint:
         encoder, training = load_checkpoint(checkpoint)
     else:
-        encoder, training = zoo.create_encoder(encoder_name, **(overrides or {})), None
+        encoder, training = registry.create_encoder(encoder_name, **(overrides or {})), None
     encoder.build()
     if not getattr(encoder, "embedding_is_frame_mean", True):
         raise ServingContractError(

@@ -46,7 +46,8 @@ def card_facts(encoder, encoder_name, spec, training=None, probe_scores=None, tf
         "training": training or {"objective": "random initialisation", "data": None, "steps": 0},
         "probe_scores": probe_scores or {},
         "tflite_input_shape": tflite_input_shape,      # [-1, -1]: any batch and length; None: no files
-        "license": CODE_LICENCE,       # the code's; the weights' is `weights_licence` (below, or the publication's)
+        "code_license": CODE_LICENCE,
+        "license": CODE_LICENCE,       # the weights' (`weights_spdx`), set again by `write_model_card`
     }
 
 
@@ -124,14 +125,26 @@ def _parity_lines(parity):
     return lines
 
 
-def weights_licence(facts):
+def weights_spdx(facts):
+    """The SPDX licence of the weights, the card's top-level `license` (what tools and legal reviews
+    read): a published encoder's (decided from its training data and teachers), the code's for
+    random weights, `NOASSERTION` for weights trained on data the card does not record."""
+    publication = facts.get("publication") or {}
+    if "weights_licence" in publication:
+        return publication["weights_licence"]["licence"]
+    if facts["training"].get("objective") == "random initialisation":
+        return CODE_LICENCE
+    return "NOASSERTION"
+
+
+def weights_licence_cell(facts):
     """The weights' licence as the card states it: a published encoder's (decided from its training data
     and teachers, `zoo.workflows.licences`), the code's for untrained weights, or the user's to decide."""
     publication = facts.get("publication") or {}
     if "weights_licence" in publication:
         return f"**{publication['weights_licence']['licence']}** (from its training data; see below)"
     if facts["training"].get("objective") == "random initialisation":
-        return f"{facts['license']} (random weights: no training data)"
+        return f"{CODE_LICENCE} (random weights: no training data)"
     return "set by the licences of the data it was trained on (not recorded here)"
 
 
@@ -154,8 +167,8 @@ def render_markdown(facts):
                  f" on {training.get('data')}, {training.get('steps')} steps" if trained else
                  " (untrained weights: use for plumbing and as a baseline, not as features)") + " |",
              f"| serving contract | version {facts['contract_version']} |",
-             f"| code licence | {facts['license']} (the repository's `LICENSE`) |",
-             f"| weights licence | {weights_licence(facts)} |", "",
+             f"| code licence | {facts.get('code_license', CODE_LICENCE)} (the repository's `LICENSE`) |",
+             f"| weights licence | {weights_licence_cell(facts)} |", "",
              "## How to call it", "", _usage(facts), "",
              "## Input and outputs", "",
              f"- Input: {facts['frontend']['input']}, {facts['frontend']['sample_rate_hz']} Hz. Any length "
@@ -183,6 +196,7 @@ def render_markdown(facts):
 def write_model_card(out_dir, facts):
     """Write `MODEL_CARD.md` and `model_card.json` into `out_dir`; returns their paths."""
     md_path, json_path = os.path.join(out_dir, "MODEL_CARD.md"), os.path.join(out_dir, "model_card.json")
+    facts.update(code_license=CODE_LICENCE, license=weights_spdx(facts))
     with open(json_path, "w") as f:
         json.dump(facts, f, indent=1, default=str)
     with open(md_path, "w") as f:

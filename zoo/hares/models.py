@@ -4,7 +4,7 @@ follows the serving contract (ours or a third party's: `obj(waveform)` returning
 
 `teacher:NAME` is a distillation teacher (`zoo.teachers`), scored as it is: the ceiling of what
 distilling it can pass on. `twin:SPEC` is SPEC's random-initialisation twin: the same Keras config with fresh weights (seed 0),
-the row that tells what pretraining added (`twin:nf_slowfast_tiny-simclr-open-audio`).
+the row that tells what pretraining added (`twin:nf_slowfast_tiny_fine_std-simclr-open-audio`).
 `concat:A+B+...` is the concatenation of the embeddings of A, B, ... (any of the above), the row that
 says what several encoders know together (`concat:teacher:musicnn+teacher:basic_pitch`).
 A `.tflite` file of an export (`DIR/tflite/encoder_int8.tflite`) is scored through LiteRT, so a
@@ -132,10 +132,7 @@ def load_probe_model(spec, seed=TWIN_SEED):
             raise NotFoundError(f"model {spec!r}: file not found")
         return LiteRTProbeModel(spec)
     if spec.endswith(".keras"):
-        if not os.path.exists(spec):
-            raise NotFoundError(f"model {spec!r}: file not found")
-        import zoo.encoders  # noqa: F401  (registers the encoder classes the file names)
-        return keras.saving.load_model(spec, compile=False)
+        return zoo.registry.load_encoder_file(spec)
     keras.utils.set_random_seed(seed)
     return zoo.create_encoder(spec)
 

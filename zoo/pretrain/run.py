@@ -170,7 +170,8 @@ def copy_encoder_weights(source, encoder):
         if not tf.io.gfile.exists(path):
             raise ConfigError(f"--init_encoder {source!r} is a folder without encoder.keras; give an encoder.keras "
                               "file, an export folder that has one, or a published name")
-    donor = keras.saving.load_model(path)
+    from zoo.registry import load_encoder_file
+    donor = load_encoder_file(path)
     mine, theirs = encoder.get_config(), donor.get_config()
     mine.pop("name", None), theirs.pop("name", None)
     if mine != theirs:

@@ -2,11 +2,14 @@
 
 The code is Apache-2.0 (`LICENSE`). Weights are another matter: whether trained weights are a work
 derived from their training recordings is unsettled, so we take the conservative reading and license
-them on terms that every share-alike licence of the data allows (docs/published.md, "Licences"):
+them on terms that every share-alike licence of the data allows (docs/licences.md):
 
 - GPL-2.0-or-later recordings may be redistributed under GPL-3.0-or-later;
+- LGPL material may be relicensed under the GPL (LGPL-2.x section 3), hence GPL-3.0-or-later;
 - CC-BY-SA-3.0 material may be adapted under a later version (CC-BY-SA-4.0), which Creative Commons
   declared one-way compatible with GPL-3.0;
+- GFDL material has no such route (the FSF counts the GFDL incompatible with the GPL), so a file
+  under the GFDL alone never enters a pretraining pool (`zoo.data.corpora.package_audio`);
 - attribution and permissive licences (CC-BY, CC0, Zlib, Expat, public domain) and the teachers'
   licences (Apache-2.0, MIT, ISC) allow GPL-3.0-or-later as well, given the notices.
 
@@ -35,7 +38,7 @@ def licences_of(packages):
     return sorted({name.strip() for entry in packages.values() for name in entry["licence"].split(";") if name.strip()})
 
 
-def weights_licence(packages, teacher_specs=()):
+def decide_weights_licence(packages, teacher_specs=()):
     """The weights' licence and the reasoning, as a dict for the model card: `licence`, `reason`,
     `share_alike` (the data licences that decide it), `teachers` (name: licence)."""
     names = licences_of(packages)
@@ -43,10 +46,17 @@ def weights_licence(packages, teacher_specs=()):
     unclassified = [name for name in names if name not in share_alike
                     and not any(k.lower() in name.lower() for k in PERMISSIVE + FONTS)]
     teachers = {spec.name: spec.licence for spec in teacher_specs}
+    gfdl = [name for name in share_alike if name.startswith("GFDL")]
+    if gfdl:
+        raise ValueError(f"the training files include {', '.join(gfdl)} material, which no GPL licence can take; "
+                         "rebuild the corpus (files under the GFDL alone are now left out) and train again")
     if share_alike:
+        routes = {"GPL": "GPL-2+ by its 'or later' clause", "LGPL": "LGPL by its section 3, which lets a copy "
+                  "be placed under the GPL", "CC-BY-SA": "CC-BY-SA-3.0 through CC-BY-SA-4.0's declared "
+                  "one-way compatibility with GPL-3.0"}
+        named = [route for key, route in routes.items() if any(n.startswith(key) for n in share_alike)]
         reason = (f"the training recordings include share-alike material ({', '.join(share_alike)}); "
-                  "GPL-3.0-or-later is a licence all of them allow (GPL-2+ by its 'or later' clause, "
-                  "CC-BY-SA-3.0 through CC-BY-SA-4.0's declared compatibility with GPL-3.0), and the "
+                  f"GPL-3.0-or-later is a licence all of them allow ({'; '.join(named)}), and the "
                   "permissive licences of the other files" + (" and of the teachers" if teachers else "") +
                   " allow it too")
         licence = SHARE_ALIKE_WEIGHTS
@@ -93,7 +103,7 @@ def licence_lines(weights):
     """Model-card lines: the weights' licence, why, and where the attribution is."""
     lines = [f"**Licence of these weights: {weights['licence']}** (the code is Apache-2.0). Why: "
              f"{weights['reason']}. Whether trained weights are derived from their training data is "
-             "legally unsettled; this is the conservative reading (docs/published.md, \"Licences\").", "",
+             "legally unsettled; this is the conservative reading (docs/licences.md).", "",
              f"Attribution: `{ATTRIBUTION_FILE}` beside this card lists every training file with its package, "
              "version, licence and path in the package; keep it with the weights when you redistribute them."]
     if weights["teachers"]:

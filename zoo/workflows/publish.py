@@ -54,7 +54,8 @@ def training_hours(curve, max_gap_seconds=300):
 
 
 def corpus_facts(corpus_root):
-    """Hours in the pool and per package, and licences, from the corpus' `provenance.csv`."""
+    """Hours in the pool and per package, and licences (those of the package's files in the pool,
+    each file's own), from the corpus' `provenance.csv`."""
     with open(os.path.join(corpus_root, "provenance.csv"), newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     packages = {}
@@ -65,8 +66,11 @@ def corpus_facts(corpus_root):
         entry["hours"] += float(row["duration_s"]) / 3600
         if row["split"] == "pretrain":
             entry["pool_hours"] += float(row["duration_s"]) / 3600
+        if row["split"] == "pretrain":
+            entry.setdefault("pool_licences", set()).update(n.strip() for n in row["licence"].split(";"))
     for entry in packages.values():
         entry["hours"], entry["pool_hours"] = round(entry["hours"], 3), round(entry["pool_hours"], 3)
+        entry["licence"] = "; ".join(sorted(entry.pop("pool_licences", set()))) or entry["licence"]
     return {"packages": packages, "pool_hours": round(sum(p["pool_hours"] for p in packages.values()), 3)}
 
 
@@ -271,14 +275,14 @@ def teacher_lines(config):
     return lines + [f"  - {teacher_spec(name).card_line()}" for name in parse_teachers(config["teachers"])]
 
 
-def weights_licence_of(corpus, config):
-    """The weights' licence (`licences.weights_licence`) for a run on `corpus` with `config`."""
-    from zoo.workflows.licences import weights_licence
+def run_weights_licence(corpus, config):
+    """The weights' licence (`licences.decide_weights_licence`) for a run on `corpus` with `config`."""
+    from zoo.workflows.licences import decide_weights_licence
     teachers = ()
     if config.get("objective") == "distill":
         from zoo.teachers import parse_teachers, teacher_spec
         teachers = [teacher_spec(name) for name in parse_teachers(config["teachers"])]
-    return weights_licence(corpus["packages"], teachers)
+    return decide_weights_licence(corpus["packages"], teachers)
 
 
 def data_lines(corpus, weights):
@@ -286,9 +290,10 @@ def data_lines(corpus, weights):
     from zoo.workflows.licences import licence_lines
     lines = [SCORES_END, "",
              "The weights were learned from the pretraining pool's recordings, from these packages. Licences "
-             "as named by each package's Debian copyright file (`/usr/share/doc/PACKAGE/copyright`); which "
-             "one covers a given sound is stated file by file there.", "",
-             "| package | version | licences named | pool hours |", "|---|---|---|---|"]
+             "of the files in the pool, each file's own as its package's Debian copyright file "
+             "(`/usr/share/doc/PACKAGE/copyright`) states it (a free-form file, which does not say which "
+             "file is under which licence, gives all it names); `provenance.csv.gz` gives each file's.", "",
+             "| package | version | licences of its files in the pool | pool hours |", "|---|---|---|---|"]
     for package, entry in corpus["packages"].items():
         lines.append(f"| {package} | {entry['version']} | {entry['licence']} | {entry['pool_hours']:.2f} |")
     return lines + [""] + licence_lines(weights)
@@ -315,7 +320,7 @@ def card_markdown(name, config, corpus, curve, scores, trained, twin, serving_op
              "Reproduce:", "", "```bash", "hares-zoo prepare --corpus=open-audio", "hares-zoo prepare --corpus=cross-source",
              *_reproduce(name, config, serving_options), "```", ""]
     lines += score_lines(scores, trained, twin, intervals)
-    return lines + data_lines(corpus, weights_licence_of(corpus, config))
+    return lines + data_lines(corpus, run_weights_licence(corpus, config))
 
 
 def publish_run(run_dir, out_root=None, corpus_root=None, mini_size="default", settings=PUBLISHED_PROBE,
@@ -376,7 +381,7 @@ def publish_run(run_dir, out_root=None, corpus_root=None, mini_size="default", s
                 "batch_size": config["batch_size"], "learning_rate": config["learning_rate"],
                 "hours": round(training_hours(curve), 3)}
     publication = {"name": name, "pretrain_config": safe_config, "corpus": corpus, "scores": scores,
-                   "weights_licence": weights_licence_of(corpus, config),
+                   "weights_licence": run_weights_licence(corpus, config),
                    "probe_settings": vars(settings), "mini_hares_size": mini_size,
                    "intervals": intervals,
                    "verdict": verdict(scores, trained_label, twin_label, intervals=intervals),
@@ -451,8 +456,6 @@ def rescore_published(folder, suites=("cross-source",), settings=PUBLISHED_PROBE
     scores, verdict and score table in place (weights and graphs untouched); on the verdict's suite
     also its teachers and each of its LiteRT files, whose probe loss against the SavedModel the card
     then gives (`litert_losses`). Returns the verdict."""
-    import keras
-
     import zoo
     from zoo.export.model_card import write_model_card
     from zoo.hares.models import load_probe_model, twin_of
@@ -462,7 +465,7 @@ def rescore_published(folder, suites=("cross-source",), settings=PUBLISHED_PROBE
     config, scores = publication["pretrain_config"], publication["scores"]
     trained_label, twin_label = publication["name"], f"{config['encoder']} (random init)"
     zoo.registry.get_spec(config["encoder"])      # registers the encoder's classes
-    encoder = keras.saving.load_model(os.path.join(folder, "encoder.keras"), compile=False)
+    encoder = zoo.registry.load_encoder_file(os.path.join(folder, "encoder.keras"))
     twin = twin_of(encoder, config.get("seed", 0))
     progress(f"probing {trained_label}, its random-init twin and {', '.join(BASELINES)} on {', '.join(suites)}")
     outcomes = {}
@@ -493,8 +496,9 @@ def rescore_published(folder, suites=("cross-source",), settings=PUBLISHED_PROBE
 
 
 def relicense_published(folder, corpus_root=None):
-    """Rewrite a published card's training-data section with the weights' licence
-    (`licences.weights_licence`) and write its `provenance.csv.gz` from the corpus it trained on
+    """Rewrite a published card's training-data section (each package's licences: those of its files
+    in the pool, from the corpus' provenance) with the weights' licence
+    (`licences.decide_weights_licence`) and write its `provenance.csv.gz` from the corpus it trained on
     (weights and graphs untouched). Returns the licence."""
     from zoo.data.corpora.open_audio import default_root
     from zoo.export.model_card import write_model_card
@@ -507,7 +511,9 @@ def relicense_published(folder, corpus_root=None):
     if abs(corpus["pool_hours"] - publication["corpus"]["pool_hours"]) > 0.01:
         raise ValueError(f"{folder}: trained on a {publication['corpus']['pool_hours']}-hour pool, but the corpus "
                          f"at {corpus_root} has {corpus['pool_hours']} hours; rebuild the corpus it trained on")
-    weights = weights_licence_of(publication["corpus"], publication["pretrain_config"])
+    for package, entry in publication["corpus"]["packages"].items():      # each file's own licence
+        entry["licence"] = corpus["packages"][package]["licence"]
+    weights = run_weights_licence(publication["corpus"], publication["pretrain_config"])
     publication["weights_licence"] = weights
     markdown = publication["markdown"]
     publication["markdown"] = markdown[:markdown.index(SCORES_END)] + data_lines(publication["corpus"], weights)

@@ -60,20 +60,27 @@ def _safe_relative(path):
     return "/".join(parts)
 
 
+LICENCE_RULE = 2        # 1: the package's licences on every file; 2: each file's own (DEP-5 stanzas)
+
+
 def extract_package(deb_path, spec, audio_root, log=print):
     """Copy the audio of one `.deb` to `audio_root/PACKAGE/`; returns (rows, problems).
 
     rows: dicts with package, version, licence, path (in the package; archive entries as
     `ARCHIVE:ENTRY`) and file (relative to `audio_root`'s parent). problems: [(where, what)].
+    Each row's licence is the file's own, by the copyright file's `Files:` stanzas
+    (`debs.licence_of_path`); a free-form copyright file, which names licences but not for which
+    files, gives every file all the licences it names. A file under the GFDL alone is left out (a
+    problem), since published weights are GPL-3.0-or-later and the GFDL is not compatible with it.
     A marker `audio_root/PACKAGE/extracted.json` makes a rerun with the same `spec` skip the package;
-    a changed `spec` (another file pattern) extracts it again.
+    a changed `spec` (another file pattern) or licence rule extracts it again.
     """
     package_dir = os.path.join(audio_root, spec.name)
     marker = os.path.join(package_dir, "extracted.json")
     if os.path.exists(marker):
         with open(marker) as f:
             saved = json.load(f)
-        if saved.get("spec") == dataclasses.asdict(spec):
+        if saved.get("spec") == dataclasses.asdict(spec) and saved.get("licence_rule") == LICENCE_RULE:
             return saved["rows"], [tuple(p) for p in saved["problems"]]
     control = debs.read_control(deb_path)
     version = control.get("Version", "unknown")
@@ -82,7 +89,7 @@ def extract_package(deb_path, spec, audio_root, log=print):
     archive_re = re.compile(spec.archives) if spec.archives else None
     shutil.rmtree(package_dir, ignore_errors=True)
     os.makedirs(package_dir)
-    files, problems, licences = [], [], []
+    files, problems, licences, stanzas = [], [], [], []
 
     def save(path, stream):
         rel = os.path.join("audio", spec.name, _safe_relative(path.replace(":", "/")))
@@ -98,7 +105,8 @@ def extract_package(deb_path, spec, audio_root, log=print):
 
     for name, stream in debs.iter_data_files(deb_path, wanted):
         if name == copyright_path:
-            licences = debs.licences_from_copyright(stream.read().decode("utf-8", "replace"))
+            text = stream.read().decode("utf-8", "replace")
+            licences, stanzas = debs.licences_from_copyright(text), debs.copyright_stanzas(text)
         elif archive_re is None:
             save(name, stream)
         else:
@@ -115,11 +123,19 @@ def extract_package(deb_path, spec, audio_root, log=print):
                             problems.append((f"{name}:{entry_name}", f"corrupt {spec.archive_kind} entry ({error})"))
                 except ValueError as error:      # not a readable archive at all
                     problems.append((name, str(error)))
-    licence = "; ".join(licences) or "unknown (no copyright file)"
-    rows = [{"package": spec.name, "version": version, "licence": licence, "path": path, "file": rel}
-            for path, rel in files]
+    package_licence = "; ".join(licences) or "unknown (no copyright file)"
+    rows = []
+    for path, rel in files:
+        licence = debs.licence_of_path(stanzas, path) or package_licence
+        if licence.startswith("GFDL"):            # the GFDL is not GPL-compatible: such files stay out of the pools
+            problems.append((path, f"left out: under {licence} only, which published weights' GPL-3.0-or-later "
+                                   "cannot take (docs/licences.md)"))
+            os.remove(os.path.join(os.path.dirname(audio_root), rel))
+            continue
+        rows.append({"package": spec.name, "version": version, "licence": licence, "path": path, "file": rel})
     with open(marker, "w") as f:
-        json.dump({"spec": dataclasses.asdict(spec), "rows": rows, "problems": problems}, f)
+        json.dump({"spec": dataclasses.asdict(spec), "licence_rule": LICENCE_RULE, "rows": rows,
+                   "problems": problems}, f)
     return rows, problems
 
 
