@@ -34,8 +34,8 @@ def _quiet_the_cuda_probe_without_a_driver():
 _quiet_the_cuda_probe_without_a_driver()
 
 from zoo.cache import cache_dir  # noqa: E402
-from zoo.published import DEFAULT_PUBLISHED, list_published, published_path  # noqa: E402
-from zoo.registry import create_encoder, encoder_info, list_encoders  # noqa: E402
+from zoo.published import DEFAULT_PUBLISHED, create_encoder, list_published, published_path  # noqa: E402
+from zoo.registry import encoder_info, list_encoders  # noqa: E402
 
 
 def load(path=DEFAULT_PUBLISHED, chunk_seconds=10.0, batch_size=16, door="auto", num_threads=None):

@@ -10,7 +10,8 @@ its model card (see docs/published.md).
 
 import os
 
-from zoo.errors import NotFoundError, UnknownNameError
+from zoo import registry
+from zoo.errors import NotFoundError, UnknownNameError, UnknownOptionError
 
 DEFAULT_PUBLISHED = "nf_slowfast_tiny_fine_std_logmel-distill-open-audio"   # the best on the cross-source suite; zoo.load(), the notebooks and the demo use it
 
@@ -65,11 +66,32 @@ def load_published_keras(name_or_path):
     keras_file = os.path.join(path, "encoder.keras") if os.path.isdir(path) else path
     if not os.path.exists(keras_file):
         raise NotFoundError(f"{keras_file}: file not found (an export folder holds encoder.keras beside its SavedModel)")
-    from zoo.registry import load_encoder_file
-    model = load_encoder_file(keras_file)
+    model = registry.load_encoder_file(keras_file)
     card = os.path.join(os.path.dirname(keras_file), "model_card.json")
     encoder_name = type(model).__name__
     if os.path.exists(card):
         with open(card) as f:
             encoder_name = json.load(f).get("encoder_name", encoder_name)
     return model, encoder_name
+
+
+def create_encoder(name=None, weights=None, **overrides):
+    """`zoo.create_encoder`: encoder `name` built with random weights and its registered defaults
+    updated by `overrides` (`zoo.registry.create_encoder`), or, with `weights=PUBLISHED_NAME`
+    (`zoo.list_published()`), that published encoder as a Keras 3 model with its pretrained weights,
+    architecture and options taken from its card (`name` may be left out; given, it must be the
+    card's), ready for `model.fit`: `zoo.create_encoder(weights=zoo.DEFAULT_PUBLISHED)`. An export
+    folder or a `.keras` file works the same way."""
+    if weights is None:
+        if name is None:
+            raise UnknownNameError("create_encoder() needs an encoder name (zoo.list_encoders()) or weights= a "
+                                   "published name (zoo.list_published())")
+        return registry.create_encoder(name, **overrides)
+    if overrides:
+        raise UnknownOptionError(f"create_encoder(weights={weights!r}) takes its architecture and options from "
+                                 f"the published card; drop {sorted(overrides)}")
+    model, encoder_name = load_published_keras(weights)
+    if name is not None and name != encoder_name:
+        raise UnknownOptionError(f"create_encoder({name!r}, weights={weights!r}): those weights belong to "
+                                 f"{encoder_name!r}")
+    return model

@@ -5,51 +5,16 @@
                                                 {"embedding": [batch, D], "frame_embeddings": [batch, frames, D]}
     zoo.encoder_info(name)                   -> dict of metadata (family, embedding_size, ...)
 
-Encoder modules register themselves with `@register_encoder(...)` when `zoo.encoders` is imported;
-the metadata declared here is asserted against the built model by the test suite.
+Encoder modules register themselves with `@register_encoder(...)` (`zoo.encoder_specs`) when
+`zoo.encoders` is imported, which this module does on first use; the metadata they declare is
+asserted against the built model by the test suite. Pretrained weights (`weights=`) come through
+the door above this one, `zoo.published.create_encoder`, which `zoo.create_encoder` is.
 """
 
-import dataclasses
 import difflib
-from typing import Callable, Optional
 
-from zoo.errors import UnknownEncoderError, UnknownNameError, UnknownOptionError
-
-_REGISTRY = {}
-
-
-@dataclasses.dataclass(frozen=True)
-class EncoderSpec:
-    """What the registry knows of one encoder before building it."""
-    name: str
-    family: str
-    builder: Callable
-    defaults: dict
-    input_kind: str                 # "log-mel" (waveform -> log-mel inside) or "waveform"
-    embedding_size: int             # D at the defaults
-    frame_hop_seconds: float        # time between frame embeddings
-    num_params: int                 # our count at the defaults (asserted by tests)
-    paper_params: Optional[str]     # the paper's count, e.g. "63m" (Table 2), or None
-    description: str
-
-    def as_dict(self):
-        info = dataclasses.asdict(self)
-        info.pop("builder")
-        return info
-
-
-def register_encoder(name, *, family, input_kind, embedding_size, frame_hop_seconds, num_params,
-                     description, defaults, paper_params=None):
-    """Decorator: register `builder(**config) -> keras.Model` under `name`; `defaults` is the
-    config dict that `create_encoder(name, **overrides)` starts from."""
-    def wrap(builder):
-        if name in _REGISTRY:
-            raise ValueError(f"encoder {name!r} is registered twice")
-        _REGISTRY[name] = EncoderSpec(name, family, builder, dict(defaults), input_kind,
-                                      embedding_size, frame_hop_seconds, num_params, paper_params,
-                                      description)
-        return builder
-    return wrap
+from zoo.encoder_specs import REGISTRY as _REGISTRY, EncoderSpec, register_encoder  # noqa: F401 (re-exported)
+from zoo.errors import UnknownEncoderError, UnknownOptionError
 
 
 def _ensure_loaded():
@@ -78,28 +43,11 @@ def encoder_info(name):
     return get_spec(name).as_dict()
 
 
-def create_encoder(name=None, weights=None, **overrides):
+def create_encoder(name, **overrides):
     """Encoder `name` with its registered defaults updated by `overrides`, built (every weight
     created, as keras-hub backbones and `keras.applications` come): `count_params()`, `summary()`
-    and `get_weights()` work before the first call.
-
-    `weights=PUBLISHED_NAME` (`zoo.list_published()`) returns that published encoder as a Keras 3
-    model with its pretrained weights, architecture and options taken from its card (`name` may be
-    left out; given, it must be the card's), ready for `model.fit`: `zoo.create_encoder(weights=
-    zoo.DEFAULT_PUBLISHED)`. An export folder or a `.keras` file works the same way."""
-    if weights is not None:
-        from zoo.published import load_published_keras
-        if overrides:
-            raise UnknownOptionError(f"create_encoder(weights={weights!r}) takes its architecture and options from "
-                                     f"the published card; drop {sorted(overrides)}")
-        model, encoder_name = load_published_keras(weights)
-        if name is not None and name != encoder_name:
-            raise UnknownOptionError(f"create_encoder({name!r}, weights={weights!r}): those weights belong to "
-                                     f"{encoder_name!r}")
-        return model
-    if name is None:
-        raise UnknownNameError("create_encoder() needs an encoder name (zoo.list_encoders()) or weights= a "
-                               "published name (zoo.list_published())")
+    and `get_weights()` work before the first call. Random weights; `zoo.create_encoder(weights=...)`
+    (`zoo.published.create_encoder`) gives pretrained ones."""
     spec = get_spec(name)
     unknown = set(overrides) - set(spec.defaults)
     if unknown:

@@ -6,7 +6,7 @@ from keras import ops
 
 from zoo import audio_constants as ac
 from zoo.encoders.base import LogMelEncoder
-from zoo.registry import register_encoder
+from zoo.encoder_specs import register_encoder
 
 
 @keras.saving.register_keras_serializable(package="zoo")

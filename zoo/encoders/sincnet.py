@@ -17,7 +17,7 @@ import keras
 from zoo import audio_constants as ac
 from zoo.encoders.base import AudioEncoder
 from zoo.frontends import SincConv1D
-from zoo.registry import register_encoder
+from zoo.encoder_specs import register_encoder
 
 LEAKY_SLOPE = 0.2  # SincNet's leaky ReLU
 POOL = 3           # SincNet's max-pool after each conv

@@ -22,7 +22,7 @@ from keras import ops
 
 from zoo import audio_constants as ac
 from zoo.encoders.base import LogMelEncoder
-from zoo.registry import register_encoder
+from zoo.encoder_specs import register_encoder
 from zoo.errors import ConfigError
 
 LAYER_NORM_EPSILON = 1e-6   # ViT

@@ -60,7 +60,10 @@ def is_chief(strategy):
 def build_objective(cfg, num_classes, targets=None):
     """The objective `cfg` names around a fresh encoder; `targets` (a `TargetTable`) for distill."""
     import zoo
-    from zoo.pretrain import BYOL, Distill, SimCLR, Supervised
+    from zoo.pretrain.byol import BYOL
+    from zoo.pretrain.distill import Distill
+    from zoo.pretrain.simclr import SimCLR
+    from zoo.pretrain.supervised import Supervised
     from zoo.pretrain.distill import parse_teacher_weights
     if cfg.objective not in OBJECTIVES:
         raise ConfigError(f"unknown objective {cfg.objective!r}; choose one of {OBJECTIVES}")

@@ -35,7 +35,7 @@ from zoo.encoders.base import LogMelEncoder
 from zoo.encoders.nfnet.blocks import NFNetPath
 from zoo.encoders.nfnet.layers import GammaActivation, WSConv2D
 from zoo.encoders.nfnet.variants import NFNET, SLOWFAST
-from zoo.registry import register_encoder
+from zoo.encoder_specs import register_encoder
 from zoo.errors import ConfigError
 
 POOLINGS = ("mean", "moments", "mean_absdev", "mean_max", "mean_std")
