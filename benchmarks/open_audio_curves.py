@@ -34,7 +34,8 @@ def main(argv):
     import matplotlib.pyplot as plt
 
     import zoo
-    from zoo.workflows.publish import score_models, training_curve
+    from zoo.workflows.run_facts import training_curve
+    from zoo.workflows.scoring import score_models
     from zoo.hares.linear_probe import ProbeSettings
 
     settings = ProbeSettings(steps=FLAGS.probe_steps, peak_learning_rate=FLAGS.probe_learning_rate)

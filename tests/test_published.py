@@ -67,7 +67,8 @@ def test_twin_is_the_published_config_with_fresh_seeded_weights():
 
 
 def test_card_score_section_takes_its_verdict_from_cross_source_against_logmel_stats():
-    from zoo.workflows.publish import score_lines, verdict
+    from zoo.workflows.card_text import score_lines
+    from zoo.workflows.scoring import verdict
     scores = {"enc": {"open-audio": {"a": 0.9}, "cross-source": {"x": 0.5, "y": 0.3}},
               "twin": {"open-audio": {"a": 0.5}, "cross-source": {"x": 0.2, "y": 0.2}},
               "logmel": {"open-audio": {"a": 0.6}},
@@ -83,7 +84,8 @@ def test_card_score_section_takes_its_verdict_from_cross_source_against_logmel_s
 
 def test_card_verdict_with_intervals_needs_the_paired_interval_to_exclude_zero():
     from zoo.hares.intervals import TaskOutcomes
-    from zoo.workflows.publish import score_intervals, score_lines, verdict
+    from zoo.workflows.card_text import score_lines
+    from zoo.workflows.scoring import score_intervals, verdict
 
     def outcomes(rights):
         return TaskOutcomes(np.array([f"r{i}.wav@0-2" for i in range(len(rights))]), np.array(rights, float))
@@ -110,7 +112,8 @@ def test_card_gives_each_litert_files_probe_loss_against_the_saved_model_paired(
     """`hares-zoo publish --rescore` probes every `tflite/encoder_*.tflite` of the folder beside the
     SavedModel; the card gives each file's loss (SavedModel minus file) with its paired interval."""
     from zoo.hares.intervals import TaskOutcomes
-    from zoo.workflows.publish import litert_losses, litert_models, score_intervals, score_lines
+    from zoo.workflows.card_text import score_lines
+    from zoo.workflows.scoring import litert_losses, litert_models, score_intervals
 
     def outcomes(rights):
         return TaskOutcomes(np.array([f"r{i}.wav@0-2" for i in range(len(rights))]), np.array(rights, float))
@@ -142,7 +145,8 @@ def test_reexport_keeps_the_attribution_and_calibrates_int8_on_the_corpus_the_ru
     import shutil
 
     from zoo.data.corpora.sides import OPEN_AUDIO_PACKAGES, XL_EXTRA_PACKAGES
-    from zoo.workflows.publish import reexport_published, trained_corpus
+    from zoo.workflows.maintain import reexport_published
+    from zoo.workflows.run_facts import trained_corpus
     assert trained_corpus(dict.fromkeys(OPEN_AUDIO_PACKAGES)) == "open-audio"
     assert trained_corpus(dict.fromkeys(OPEN_AUDIO_PACKAGES[:2] + XL_EXTRA_PACKAGES[:1])) == "open-audio-xl"
     assert trained_corpus({"megaglest-data": {}}) is None and trained_corpus({}) is None
@@ -170,7 +174,7 @@ def test_the_default_is_the_best_published_encoder_on_the_cross_source_suite():
 
 
 def test_card_reproduce_block_names_the_serving_options():
-    from zoo.workflows.publish import card_markdown
+    from zoo.workflows.card_text import card_markdown
     config = {"encoder": "nf_slowfast_tiny", "objective": "simclr", "batch_size": 32, "crop_seconds": 2.0,
               "learning_rate": 3e-4, "optimizer": "adam", "warmup_steps": 100, "completed_steps": 800,
               "encoder_overrides": {"pooling": "mean_std"}}

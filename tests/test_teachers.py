@@ -311,7 +311,7 @@ def test_cli_distills_resemblyzer_beside_simclr(tmp_path, tiny_minihares):
 
 
 def test_a_distilled_encoders_card_names_its_teachers_and_their_licences():
-    from zoo.workflows.publish import teacher_lines
+    from zoo.workflows.card_text import teacher_lines
     lines = teacher_lines({"objective": "distill", "teachers": "resemblyzer,basic_pitch", "contrastive_weight": 0.1,
                            "init_encoder": "nf_slowfast_tiny_fine_std-simclr-open-audio"})
     assert "SimCLR's loss at weight 0.1" in lines[0] and "nf_slowfast_tiny_fine_std-simclr-open-audio" in lines[0]

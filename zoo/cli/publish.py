@@ -73,7 +73,7 @@ def _reexport():
     import zoo
     from zoo.errors import ZooError
     from zoo.export.bundle import summarize_parity
-    from zoo.workflows.publish import reexport_published
+    from zoo.workflows.maintain import reexport_published
     try:
         for name in _published_names(FLAGS.reexport):
             facts = reexport_published(zoo.published_path(name), tuple(FLAGS.quantizations))
@@ -85,7 +85,7 @@ def _reexport():
 def _relicense():
     import zoo
     from zoo.errors import ZooError
-    from zoo.workflows.publish import relicense_published
+    from zoo.workflows.maintain import relicense_published
     try:
         for name in _published_names(FLAGS.relicense):
             print(f"{name}: weights licence {relicense_published(zoo.published_path(name), FLAGS.corpus)}", flush=True)
@@ -121,7 +121,8 @@ def _published_names(asked):
 def _rescore(settings):
     import zoo
     from zoo.errors import ConfigError, ZooError
-    from zoo.workflows.publish import SUITES, rescore_published
+    from zoo.workflows.maintain import rescore_published
+    from zoo.workflows.scoring import SUITES
     try:
         unknown = [s for s in FLAGS.rescore_suites if s not in SUITES]
         if unknown:

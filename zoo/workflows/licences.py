@@ -110,3 +110,12 @@ def licence_lines(weights):
         lines += ["", "Teachers (their weights were run, not shipped): " +
                   ", ".join(f"{name} ({licence})" for name, licence in weights["teachers"].items()) + "."]
     return lines
+
+
+def run_weights_licence(corpus, config):
+    """The weights' licence (`licences.decide_weights_licence`) for a run on `corpus` with `config`."""
+    teachers = ()
+    if config.get("objective") == "distill":
+        from zoo.teachers import parse_teachers, teacher_spec
+        teachers = [teacher_spec(name) for name in parse_teachers(config["teachers"])]
+    return decide_weights_licence(corpus["packages"], teachers)

@@ -187,7 +187,7 @@ def main(argv):
     import tensorflow as tf
 
     import zoo
-    from zoo.workflows.publish import suite_folders
+    from zoo.workflows.scoring import suite_folders
     from zoo.hares.linear_probe import ProbeSettings
     from zoo.hares.probe import score_tasks
     from zoo.hares.tasks import get_task
