@@ -12,7 +12,7 @@ import pytest
 
 from fake_debs import (DRUMKIT_SAMPLE, KTUBERLING_WORD, MEGAGLEST_UNIT as UNITS, SUPERTUX_TRACK as SUPERTUX,
                        write_cross_source_debs, write_language_and_drum_debs)
-from zoo.data.corpora import cross_source, open_audio, sides
+from zoo.data.corpora import cross_source, cross_source_labels, open_audio, sides
 from zoo.errors import ConfigError
 from zoo.hares.tasks import list_tasks
 
@@ -40,7 +40,7 @@ def test_builders_refuse_the_other_sides_packages(tmp_path):
 
 
 def test_labels_come_from_paths():
-    labels = cross_source.labels_of
+    labels = cross_source_labels.labels_of
     assert labels("megaglest-data", UNITS.format("egypt", "mummy", "mummy_ack3.wav")) == {
         "xs_megaglest_call": "ack", "xs_megaglest_voice": "egypt/mummy"}
     assert labels("megaglest-data", UNITS.format("egypt", "mummy", "mummy_die2.wav")) == {"xs_megaglest_call": "die"}
@@ -86,7 +86,7 @@ def test_labels_come_from_paths():
     "scream or cry"), ("sounds/coin2.wav", "coin or pickup"), ("sound/ui/click3.ogg", "click or beep"),
     ("snd/sounds/potion.ogg", None), ("snd/sounds/ion.ogg", "laser or plasma")])
 def test_sound_event_from_the_path(path, event):
-    assert cross_source.sound_event(path) == event
+    assert cross_source_labels.sound_event(path) == event
 
 
 @pytest.mark.parametrize("stem, family", [
@@ -95,11 +95,11 @@ def test_sound_event_from_the_path(path, event):
     ("hh_02", "hihat"), ("CrashRide18Bell-1", "cymbal"), ("crash16i__ride_cup4", "cymbal"), ("tom-low-1", "tom"),
     ("AgogoHigh-0", "hand percussion"), ("HandClap", "hand percussion"), ("beats_06-38", None), ("zap01", None)])
 def test_drum_family_from_the_file_name(stem, family):
-    assert cross_source.drum_family(stem) == family
+    assert cross_source_labels.drum_family(stem) == family
 
 
 def test_velocity_layers_of_one_drum_are_one_recording():
-    key = cross_source.recording_key
+    key = cross_source_labels.recording_key
     kit = "usr/share/hydrogen/data/drumkits/{}/{}"
     assert key("hydrogen-drumkits", kit.format("Pearl", "PearlKick-Hard.wav")) == key(
         "hydrogen-drumkits", kit.format("Pearl", "PearlKick-Softest.wav")) == "hydrogen-drumkits:" + kit.format(

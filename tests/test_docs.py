@@ -110,3 +110,10 @@ def test_paper_facts_and_design_citations_name_sections_that_exist():
             if heading not in design:
                 bad.append((path, heading))
     assert not bad, f"citations of sections that do not exist: {bad}"
+
+
+def test_docs_pages_stay_short_enough_to_read():
+    pages = {f: len(_read(f).splitlines()) for f in MARKDOWN if f.startswith("docs/") and f.count("/") == 1}
+    assert pages["docs/published.md"] < 250, pages["docs/published.md"]
+    long = {f: n for f, n in pages.items() if n > 400}
+    assert not long, f"top-level docs pages over 400 lines: {long}"

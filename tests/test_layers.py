@@ -74,3 +74,16 @@ def test_no_import_cycle_among_the_packages_modules():
         if module not in done:
             visit(module, [module])
     assert not cycles, f"import cycles: {cycles[:3]}"
+
+
+def test_no_module_of_the_package_is_over_400_lines():
+    long = {}
+    for dirpath, _, files in os.walk(os.path.join(ROOT, "zoo")):
+        for name in files:
+            if name.endswith(".py"):
+                path = os.path.join(dirpath, name)
+                with open(path) as f:
+                    count = sum(1 for _ in f)
+                if count > 400:
+                    long[os.path.relpath(path, ROOT)] = count
+    assert not long, f"modules over 400 lines (split them by job): {long}"
