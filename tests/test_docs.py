@@ -117,3 +117,18 @@ def test_docs_pages_stay_short_enough_to_read():
     assert pages["docs/published.md"] < 250, pages["docs/published.md"]
     long = {f: n for f, n in pages.items() if n > 400}
     assert not long, f"top-level docs pages over 400 lines: {long}"
+
+
+def test_every_benchmark_result_file_is_cited_and_every_script_listed():
+    """A result file under benchmarks/ is cited by a page: its path, its stem as a script's --out
+    writes it, or a file of the same run (the same stem, another extension); every script is in docs/benchmarks.md, the lasting ones and the archived."""
+    pages = "\n".join(_read(f) for f in MARKDOWN if not f.startswith("benchmarks/") and f not in (
+        "docs/benchmarks.md",)) + "\n".join(_markdown_text(f) for f in NOTEBOOKS)
+    results = [f for f in FILES if f.startswith("benchmarks/") and f.endswith((".json", ".md", ".png", ".csv"))]
+    cited = set(re.findall(r"benchmarks/[\w/]+", pages))         # a path, or a stem without its extension
+    uncited = [f for f in results if os.path.splitext(f)[0] not in cited]
+    assert not uncited, f"result files no page cites: {uncited}"
+    listing = _read("docs/benchmarks.md")
+    scripts = [f for f in FILES if f.startswith("benchmarks/") and f.endswith(".py")]
+    assert not [f for f in scripts if f"`{f}`" not in listing and f != "benchmarks/costing.py"]
+    assert {f.split("/")[1] for f in scripts} >= {"archive"}

@@ -125,7 +125,7 @@ def test_cli_probe_scores_a_name_and_a_savedmodel_on_mini_hares(tmp_path):
     env = {**os.environ, "HARES_ZOO_CACHE": str(tmp_path / "cache")}
     result = subprocess.run([sys.executable, "-m", "zoo.cli.main", "probe", f"--model=logmel,{exported}",
                              "--tasks=mini", "--size=tiny", "--probe_steps=100", f"--out={tmp_path / 'report'}",
-                             "--paired_against=logmel"],
+                             "--paired_against=logmel", f"--also_paired_against={exported}"],
                             capture_output=True, text=True, env=env, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.load(open(tmp_path / "report" / "scores.json"))
@@ -138,6 +138,8 @@ def test_cli_probe_scores_a_name_and_a_savedmodel_on_mini_hares(tmp_path):
     assert mean == pytest.approx(41.53, abs=0.05) and low < mean < high
     assert intervals["sf"]["vs_baseline"]["mean"] == [0.0, 0.0, 0.0, "no difference shown"]   # the same features
     assert "sf | " in result.stdout and "95 % intervals" in result.stdout
+    assert "Paired against sf:" in result.stdout                       # --also_paired_against: one more table
+    assert "Paired against sf:" in open(tmp_path / "report" / "intervals.md").read()
     result = subprocess.run([sys.executable, "-m", "zoo.cli.main", "probe", "--model=logmel", "--tasks=voxforge"],
                             capture_output=True, text=True, env=env, timeout=300)
     assert result.returncode != 0 and "needs --data_dir" in result.stderr

@@ -48,6 +48,9 @@ flags.DEFINE_integer("augmented_passes", 0, "ESC-50 and AudioSet, the tasks the 
                      "clean windows. --paper_protocol sets 10 (ESC-50's '10 epochs worth of augmented samples').")
 flags.DEFINE_bool("embedding_cache", True, "Keep each (encoder, task, split, windows) embedding in the cache "
                   "folder and reuse it; --noembedding_cache recomputes.")
+flags.DEFINE_list("also_paired_against", [], "Further baselines, each among --model: one more table of paired "
+                  "differences against each (a lever against its control and against the default in one run); "
+                  "--paired_against stays the verdicts' baseline and the intervals file's.")
 flags.DEFINE_float("custom_crop_seconds", 1.0, "Window length (s) of custom tasks (names not built in).")
 flags.DEFINE_bool("custom_multi_label", False, "Score custom tasks as multi-label (sigmoid heads, mAP).")
 flags.DEFINE_string("paired_against", "logmel_stats", "Baseline of the paired verdicts: each model's mean and "
@@ -160,5 +163,12 @@ def main(argv):
         table = interval_markdown(summary, baseline if baseline in outcomes else None)
         print("\n95 % intervals (bootstrap over test recordings; paired verdicts: the difference's interval "
               f"excludes 0):\n\n{table}")
+        for other in FLAGS.also_paired_against:
+            other = row_of(other, names) or other
+            if other not in outcomes:
+                sys.exit(f"hares-zoo probe: --also_paired_against {other!r} is not among --model ({', '.join(names.values())})")
+            extra = interval_markdown(interval_summary(outcomes, other), other)
+            print(f"\nPaired against {other}:\n\n{extra}")
+            table += f"\n\nPaired against {other}:\n\n{extra}"
         paths["intervals"] = write_intervals(summary, FLAGS.out, table)
     print(f"\nwrote {', '.join(paths.values())}")

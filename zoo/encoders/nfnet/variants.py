@@ -25,7 +25,7 @@ SLOWFAST = {
         fusion_channels=[16, 32, 64, 128]),
 }
 # tiny with the first stem conv at stride (1, 1) instead of (2, 2): 4x the early time-frequency
-# resolution, the best Slowfast point of the random-init sweep (benchmarks/random_init_sweep.py).
+# resolution, the best Slowfast point of the random-init sweep (benchmarks/archive/random_init_sweep.py).
 SLOWFAST["tiny_fine"] = dict(
     slow=dict(SLOWFAST["tiny"]["slow"], stem_strides=[[1, 1]] + SLOWFAST["tiny"]["slow"]["stem_strides"][1:]),
     fast=dict(SLOWFAST["tiny"]["fast"], stem_strides=[[1, 1]] + SLOWFAST["tiny"]["fast"]["stem_strides"][1:]),
@@ -34,7 +34,7 @@ SLOWFAST["tiny_fine"] = dict(
 # tiny_fine built for full-integer LiteRT (docs/export.md, "int8: what keeps it from paying"):
 # LeakyReLU (slope 0.01) instead of GELU (tflite-micro has no GELU kernel; of the rectifiers only
 # LeakyReLU runs inside XNNPACK in int8 when it stands alone, as the NF pre-activation does:
-# benchmarks/int8_ops.py), no squeeze-excitation, dense instead of grouped convolutions (int8
+# benchmarks/archive/int8_ops.py), no squeeze-excitation, dense instead of grouped convolutions (int8
 # grouped ones run at 0.64x float32), and max instead of average pooling in the strided shortcuts
 # (XNNPACK takes int8 max pooling, not average). Same widths, depths, kernels and strides; not a
 # paper variant.
@@ -48,7 +48,7 @@ SLOWFAST["tiny_fine_q"] = dict(
 # tiny_fine_q at twice every path and fusion width (3.16 M parameters with mean + std pooling): the
 # wider member of the quantisation-friendly family. XNNPACK's int8 convolutions pay with width (at
 # 128 channels its int8 3x1 convolution runs about 11x float32, at 32 channels 2x:
-# benchmarks/int8_ops.py), so this is the member whose full-integer file can run at twice float32.
+# benchmarks/archive/int8_ops.py), so this is the member whose full-integer file can run at twice float32.
 SLOWFAST["small_fine_q"] = dict(
     slow=dict(SLOWFAST["tiny_fine_q"]["slow"], widths=[2 * w for w in SLOWFAST["tiny_fine_q"]["slow"]["widths"]],
               group_widths=[w for w in SLOWFAST["tiny_fine_q"]["slow"]["widths"]]),

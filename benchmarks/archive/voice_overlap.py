@@ -16,7 +16,7 @@ a recording session and most likely one voice), and the cosine of centroids:
 A cross-package pair at or above the same-voice bar is reported as a possible shared voice.
 
     hares-zoo prepare --corpus=open-audio && hares-zoo prepare --corpus=cross-source
-    python benchmarks/voice_overlap.py --out=benchmarks/voice_overlap
+    python benchmarks/archive/voice_overlap.py --out=benchmarks/archive/voice_overlap
 """
 
 import collections

@@ -6,16 +6,19 @@ timed with XNNPACK (the default delegate) and without it (LiteRT's builtin kerne
 An op kind whose int8 file runs no faster with XNNPACK than without is not delegated in int8: each
 one in a graph splits XNNPACK's partition and runs on the builtin kernels.
 
-    python benchmarks/int8_ops.py --out=benchmarks/int8_ops
+    python benchmarks/archive/int8_ops.py --out=benchmarks/archive/int8_ops
 """
 
 import json
+import os
+import sys
 import tempfile
 import time
 
 from absl import app, flags
 
-from costing import write_table
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))   # benchmarks/costing.py
+from costing import write_table  # noqa: E402
 
 flags.DEFINE_integer("channels", 32, "Channels of the op's input.")
 flags.DEFINE_integer("repeats", 200, "Timed calls per file.")

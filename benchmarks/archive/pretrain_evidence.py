@@ -2,8 +2,8 @@
 SimCLR and with BYOL (each with and without example mixing) against the same encoder at random
 initialisation, all scored by the same frozen-encoder linear probe on the six mini-HARES tasks.
 
-    python benchmarks/pretrain_evidence.py                      # logmel_conv_tiny, 300 steps each
-    python benchmarks/pretrain_evidence.py --encoder=nf_slowfast_tiny --steps=1000
+    python benchmarks/archive/pretrain_evidence.py                      # logmel_conv_tiny, 300 steps each
+    python benchmarks/archive/pretrain_evidence.py --encoder=nf_slowfast_tiny --steps=1000
 
 Prints a Markdown table (mean probe accuracy, %, per task and overall) and writes it to --out.
 """

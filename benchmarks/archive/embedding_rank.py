@@ -1,7 +1,7 @@
 """Dimensional-collapse check: the effective rank of encoders' embeddings on the same batch of
 mini-HARES pool clips (what separates SimCLR's encoders from BYOL's in the README).
 
-    python benchmarks/embedding_rank.py --models=logmel_conv_tiny,runs/simclr/encoder.keras,runs/byol/encoder.keras
+    python benchmarks/archive/embedding_rank.py --models=logmel_conv_tiny,runs/simclr/encoder.keras,runs/byol/encoder.keras
 
 Effective rank = exp(entropy of the normalised singular values) of the centred `[batch, D]`
 embeddings (Roy & Vetterli 2007); also the share of variance in the top 5 directions and the

@@ -7,11 +7,11 @@ the statistics floor has to learn its way back to it before pretraining can add 
 is the first lever to pull (docs/experiments/levers-1-11.md, "Levers").
 
     hares-zoo prepare --corpus=cross-source
-    python benchmarks/random_init_sweep.py                       # every point, ~15 min on 2 cores
-    python benchmarks/random_init_sweep.py --points=sf_tiny,sf_tiny_mean_std
-    python benchmarks/random_init_sweep.py --table_only              # the table again from the .json
+    python benchmarks/archive/random_init_sweep.py                       # every point, ~15 min on 2 cores
+    python benchmarks/archive/random_init_sweep.py --points=sf_tiny,sf_tiny_mean_std
+    python benchmarks/archive/random_init_sweep.py --table_only              # the table again from the .json
 
-Writes benchmarks/random_init_sweep.{json,md} (--out).
+Writes benchmarks/archive/random_init_sweep.{json,md} (--out).
 """
 
 import copy

@@ -7,9 +7,9 @@ same shards and global batch:
   `MultiWorkerMirroredStrategy` (one core each, pinned), each through `hares-zoo pretrain`'s own
   dataset and objective: steps/s and examples/s after warm-up.
 
-    python benchmarks/scaling.py                                  # mini-HARES pool, logmel_conv_tiny
-    python benchmarks/scaling.py --shards=/data/shards/pool --encoder=nf_slowfast_tiny --out=benchmarks/scaling
-    python benchmarks/scaling.py --shards=/data/shards/pool --input_only --batch=32 --seconds=3
+    python benchmarks/archive/scaling.py                                  # mini-HARES pool, logmel_conv_tiny
+    python benchmarks/archive/scaling.py --shards=/data/shards/pool --encoder=nf_slowfast_tiny --out=benchmarks/archive/scaling
+    python benchmarks/archive/scaling.py --shards=/data/shards/pool --input_only --batch=32 --seconds=3
 
 Then: what the paper's SimCLR run (batch 4096 of 3-s crops) would read per worker per second,
 from the measured mean shard bytes per clip.
@@ -24,7 +24,7 @@ import time
 
 from absl import app, flags
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))   # benchmarks/costing.py
 
 flags.DEFINE_string("shards", None, "Shard folder of the pool (at least two shards); default: the mini-HARES "
                     "default pool in the cache, written again as shards of --clips_per_shard clips.")
