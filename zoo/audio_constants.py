@@ -17,4 +17,4 @@ MEL_FMAX = 7800.0            # Hz
 LOG_OFFSET = 1e-6            # added to mel power before the natural log
 # Floor for the per-spectrogram standard deviation, in natural-log units: keeps silence and
 # near-silence from amplifying rounding noise (docs/design.md, "LiteRT notes").
-STD_FLOOR = 0.1
+SPECTROGRAM_STD_FLOOR = 0.1

@@ -25,7 +25,7 @@ def card_facts(encoder, encoder_name, spec, training=None, probe_scores=None, tf
                         fft_length=ac.FFT_LENGTH, n_mels=int(getattr(encoder, "n_mels", ac.N_MELS)),
                         fmin_hz=ac.MEL_FMIN, fmax_hz=ac.MEL_FMAX, log_offset=ac.LOG_OFFSET,
                         normalisation=("per-example standardisation inside the graph: (x - mean) / "
-                                       f"max(std, {ac.STD_FLOOR}) over the whole spectrogram")
+                                       f"max(std, {ac.SPECTROGRAM_STD_FLOOR}) over the whole spectrogram")
                         if getattr(encoder, "standardize", False) else "none")
     else:
         frontend.update(kind="learned waveform frontend (sinc band-pass filters)",

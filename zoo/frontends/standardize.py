@@ -17,7 +17,7 @@ class PerExampleStandardization(keras.layers.Layer):
     which made TF and TFLite disagree (docs/design.md, "LiteRT notes").
     """
 
-    def __init__(self, std_floor=ac.STD_FLOOR, **kwargs):
+    def __init__(self, std_floor=ac.SPECTROGRAM_STD_FLOOR, **kwargs):
         super().__init__(**kwargs)
         if std_floor <= 0:
             raise ConfigError(f"std_floor must be > 0, got {std_floor}")

@@ -28,7 +28,7 @@ WINDOW = 1024               # samples per frame (64 ms at 16 kHz)
 HOP = 800                   # 50 ms between frames
 CHANNELS = (128, 16, 16, 16, 32)   # the tiny capacity's first five blocks (the sixth feeds the classifier)
 BN_EPSILON = 0.0010000000474974513  # torchcrepe's batch norm, as converted from the Keras original
-STD_FLOOR = 1e-10
+FRAME_STD_FLOOR = 1e-10
 
 
 def frames_of(clip, hop=HOP):
@@ -38,7 +38,7 @@ def frames_of(clip, hop=HOP):
     count = 1 + clip.size // hop
     frames = padded[np.arange(WINDOW)[None, :] + hop * np.arange(count)[:, None]].astype(np.float64)
     frames -= frames.mean(axis=1, keepdims=True)
-    frames /= np.maximum(STD_FLOOR, frames.std(axis=1, ddof=1, keepdims=True))
+    frames /= np.maximum(FRAME_STD_FLOOR, frames.std(axis=1, ddof=1, keepdims=True))
     return frames.astype(np.float32)
 
 

@@ -40,7 +40,7 @@ from zoo.errors import ConfigError
 
 POOLINGS = ("mean", "moments", "mean_absdev", "mean_max", "mean_std")
 EXPORTABLE_POOLINGS = ("mean", "moments", "mean_absdev", "mean_std")   # embedding = time-mean of the frames
-STD_FLOOR = 1e-6    # mean_std: (x - m)^2 / max(s, floor), so a one-frame clip (s = 0) gives 0, not 0 / 0
+MEAN_STD_POOL_FLOOR = 1e-6    # mean_std: (x - m)^2 / max(s, floor), so a one-frame clip (s = 0) gives 0, not 0 / 0
 DOUBLE_WIDTH_POOLINGS = ("moments", "mean_absdev", "mean_std")
 FUSION_KERNEL = (7, 1)   # official FuseFast2Slow (Kazakos et al. FUSION_KERNEL_SZ 7)
 TIME_RATIO = 4           # slow path sees every 4th time step (max-pooled), paper section 2.3
@@ -118,7 +118,7 @@ class SlowFastNFNet(LogMelEncoder):
         mean = ops.mean(log_mel, axis=1, keepdims=True)
         squared = ops.square(log_mel - mean)
         std = ops.sqrt(ops.mean(squared, axis=1, keepdims=True))
-        terms = ops.concatenate([log_mel, squared / ops.maximum(std, STD_FLOOR)], axis=-1)   # mean over F: [m, s]
+        terms = ops.concatenate([log_mel, squared / ops.maximum(std, MEAN_STD_POOL_FLOOR)], axis=-1)   # mean over F: [m, s]
         stats = ops.mean(terms, axis=1)
         count = ops.shape(frames)[1]
         log_mel_count = ops.shape(log_mel)[1]
@@ -157,13 +157,13 @@ class SlowFastNFNet(LogMelEncoder):
 
     @staticmethod
     def _std_frames(frames):
-        """[batch, time, C] -> [batch, time, 2C]: `[x, (x - m)^2 / max(s, STD_FLOOR)]` with `m`, `s` the
+        """[batch, time, C] -> [batch, time, 2C]: `[x, (x - m)^2 / max(s, MEAN_STD_POOL_FLOOR)]` with `m`, `s` the
         clip's mean and (population) standard deviation over time; their time-mean is `[m, s]`
-        (exactly `s` whenever `s >= STD_FLOOR`), with the same gradient as `ops.std`."""
+        (exactly `s` whenever `s >= MEAN_STD_POOL_FLOOR`), with the same gradient as `ops.std`."""
         mean = ops.mean(frames, axis=1, keepdims=True)
         squared = ops.square(frames - mean)
         std = ops.sqrt(ops.mean(squared, axis=1, keepdims=True))
-        return ops.concatenate([frames, squared / ops.maximum(std, STD_FLOOR)], axis=-1)
+        return ops.concatenate([frames, squared / ops.maximum(std, MEAN_STD_POOL_FLOOR)], axis=-1)
 
     def _pool(self, frames):
         """[batch, time, C] -> [batch, C]: the time-mean (official; moments, mean_absdev and mean_std
