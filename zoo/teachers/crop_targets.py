@@ -167,6 +167,15 @@ def compute_crop_targets(shard_dir, name, split="train", crop_seconds=2.0, hop_s
                   failed_offset=np.asarray([f[1] for f in failed], np.int64), pool=os.path.basename(
                       os.path.dirname(os.path.dirname(os.path.abspath(shard_dir)))), **expected, **extra)
 
+    def embed(block):
+        kept, got, bad = _embed_block(teacher, block)
+        for clip_id, offset, why in bad:
+            print(f"teacher {name}: skipped crop of clip {clip_id} at {offset / SAMPLE_RATE:.2f} s: {why}", flush=True)
+        ids.extend(c for c, _ in kept)
+        offsets.extend(o for _, o in kept)
+        rows.append(got)
+        failed.extend(bad)
+
     block, position, calls = [], 0, 0
     stream = tqdm(_crops(files, crop, hop), desc=f"teacher {name} crops", unit="crop", mininterval=5)
     for item in stream:
@@ -176,27 +185,14 @@ def compute_crop_targets(shard_dir, name, split="train", crop_seconds=2.0, hop_s
         block.append(item)
         if len(block) < CROPS_PER_CALL:
             continue
-        kept, got, bad = _embed_block(teacher, block)
-        for clip_id, offset, why in bad:
-            print(f"teacher {name}: skipped crop of clip {clip_id} at {offset / SAMPLE_RATE:.2f} s: {why}", flush=True)
-        ids.extend(c for c, _ in kept)
-        offsets.extend(o for _, o in kept)
-        rows.append(got)
-        failed.extend(bad)
+        embed(block)
         block, calls, done = [], calls + 1, position
-        if calls % SAVE_EVERY == 0:
+        if calls % SAVE_EVERY == 0 or (stop_after_calls is not None and calls >= stop_after_calls):
             save(path + ".partial.npz", done_crops=done)
         if stop_after_calls is not None and calls >= stop_after_calls:
-            save(path + ".partial.npz", done_crops=done)
             return None
     if block:
-        kept, got, bad = _embed_block(teacher, block)
-        for clip_id, offset, why in bad:
-            print(f"teacher {name}: skipped crop of clip {clip_id} at {offset / SAMPLE_RATE:.2f} s: {why}", flush=True)
-        ids.extend(c for c, _ in kept)
-        offsets.extend(o for _, o in kept)
-        rows.append(got)
-        failed.extend(bad)
+        embed(block)
     if not ids:
         raise ZooError(f"teacher {name} embedded no crop of {shard_dir} ({len(failed)} failed)")
     save(path)
