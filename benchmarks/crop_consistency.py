@@ -61,10 +61,10 @@ def main(argv):
     from zoo.data.corpora.open_audio import pool_folder
     from zoo.data.pipeline import shard_files
     from zoo.teachers import create_teacher
-    from zoo.teachers.crop_targets import SAMPLE_RATE, cache_path
+    from zoo.teachers.crop_targets import SAMPLE_RATE, cache_path, samples
     from zoo.teachers.targets import _cache_path, _clips
     shards = FLAGS.shards or pool_folder()
-    crop, hop = int(round(FLAGS.crop_seconds * SAMPLE_RATE)), int(round(FLAGS.hop_seconds * SAMPLE_RATE))
+    crop, hop = samples(FLAGS.crop_seconds), samples(FLAGS.hop_seconds)
     clips = dict(_clips(shard_files(shards, "train")))
     lengths = {c: w.size / SAMPLE_RATE for c, w in clips.items()}
     rng = np.random.default_rng(FLAGS.seed)

@@ -109,6 +109,8 @@ def test_each_file_gets_the_licence_of_the_last_stanza_that_matches_it():
     assert of("usr/share/doc/klettres/doc/index.ogg") == "GFDL-NIV-1.2+"
     assert of("pack.zip:doc/a.ogg") == "GFDL-NIV-1.2+"                               # an archive entry
     assert debs.copyright_stanzas("This package is GPL-2+, see /usr/share/common-licenses.") == []
+    assert debs.gfdl_only("GFDL-NIV-1.2+") and debs.gfdl_only("GFDL-1.2 or GFDL-1.3")
+    assert not debs.gfdl_only("GFDL-1.2+ or GPL-2+") and not debs.gfdl_only("GPL-2+")   # the GPL may be taken
 
 
 def test_a_file_under_the_gfdl_alone_stays_out_of_the_pool(tmp_path, fake_debs):

@@ -244,6 +244,8 @@ def test_weights_licence_follows_the_data_and_teachers():
     assert "LGPL by its section 3" in lesser["reason"] and "CC-BY-SA" not in lesser["reason"]
     with pytest.raises(ValueError, match="GFDL-NIV-1.2\\+ material, which no GPL licence can take"):
         decide_weights_licence(dict(mixed, e={"licence": "GFDL-NIV-1.2+"}))
+    dual = decide_weights_licence(dict(mixed, e={"licence": "GFDL-1.2+ or GPL-2+"}))   # may be taken under the GPL
+    assert dual["licence"] == "GPL-3.0-or-later"
 
 
 def test_create_encoder_with_published_weights_matches_hub_and_fine_tunes(tmp_path):

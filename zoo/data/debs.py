@@ -145,6 +145,13 @@ def copyright_stanzas(text):
     return stanzas
 
 
+def gfdl_only(licence):
+    """True when every alternative of a DEP-5 licence expression is a GFDL one ("GFDL-NIV-1.2+";
+    not "GFDL-1.2+ or GPL-2+", which may be taken under the GPL)."""
+    alternatives = [a.strip() for a in re.split(r"\s+or\s+", licence) if a.strip()]
+    return bool(alternatives) and all(a.startswith("GFDL") for a in alternatives)
+
+
 def licence_of_path(stanzas, path):
     """The licence DEP-5 gives a file: the last stanza with a pattern that matches the path or a
     trailing part of it at a folder boundary (an installed path such as

@@ -61,10 +61,9 @@ def build_objective(cfg, num_classes, targets=None):
     """The objective `cfg` names around a fresh encoder; `targets` (a `TargetTable`) for distill."""
     import zoo
     from zoo.pretrain.byol import BYOL
-    from zoo.pretrain.distill import Distill
+    from zoo.pretrain.distill import Distill, parse_teacher_weights
     from zoo.pretrain.simclr import SimCLR
     from zoo.pretrain.supervised import Supervised
-    from zoo.pretrain.distill import parse_teacher_weights
     if cfg.objective not in OBJECTIVES:
         raise ConfigError(f"unknown objective {cfg.objective!r}; choose one of {OBJECTIVES}")
     encoder = zoo.create_encoder(cfg.encoder, **cfg.encoder_overrides)
@@ -125,11 +124,11 @@ def make_dataset(cfg, num_classes, targets=None, strategy=None, batch_size=None,
         return strategy.distribute_datasets_from_function(
             lambda context: make_dataset(cfg, num_classes, targets, input_context=context, start_step=start_step))
     views = 1 if cfg.objective == "supervised" else 2
+    if targets is not None and not hasattr(targets, "offsets"):
+        targets = (targets.clip_ids, targets.values)       # clip targets: the pipeline's (ids, rows) form
     ds = training_dataset(cfg.shards, cfg.split, num_classes, cfg.crop_seconds, batch_size or cfg.batch_size,
                           seed=cfg.seed, views=views, shared_crop=cfg.shared_crop, input_context=input_context,
-                          start_step=start_step,
-                          targets=targets if targets is None or hasattr(targets, "offsets")
-                          else (targets.clip_ids, targets.values))
+                          start_step=start_step, targets=targets)
     keys = ("waveform", "labels") if views == 1 else ("views", "targets") if targets is not None else ("views",)
     ds = ds.map(lambda e: {k: e[k] for k in keys})
     options = tf.data.Options()

@@ -32,13 +32,19 @@ import os
 
 import numpy as np
 
+from zoo import audio_constants as ac
 from zoo.errors import ZooError
 from zoo.teachers import create_teacher, teacher_spec
 from zoo.teachers.targets import _clips, _fingerprint, _load_npz, _save_npz
 
 CROPS_PER_CALL = 32
 SAVE_EVERY = 20                   # calls between partial saves (640 crops)
-SAMPLE_RATE = 16000
+SAMPLE_RATE = ac.SAMPLE_RATE
+
+
+def samples(seconds):
+    """Seconds -> samples at the zoo's 16 kHz."""
+    return int(round(seconds * SAMPLE_RATE))
 
 
 def crop_offsets(samples, crop_samples, hop_samples):
@@ -68,6 +74,12 @@ def teacher_key(teacher):
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
+def _identity(fingerprint, teacher, crop_samples, hop_samples):
+    """What a cache file must record to serve these shards, this teacher version and these crops."""
+    return {"fingerprint": fingerprint, "teacher_key": teacher_key(teacher), "crop_samples": crop_samples,
+            "hop_samples": hop_samples}
+
+
 def _stale_reason(cached, expected):
     """Why a cache file does not serve `expected` (a dict of the identity fields), or None."""
     try:
@@ -83,7 +95,7 @@ def _stale_reason(cached, expected):
     return None
 
 
-def _read_valid(path, expected, quiet=False):
+def _read_valid(path, expected):
     """The arrays of the cache at `path` when it serves `expected`; None (with a message naming the
     file and why) when it is missing, truncated, unreadable or stale."""
     try:
@@ -97,8 +109,7 @@ def _read_valid(path, expected, quiet=False):
         return None
     reason = _stale_reason(arrays, expected)
     if reason:
-        if not quiet:
-            print(f"{path}: stale, {reason}; recomputing", flush=True)
+        print(f"{path}: stale, {reason}; recomputing", flush=True)
         return None
     return arrays
 
@@ -144,13 +155,12 @@ def compute_crop_targets(shard_dir, name, split="train", crop_seconds=2.0, hop_s
     partial file when one is there; returns the cache path. `stop_after_calls` (tests) stops after
     that many calls, leaving the partial file, as a killed run would."""
     from tqdm import tqdm
-    crop, hop = int(round(crop_seconds * SAMPLE_RATE)), int(round(hop_seconds * SAMPLE_RATE))
+    crop, hop = samples(crop_seconds), samples(hop_seconds)
     if crop < 1 or hop < 1:
         raise ZooError(f"crop targets: crop_seconds ({crop_seconds}) and hop_seconds ({hop_seconds}) must be > 0")
     fingerprint, files = _fingerprint(shard_dir, split)
     teacher = teacher or create_teacher(name)
-    expected = {"fingerprint": fingerprint, "teacher_key": teacher_key(teacher), "crop_samples": crop,
-                "hop_samples": hop}
+    expected = _identity(fingerprint, teacher, crop, hop)
     path = cache_path(shard_dir, name, split, crop, hop)
     partial = _read_valid(path + ".partial.npz", expected) or {}
     done = int(partial.get("done_crops", 0))
@@ -209,11 +219,10 @@ def _name(teacher):
 def ensure_crop_targets(shard_dir, teachers, split="train", crop_seconds=2.0, hop_seconds=0.5):
     """Compute the crop targets of every teacher (a registered name, or a `Teacher`) whose cache is
     missing, damaged or stale."""
-    crop, hop = int(round(crop_seconds * SAMPLE_RATE)), int(round(hop_seconds * SAMPLE_RATE))
+    crop, hop = samples(crop_seconds), samples(hop_seconds)
     fingerprint, _ = _fingerprint(shard_dir, split)
     for teacher in teachers:
-        expected = {"fingerprint": fingerprint, "teacher_key": teacher_key(teacher), "crop_samples": crop,
-                    "hop_samples": hop}
+        expected = _identity(fingerprint, teacher, crop, hop)
         if _read_valid(cache_path(shard_dir, _name(teacher), split, crop, hop), expected) is None:
             compute_crop_targets(shard_dir, _name(teacher), split, crop_seconds, hop_seconds,
                                  teacher=None if isinstance(teacher, str) else teacher)
@@ -241,14 +250,13 @@ class CropTargetTable:
 def load_crop_targets(shard_dir, teachers, split="train", crop_seconds=2.0, hop_seconds=0.5):
     """The crop targets of `teachers` (names or `Teacher`s; see `ensure_crop_targets`) as one
     `CropTargetTable`; a missing, damaged or stale cache is an error naming the file and why."""
-    crop, hop = int(round(crop_seconds * SAMPLE_RATE)), int(round(hop_seconds * SAMPLE_RATE))
+    crop, hop = samples(crop_seconds), samples(hop_seconds)
     fingerprint, _ = _fingerprint(shard_dir, split)
     tables, all_clips = [], set()
     for teacher in teachers:
         name = _name(teacher)
         path = cache_path(shard_dir, name, split, crop, hop)
-        expected = {"fingerprint": fingerprint, "teacher_key": teacher_key(teacher), "crop_samples": crop,
-                    "hop_samples": hop}
+        expected = _identity(fingerprint, teacher, crop, hop)
         arrays = _read_valid(path, expected)
         if arrays is None:
             raise ZooError(f"no valid {name} crop targets at {path}; run ensure_crop_targets (hares-zoo pretrain "

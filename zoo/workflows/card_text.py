@@ -8,7 +8,7 @@ import json
 from zoo.pretrain.config import reproduce_command
 from zoo.workflows.licences import run_weights_licence
 from zoo.workflows.run_facts import training_hours
-from zoo.workflows.scoring import SUITES, VERDICT_SUITE, _mean, verdict
+from zoo.workflows.scoring import SUITES, VERDICT_SUITE, suite_mean, verdict
 
 def loss_lines(losses, suite=VERDICT_SUITE):
     """The card's line on the LiteRT files' probe loss (`litert_losses`); [] without any."""
@@ -43,7 +43,7 @@ def score_lines(scores, trained, twin, intervals=None, losses=None):
               "|---" * (1 + len(suites) + len(tasks)) + "|"]
     for label in scores:
         found = intervals.get(label, {})
-        cells = [_cell(_mean(scores[label][s]), found.get(s, {}).get("mean")) if s in scores[label] else "-"
+        cells = [_cell(suite_mean(scores[label][s]), found.get(s, {}).get("mean")) if s in scores[label] else "-"
                  for s in suites]
         cells += [_cell(100 * scores[label][s][t], found.get(s, {}).get("tasks", {}).get(t))
                   if t in scores[label].get(s, {}) else "-" for s, t in tasks]
@@ -55,7 +55,7 @@ def score_lines(scores, trained, twin, intervals=None, losses=None):
     return lines + ["", "**Verdict:** " + verdict(scores, trained, twin, intervals=intervals), ""]
 
 
-def _reproduce(name, config, serving_options=None):
+def reproduce_lines(name, config, serving_options=None):
     """The pretrain and publish commands that reproduce the published `name`."""
     default = f"{config['encoder']}-{config['objective']}-open-audio"
     run = "runs/" + name[:-len("-open-audio")] if name.endswith("-open-audio") else "runs/" + name
@@ -110,6 +110,6 @@ def card_markdown(name, config, corpus, curve, scores, trained, twin, serving_op
                 f"{json.dumps(config.get('encoder_overrides') or {})}): the serving contract needs the embedding "
                 "to be the time-mean of the frame embeddings."] if serving_options else []), "",
              "Reproduce:", "", "```bash", "hares-zoo prepare --corpus=open-audio", "hares-zoo prepare --corpus=cross-source",
-             *_reproduce(name, config, serving_options), "```", ""]
+             *reproduce_lines(name, config, serving_options), "```", ""]
     lines += score_lines(scores, trained, twin, intervals)
     return lines + data_lines(corpus, run_weights_licence(corpus, config))

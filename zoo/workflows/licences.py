@@ -24,6 +24,8 @@ import gzip
 import io
 import os
 
+from zoo.data.debs import gfdl_only
+
 SHARE_ALIKE = ("GPL", "LGPL", "AGPL", "CC-BY-SA", "GFDL")
 PERMISSIVE = ("CC0", "CC-BY-", "public-domain", "Zlib", "Expat", "MIT", "BSD", "permissive", "attribution")
 FONTS = ("OFL", "Font", "Vera", "Arev", "Gust")       # the packages' fonts, not their audio
@@ -46,7 +48,7 @@ def decide_weights_licence(packages, teacher_specs=()):
     unclassified = [name for name in names if name not in share_alike
                     and not any(k.lower() in name.lower() for k in PERMISSIVE + FONTS)]
     teachers = {spec.name: spec.licence for spec in teacher_specs}
-    gfdl = [name for name in share_alike if name.startswith("GFDL")]
+    gfdl = [name for name in share_alike if gfdl_only(name)]
     if gfdl:
         raise ValueError(f"the training files include {', '.join(gfdl)} material, which no GPL licence can take; "
                          "rebuild the corpus (files under the GFDL alone are now left out) and train again")

@@ -8,7 +8,7 @@ import os
 from zoo.workflows.card_text import SCORES_END, SCORES_HEADING, data_lines, score_lines
 from zoo.workflows.run_facts import corpus_facts, trained_corpus
 from zoo.workflows.licences import run_weights_licence
-from zoo.workflows.scoring import (BASELINES, PUBLISHED_PROBE, VERDICT_SUITE, _flat_scores, litert_losses,
+from zoo.workflows.scoring import (BASELINES, PUBLISHED_PROBE, VERDICT_SUITE, flat_scores, litert_losses,
                                    litert_models, score_intervals, score_models, teacher_models, verdict)
 
 KEPT_ON_REEXPORT = ("provenance.csv.gz",)     # written by publish and relicense, not by the export
@@ -82,7 +82,7 @@ def rescore_published(folder, suites=("cross-source",), settings=PUBLISHED_PROBE
     start, end = markdown.index(SCORES_HEADING), markdown.index(SCORES_END)
     publication["markdown"] = markdown[:start] + score_lines(scores, trained_label, twin_label, intervals,
                                                              publication.get("litert_losses")) + markdown[end:]
-    card["probe_scores"] = _flat_scores(scores[trained_label])
+    card["probe_scores"] = flat_scores(scores[trained_label])
     write_model_card(folder, card)
     return publication["verdict"]
 

@@ -23,10 +23,10 @@ import json
 import os
 import tempfile
 
-from zoo.workflows.card_text import _reproduce, card_markdown
+from zoo.workflows.card_text import reproduce_lines, card_markdown
 from zoo.workflows.licences import run_weights_licence
 from zoo.workflows.run_facts import corpus_facts, trained_corpus, training_curve, training_hours
-from zoo.workflows.scoring import (BASELINES, PUBLISHED_PROBE, SUITES, VERDICT_SUITE, _flat_scores,
+from zoo.workflows.scoring import (BASELINES, PUBLISHED_PROBE, SUITES, VERDICT_SUITE, flat_scores,
                                    score_intervals, score_models, teacher_models, verdict)
 
 
@@ -94,10 +94,10 @@ def publish_run(run_dir, out_root=None, corpus_root=None, mini_size="default", s
                    "verdict": verdict(scores, trained_label, twin_label, intervals=intervals),
                    "serving_options": serving_options,
                    "reproduce": ["hares-zoo prepare --corpus=open-audio", "hares-zoo prepare --corpus=cross-source",
-                                 *_reproduce(name, config, serving_options)],
+                                 *reproduce_lines(name, config, serving_options)],
                    "markdown": card_markdown(name, config, corpus, curve, scores, trained_label, twin_label,
                                              serving_options, intervals)}
-    flat = _flat_scores(scores[trained_label])
+    flat = flat_scores(scores[trained_label])
     out_dir = os.path.join(out_root or published_dir(), name)
     # LiteRT files with resizable inputs: any batch and length, as the SavedModel.
     with tempfile.TemporaryDirectory() as tmp:

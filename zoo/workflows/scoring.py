@@ -113,12 +113,13 @@ def litert_losses(outcomes, trained, labels, suite=VERDICT_SUITE):
             for label in labels}
 
 
-def _flat_scores(by_suite):
+def flat_scores(by_suite):
     """{suite: {task: score}} -> {"suite/task": score}, the card's `probe_scores`."""
     return {f"{suite}/{task}": score for suite, tasks in by_suite.items() for task, score in tasks.items()}
 
 
-def _mean(scores):
+def suite_mean(scores):
+    """{task: accuracy in [0, 1]} -> their mean in percent (nan for none)."""
     return 100 * sum(scores.values()) / len(scores) if scores else float("nan")
 
 
@@ -127,7 +128,7 @@ def verdict(scores, trained, twin, baseline=VERDICT_BASELINE, suite=VERDICT_SUIT
     `intervals` (`score_intervals`), "beats" needs the paired 95 % interval to exclude 0."""
     if intervals and "vs_baseline" in intervals.get(trained, {}).get(suite, {}):
         return _paired_verdict(scores, trained, twin, baseline, suite, intervals)
-    mine, theirs, floor = (_mean(scores[k].get(suite, {})) for k in (trained, twin, baseline))
+    mine, theirs, floor = (suite_mean(scores[k].get(suite, {})) for k in (trained, twin, baseline))
     beats = [f"its random-init twin ({theirs:.1f})" if mine > theirs else None,
              f"the {baseline} baseline ({floor:.1f})" if mine > floor else None]
     loses = [f"its random-init twin ({theirs:.1f})" if mine <= theirs else None,
@@ -144,7 +145,7 @@ def verdict(scores, trained, twin, baseline=VERDICT_BASELINE, suite=VERDICT_SUIT
 def _paired_verdict(scores, trained, twin, baseline, suite, intervals):
     mine, low, high = intervals[trained][suite]["mean"]
     difference, d_low, d_high, said = intervals[trained][suite]["vs_baseline"]
-    twin_mean = _mean(scores[twin].get(suite, {}))
+    twin_mean = suite_mean(scores[twin].get(suite, {}))
     floor = f"the {baseline} baseline ({intervals[baseline][suite]['mean'][0]:.1f})"
     text = (f"On the {suite} suite's mean accuracy this encoder scores {mine:.1f} (95 % interval {low:.1f} to "
             f"{high:.1f}); against {floor} the paired difference is {difference:+.1f} ({d_low:+.1f} to {d_high:+.1f})")

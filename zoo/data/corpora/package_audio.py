@@ -127,7 +127,7 @@ def extract_package(deb_path, spec, audio_root, log=print):
     rows = []
     for path, rel in files:
         licence = debs.licence_of_path(stanzas, path) or package_licence
-        if licence.startswith("GFDL"):            # the GFDL is not GPL-compatible: such files stay out of the pools
+        if debs.gfdl_only(licence):            # the GFDL is not GPL-compatible: such files stay out of the pools
             problems.append((path, f"left out: under {licence} only, which published weights' GPL-3.0-or-later "
                                    "cannot take (docs/licences.md)"))
             os.remove(os.path.join(os.path.dirname(audio_root), rel))
